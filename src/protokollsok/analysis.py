@@ -1,0 +1,196 @@
+"""The Swedish analysis chain, shared by indexing and querying (and mirrored by the web page).
+
+A text is cut into tokens (Swedish letters and diarienummer kept whole); each token yields up to four
+forms, each indexed in its own field so that ranking can prefer the closest match:
+
+=========  ==========================================================  ==================
+field      form                                                        example (våldet)
+=========  ==========================================================  ==================
+exact      the lower-cased word                                        ``våldet``
+stem       Snowball Swedish stem of the word and of its hunspell       ``våld``
+           lemmas (so ``brottsoffren`` meets ``brottsoffer``)
+fold       the stem forms of the word with å/ä/ö/é folded to a/a/o/e   ``vald``
+           (recall for OCR-damaged text and queries typed without
+           diacritics; weighted lowest)
+parts      stems of the compound's parts                               (``våldsutövare``:
+                                                                       ``våld``, ``utövar``)
+=========  ==========================================================  ==================
+
+``CHAINS`` names simpler chains used to measure what each step adds (``bench/eval_search.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from protokollsok import compound, lexicon
+
+FIELDS = ("exact", "stem", "fold", "parts")
+
+# A token: letters/digits joined by inner - / . : (dnr such as SLK-2025-00338, 1.7.1-266/2019,
+# Bun/2024:73 stay whole; hyphenated words are cut into their parts below).
+TOKEN_RE = re.compile(r"[^\W_]+(?:[-/.:][^\W_]+)*")
+_JOINERS_RE = re.compile(r"[-/.:]")
+_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o"})
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Which forms an analysis chain produces (the full chain produces all)."""
+
+    name: str
+    lemmas: bool = True
+    fold: bool = True
+    parts: bool = True
+    exact: bool = True
+    whoosh_default: bool = False
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The form fields this chain fills."""
+        flags = {"exact": self.exact, "stem": True, "fold": self.fold, "parts": self.parts}
+        return tuple(f for f in FIELDS if flags[f])
+
+
+_CHAIN_LIST = (
+    Chain("whoosh-default", lemmas=False, fold=False, parts=False, exact=False, whoosh_default=True),
+    Chain("snowball", lemmas=False, fold=False, parts=False, exact=False),
+    Chain("snowball+lemma", fold=False, parts=False, exact=False),
+    Chain("snowball+lemma+fold", parts=False, exact=False),
+    Chain("snowball+lemma+fold+compound", exact=False),
+    Chain("full"),
+)
+CHAINS: tuple[str, ...] = tuple(c.name for c in _CHAIN_LIST)
+_BY_NAME = {c.name: c for c in _CHAIN_LIST}
+
+
+def chain(name: str) -> Chain:
+    """The chain called ``name`` (one of ``CHAINS``)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown analysis chain {name!r}; choose one of {', '.join(CHAINS)}") from None
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a text: its position (word count), character span and lower-cased form."""
+
+    pos: int
+    start: int
+    end: int
+    word: str
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """Cut text into lower-cased word tokens with positions and character offsets.
+
+    Tokens holding a digit (diarienummer, dates, numbers) stay whole; a hyphenated word
+    (``Enskede-Årsta-Vantörs``) yields one token per part so each part can be searched.
+    """
+    pos = 0
+    for m in TOKEN_RE.finditer(text):
+        tok = m.group()
+        if any(c.isdigit() for c in tok) or not _JOINERS_RE.search(tok):
+            yield Token(pos, m.start(), m.end(), tok.lower())
+            pos += 1
+            continue
+        offset = m.start()
+        for part in _JOINERS_RE.split(tok):
+            if part:
+                yield Token(pos, offset, offset + len(part), part.lower())
+                pos += 1
+            offset += len(part) + 1
+
+
+def fold(word: str) -> str:
+    """Fold Swedish and other diacritics: ``nämnd`` -> ``namnd`` (for recall only)."""
+    word = word.translate(_FOLD)
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+_stemmer = snowballstemmer.stemmer("swedish")
+
+
+@lru_cache(maxsize=500_000)
+def stem(word: str) -> str:
+    """Snowball Swedish stem (PyStemmer's C implementation when installed)."""
+    return _stemmer.stemWord(word)
+
+
+def _whole_lemma(word: str, lemma: str) -> str:
+    """Hunspell lemmatises a compound it built itself by its head only (``gärningspersoner`` ->
+    ``person``): put the modifier back (``gärningsperson``)."""
+    if len(lemma) + 3 >= len(word) or word.startswith(lemma[:3]):
+        return lemma
+    at = word.rfind(lemma[:3])
+    return word[:at] + lemma if at > 0 else lemma
+
+
+@lru_cache(maxsize=500_000)
+def lemmas(word: str) -> tuple[str, ...]:
+    """Dictionary base forms of a lower-case word (``brottsoffren`` -> ``brottsoffer``), or ()."""
+    if not word.isalpha():
+        return ()
+    found = lexicon.get().lemmas(word)
+    return tuple(dict.fromkeys(_whole_lemma(word, lem) for lem in found))
+
+
+@dataclass(frozen=True)
+class Forms:
+    """The analysed forms of one word, per field."""
+
+    exact: tuple[str, ...]
+    stem: tuple[str, ...]
+    fold: tuple[str, ...]
+    parts: tuple[str, ...]
+
+    def of(self, field: str) -> tuple[str, ...]:
+        """The forms for ``field`` (one of ``FIELDS``)."""
+        return getattr(self, field)
+
+
+@lru_cache(maxsize=500_000)
+def forms(word: str, chain_name: str = "full") -> Forms:
+    """All forms of one lower-case token under the named chain."""
+    c = chain(chain_name)
+    exact = (word,) if c.exact else ()
+    if c.whoosh_default or any(ch.isdigit() for ch in word):
+        return Forms(exact, (word,), (), ())
+    bases = (word, *lemmas(word)) if c.lemmas else (word,)
+    stems = tuple(dict.fromkeys(stem(b) for b in bases))
+    folded: tuple[str, ...] = ()
+    if c.fold:
+        folded = tuple(dict.fromkeys(stem(fold(b)) for b in bases))
+    parts: tuple[str, ...] = ()
+    if c.parts:
+        split = compound.split(bases[-1]) or compound.split(word)
+        parts = tuple(dict.fromkeys(stem(p) for p in split))
+    return Forms(exact, stems, folded, parts)
+
+
+def analyse(text: str, field: str, chain_name: str = "full") -> Iterator[tuple[int, str, int, int]]:
+    """The terms of ``text`` for one field: ``(position, term, start, end)``, several per position
+    where a word has several forms. Index and query both go through here."""
+    if chain(chain_name).whoosh_default:
+        yield from _whoosh_default(text)
+        return
+    for tok in tokenize(text):
+        for term in forms(tok.word, chain_name).of(field):
+            yield tok.pos, term, tok.start, tok.end
+
+
+def _whoosh_default(text: str) -> Iterator[tuple[int, str, int, int]]:
+    """whoosh's StandardAnalyzer, the baseline of the evaluation."""
+    from whoosh.analysis import StandardAnalyzer
+
+    for t in StandardAnalyzer()(text, positions=True, chars=True):
+        yield t.pos, t.text, t.startchar, t.endchar

@@ -1,0 +1,98 @@
+"""The whoosh schema: one document per unit (plus one bookkeeping document per source file).
+
+Text is indexed four times (see ``analysis``): ``exact`` > ``stem`` > ``fold`` / ``parts``, weighted
+by ``FIELD_BOOSTS`` at query time. Only ``stem`` keeps positions (phrases are matched on stems).
+Metadata fields are lower-cased keywords for filtering and facets; the display values are stored.
+
+Bookkeeping documents (``doctype`` = ``file``) record, per source file, its sha256 and unit ids, so
+the manifest is committed in the same transaction as the units it describes (see ``manifest``).
+"""
+
+from __future__ import annotations
+
+from whoosh.analysis import Analyzer
+from whoosh.analysis import Token as WToken
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from protokollsok import analysis
+
+# Field weights: an exact match outranks a stem match, which outranks a folded or compound-part one.
+FIELD_BOOSTS = {"exact": 4.0, "stem": 2.0, "fold": 0.6, "parts": 0.8}
+TITLE_BOOST = 1.5
+SCHEMA_VERSION = 1
+
+
+class FormAnalyzer(Analyzer):
+    """A whoosh analyzer that emits one of the analysis chain's forms (see ``analysis.analyse``)."""
+
+    def __init__(self, field: str, chain_name: str = "full") -> None:
+        self.field = field
+        self.chain_name = chain_name
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, FormAnalyzer)
+            and (other.field, other.chain_name) == (self.field, self.chain_name)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.chain_name))
+
+    def __call__(  # whoosh's analyzer protocol
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ):
+        token = WToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, term, start, end in analysis.analyse(value, self.field, self.chain_name):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def text_fields(chain_name: str) -> tuple[str, ...]:
+    """The body fields the chain fills: ``text_exact``, ``text_stem``, ..."""
+    return tuple(f"text_{f}" for f in analysis.chain(chain_name).fields)
+
+
+def build_schema(chain_name: str = "full") -> Schema:
+    """The schema of an index built with the named analysis chain."""
+    c = analysis.chain(chain_name)
+    fields: dict[str, object] = {
+        "id": ID(stored=True, unique=True),
+        "source": ID(stored=True),
+        "kind": ID(stored=True),
+        "doctype": ID(stored=True),
+        "paragraf": NUMERIC(int, stored=True),
+        "namnd": STORED(),
+        "namnd_key": ID(),  # folded lower case, for filtering and facets
+        "datum": ID(stored=True, sortable=True),
+        "year": ID(stored=True),
+        "parti": KEYWORD(stored=True, commas=True, lowercase=True),
+        "dnr": KEYWORD(stored=True, commas=True, lowercase=True),
+        "title": TEXT(analyzer=FormAnalyzer("stem", chain_name), stored=True, phrase=False),
+        "body": STORED(),
+        "lines": STORED(),
+        "pages": STORED(),
+        "sha256": STORED(),  # bookkeeping documents only
+        "file_size": STORED(),  # bookkeeping documents only
+        "file_mtime_ns": STORED(),  # bookkeeping documents only
+        "unit_ids": STORED(),  # bookkeeping documents only
+    }
+    for f in c.fields:
+        fields[f"text_{f}"] = TEXT(analyzer=FormAnalyzer(f, chain_name), phrase=(f == "stem"))
+    return Schema(**fields)
