@@ -27,7 +27,7 @@ _NOT_PARTS = frozenset(
     som till upp ut vid vad var vi all alla allt dem den det din dit där ej fram här hit hos
     ner nog nu oss per sam sen så tre två und van vår över under efter genom mellan bakom
     utan inom utom sedan samt eller men inte icke ingen
-    """.split()
+    """.split()  # noqa: SIM905
 )
 _LINKS = ("s", "e", "u", "o", "a")
 _RESTORE = ("a", "e", "o")

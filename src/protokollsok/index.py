@@ -24,7 +24,7 @@ import os
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as windex
@@ -79,7 +79,7 @@ def _write_info(index_dir: Path, info: IndexInfo) -> None:
     )
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
-    os.replace(tmp, Path(index_dir) / META_FILE)
+    tmp.replace(Path(index_dir) / META_FILE)
 
 
 def open_index(index_dir: Path, retries: int = 3):
@@ -384,3 +384,46 @@ def index_units(
 
 
 OnProblem = Callable[[str], None]
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: each list names what a rerun of ``index`` would fix."""
+
+    files: int = 0
+    units: int = 0
+    not_indexed: list[str] = field(default_factory=list)  # in the corpus, not in the manifest
+    changed: list[str] = field(default_factory=list)  # bytes differ from the manifest's sha256
+    vanished: list[str] = field(default_factory=list)  # in the manifest, gone from the corpus
+    missing_units: list[str] = field(default_factory=list)  # in the manifest, not in the index
+    orphan_units: list[str] = field(default_factory=list)  # in the index, no manifest entry
+
+    @property
+    def ok(self) -> bool:
+        """True when index, manifest and corpus agree."""
+        return not (
+            self.not_indexed or self.changed or self.vanished or self.missing_units or self.orphan_units
+        )
+
+
+def check(roots: Sequence[str | Path] | None = None, index_dir: str | Path | None = None) -> CheckReport:
+    """Verify index, manifest and corpus against each other (every file's sha256 is read)."""
+    roots = [Path(r) for r in (roots or default_roots())]
+    index_dir = Path(index_dir or default_index_dir())
+    ix, _ = open_index(index_dir)
+    report = CheckReport()
+    with ix.searcher() as s:
+        entries = manifest.load(s)
+        unit_sources: dict[str, str] = {}
+        for doc in s.all_stored_fields():
+            if doc.get("doctype") != manifest.FILE_DOCTYPE:
+                unit_sources[doc["id"]] = doc.get("source", "")
+    report.files, report.units = len(entries), len(unit_sources)
+    changes = manifest.diff(entries, _discover(roots), verify=True)
+    report.not_indexed = sorted(f.source for f in changes.added)
+    report.changed = sorted(f.source for f in changes.changed)
+    report.vanished = list(changes.removed)
+    listed = {uid for e in entries.values() for uid in e.unit_ids}
+    report.missing_units = sorted(listed - unit_sources.keys())
+    report.orphan_units = sorted(u for u, src in unit_sources.items() if src not in entries)
+    return report

@@ -8,7 +8,6 @@ units it describes: after a crash the manifest can never disagree with the index
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +63,7 @@ def sha256_of(path: Path) -> str:
 def found(path: Path, source: str) -> Found | None:
     """Stat a corpus file; None when it cannot be stat'ed (vanished, broken link)."""
     try:
-        st = os.stat(path)
+        st = Path(path).stat()
     except OSError:
         return None
     return Found(path, source, st.st_size, st.st_mtime_ns)

@@ -2,7 +2,8 @@
 
 Text is indexed four times (see ``analysis``): ``exact`` > ``stem`` > ``fold`` / ``parts``, weighted
 by ``FIELD_BOOSTS`` at query time. Only ``stem`` keeps positions (phrases are matched on stems).
-Metadata fields are lower-cased keywords for filtering and facets; the display values are stored.
+Metadata fields are keywords for filtering and facets (``dnr`` lower-cased, ``namnd_key`` folded);
+the display values are stored.
 
 Bookkeeping documents (``doctype`` = ``file``) record, per source file, its sha256 and unit ids, so
 the manifest is committed in the same transaction as the units it describes (see ``manifest``).
@@ -78,11 +79,11 @@ def build_schema(chain_name: str = "full") -> Schema:
         "kind": ID(stored=True),
         "doctype": ID(stored=True),
         "paragraf": NUMERIC(int, stored=True),
-        "namnd": STORED(),
-        "namnd_key": ID(),  # folded lower case, for filtering and facets
+        "namnd": ID(stored=True),  # display form, for facets
+        "namnd_key": ID(),  # folded lower case, for filtering
         "datum": ID(stored=True, sortable=True),
         "year": ID(stored=True),
-        "parti": KEYWORD(stored=True, commas=True, lowercase=True),
+        "parti": KEYWORD(stored=True, commas=True),  # canonical codes: S, KD, Fi
         "dnr": KEYWORD(stored=True, commas=True, lowercase=True),
         "title": TEXT(analyzer=FormAnalyzer("stem", chain_name), stored=True, phrase=False),
         "body": STORED(),

@@ -1,0 +1,453 @@
+"""Search the index: query -> ranked hits with snippets, facet counts and a "Menade du" suggestion.
+
+Ranking is whoosh's BM25F over the analysed forms of each query word, each form in its own field
+with its own weight (``schema.FIELD_BOOSTS``: exact > stem > compound part > folded), plus the
+title; a multi-word query also scores its words' proximity (a sloppy phrase on stems). Ties are
+broken by date, newest first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from whoosh import query as wq
+from whoosh import sorting
+
+from protokollsok import analysis, index, schema, snippets
+from protokollsok.errors import QueryError
+from protokollsok.model import Hit
+from protokollsok.query import Clause, ParsedQuery, date_bound, parse
+
+SORTS = ("relevance", "date")
+FACETS = ("namnd", "parti", "year")
+PROXIMITY_SLOP = 3
+PROXIMITY_BOOST = 1.0
+SUGGEST_BELOW = 3  # offer "Menade du" when a query has fewer hits than this
+
+
+@dataclass
+class SearchResult:
+    """What a search returns (``search --json`` prints ``to_json()``)."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON shape."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "hits": [h.to_json() for h in self.hits],
+            "facets": {k: [[v, n] for v, n in vs] for k, vs in self.facets.items()},
+            "suggestion": self.suggestion,
+        }
+
+
+class _Opened:
+    """An index opened once per process and reused while it is current."""
+
+    _lock = threading.Lock()
+    _cache: ClassVar[dict[str, tuple[str, Any, Any]]] = {}
+
+    @classmethod
+    def searcher(cls, index_dir: Path):
+        """A searcher on the current generation, refreshed when the index has changed."""
+        key = str(Path(index_dir).resolve())
+        with cls._lock:
+            info = index.read_info(Path(index_dir))
+            cached = cls._cache.get(key)
+            if cached and info and cached[0] == info.indexname:
+                _, ix, s = cached
+                if not s.up_to_date():
+                    s = s.refresh()
+                    cls._cache[key] = (info.indexname, ix, s)
+                return s, info
+            ix, info = index.open_index(Path(index_dir))
+            s = ix.searcher()
+            cls._cache[key] = (info.indexname, ix, s)
+            return s, info
+
+
+def search(
+    index_dir: str | Path | None,
+    query: str,
+    *,
+    limit: int = 10,
+    namnd: str | Sequence[str] | None = None,
+    parti: str | Sequence[str] | None = None,
+    dnr: str | Sequence[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    sort: str = "relevance",
+    facets: bool = True,
+    suggest: bool = True,
+) -> SearchResult:
+    """Run ``query`` (see ``protokollsok.query`` for the syntax) with optional filters."""
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}", f"use one of: {', '.join(SORTS)}")
+    limit = max(0, int(limit))
+    searcher, info = _Opened.searcher(Path(index_dir or index.default_index_dir()))
+    parsed = parse(query)
+    parsed.namnd += _listify(namnd)
+    parsed.parti += _listify(parti)
+    parsed.dnr += _listify(dnr)
+    if date_from:
+        parsed.date_from = date_bound(date_from, end=False)
+    if date_to:
+        parsed.date_to = date_bound(date_to, end=True)
+    builder = _Builder(searcher, info.chain)
+    built = builder.build(parsed)
+    if built is None:
+        return SearchResult(query, 0, [], {}, _maybe_suggest(suggest, searcher, builder, parsed, query, 0))
+    wquery, wfilter = built
+    sortedby = _sort_facets(sort)
+    groups = {name: _facet(name) for name in FACETS} if facets else None
+    results = searcher.search(
+        wquery,
+        limit=max(limit, 1),
+        sortedby=sortedby,
+        groupedby=groups,
+        maptype=sorting.Count if groups else None,
+        filter=wfilter,
+        mask=wq.Term("doctype", "file"),
+        terms=False,
+    )
+    total = len(results)
+    hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
+    if sort == "relevance":
+        hits = _by_score_then_date(hits)
+    found_facets = _facet_counts(results) if groups else {}
+    suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, total)
+    return SearchResult(query, total, hits, found_facets, suggestion)
+
+
+def _maybe_suggest(on: bool, searcher, builder: _Builder, parsed: ParsedQuery, query: str, total: int):
+    if not on or total >= SUGGEST_BELOW or not parsed.words:
+        return None
+    return _suggest(searcher, builder, parsed, query, total)
+
+
+def _listify(v: str | Sequence[str] | None) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    return [x for x in v if x]
+
+
+def _sort_facets(sort: str):
+    """Relevance is whoosh's own order (ties are broken by date afterwards); date is newest first."""
+    if sort == "date":
+        return [sorting.FieldFacet("datum", reverse=True), sorting.ScoreFacet()]
+    return None
+
+
+def _by_score_then_date(hits: list[Hit]) -> list[Hit]:
+    return sorted(hits, key=lambda h: (-h.score, _neg_date(h.datum)))
+
+
+def _neg_date(datum: str | None) -> tuple[int, ...]:
+    if not datum:
+        return (1,)
+    return (0, *(-int(x) for x in datum.split("-") if x.isdigit()))
+
+
+def _facet(name: str):
+    if name == "parti":
+        return sorting.FieldFacet("parti", allow_overlap=True)
+    return sorting.FieldFacet(name)
+
+
+def _facet_counts(results) -> dict[str, list[tuple[str, int]]]:
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in FACETS:
+        counts = results.groups(name)
+        pairs = [(str(k), int(n)) for k, n in counts.items() if k not in (None, "")]
+        if name == "year":
+            pairs.sort(key=lambda kv: kv[0], reverse=True)
+        else:
+            pairs.sort(key=lambda kv: (-kv[1], kv[0]))
+        out[name] = pairs
+    return out
+
+
+class _Builder:
+    """Turns a ``ParsedQuery`` into a whoosh query for one index (its chain and its values)."""
+
+    def __init__(self, searcher, chain: str) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.chain = chain
+        self.fields = [f.removeprefix("text_") for f in schema.text_fields(chain)]
+
+    def build(self, q: ParsedQuery) -> tuple[wq.Query, wq.Query | None] | None:
+        """``(scored query, filter)``, or None when the query cannot match anything."""
+        musts: list[wq.Query] = []
+        for slot in q.slots:
+            alts = [a for a in (self.clause(c) for c in slot) if a is not wq.NullQuery]
+            if not alts:
+                return None
+            musts.append(alts[0] if len(alts) == 1 else wq.Or(alts))
+        filters = self.filters(q)
+        if any(f is wq.NullQuery for f in filters):
+            return None
+        if not musts:
+            if not (q.excluded or filters):
+                return None
+            musts.append(wq.Every())
+        positive = musts[0] if len(musts) == 1 else wq.And(musts)
+        proximity = self.proximity(q)
+        if proximity is not None:
+            positive = wq.AndMaybe(positive, proximity)
+        negatives = [n for n in (self.clause(c) for c in q.excluded) if n is not wq.NullQuery]
+        if negatives:
+            positive = wq.AndNot(positive, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+        filt = None if not filters else filters[0] if len(filters) == 1 else wq.And(filters)
+        return positive, filt
+
+    def clause(self, c: Clause) -> wq.Query | None:
+        """The query for one clause."""
+        if c.kind == "word":
+            return self.word(c.words[0])
+        if c.kind == "phrase":
+            return self.phrase(c.words)
+        if c.kind == "prefix":
+            return self.prefix(c.words[0])
+        return self.dnr_query(c.words[0])
+
+    def word(self, word: str) -> wq.Query:
+        """One word: each analysed form in its field, weighted; plus the title."""
+        forms = analysis.forms(word, self.chain)
+        subs: list[wq.Query] = []
+        for f in self.fields:
+            boost = schema.FIELD_BOOSTS[f]
+            subs += [wq.Term(f"text_{f}", t, boost=boost) for t in forms.of(f)]
+        subs += [wq.Term("title", t, boost=schema.TITLE_BOOST) for t in forms.stem]
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def phrase(self, words: Sequence[str], slop: int = 1) -> wq.Query:
+        """Words in this order, matched on their stems."""
+        stems = [analysis.forms(w, self.chain).stem for w in words]
+        if all(len(s) == 1 for s in stems):
+            return wq.Phrase("text_stem", [s[0] for s in stems], slop=slop)
+        return wq.Sequence([wq.Or([wq.Term("text_stem", t) for t in s]) for s in stems], slop=slop)
+
+    def prefix(self, p: str) -> wq.Query:
+        """Words starting with ``p`` (exact, or with å/ä/ö folded)."""
+        field = "text_exact" if "exact" in self.fields else "text_stem"
+        subs: list[wq.Query] = [wq.Prefix(field, p, boost=2.0)]
+        if "fold" in self.fields:
+            subs.append(wq.Prefix("text_fold", analysis.fold(p), boost=schema.FIELD_BOOSTS["fold"]))
+        return wq.Or(subs)
+
+    def dnr_query(self, dnr: str) -> wq.Query:
+        """Units that carry this diarienummer (OCR-damaged letters folded as a fallback)."""
+        wanted = {dnr.lower(), analysis.fold(dnr.lower())}
+        values = [v for v in self._values("dnr") if v in wanted or analysis.fold(v) in wanted]
+        if not values:
+            return wq.NullQuery
+        return wq.Or([wq.Term("dnr", v) for v in values])
+
+    def proximity(self, q: ParsedQuery) -> wq.Query | None:
+        """A sloppy phrase over the plain words of a multi-word query, to reward closeness."""
+        words = [c.words[0] for slot in q.slots if len(slot) == 1 for c in slot if c.kind == "word"]
+        if len(words) < 2 or len(words) > 8:
+            return None
+        return wq.Phrase(
+            "text_stem",
+            [analysis.forms(w, self.chain).stem[0] for w in words],
+            slop=PROXIMITY_SLOP,
+            boost=PROXIMITY_BOOST,
+        )
+
+    def filters(self, q: ParsedQuery) -> list[wq.Query]:
+        """Filters from field syntax and options; each keeps only matching units."""
+        out: list[wq.Query] = []
+        if q.namnd:
+            out.append(self._one_of([self.namnd_query(n) for n in q.namnd]))
+        if q.parti:
+            out.append(self._one_of([self.parti_query(p) for p in q.parti]))
+        if q.dnr:
+            out.append(self._one_of([self.dnr_query(d) for d in q.dnr]))
+        if q.date_from or q.date_to:
+            out.append(wq.TermRange("datum", q.date_from, q.date_to))
+        return out
+
+    @staticmethod
+    def _one_of(qs: list[wq.Query]) -> wq.Query:
+        qs = [q for q in qs if q is not wq.NullQuery]
+        if not qs:
+            return wq.NullQuery
+        return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+    def namnd_query(self, name: str) -> wq.Query:
+        """Nämnder whose folded name contains ``name`` folded (``södermalm`` finds the nämnd)."""
+        key = index.namnd_key(name) or ""
+        values = [v for v in self._values("namnd_key") if key in v]
+        if not values:
+            return wq.NullQuery
+        return wq.Or([wq.Term("namnd_key", v) for v in values])
+
+    def parti_query(self, code: str) -> wq.Query:
+        """A party code, whatever its case (``kd`` finds ``KD``, ``fi`` finds ``Fi``)."""
+        values = [v for v in self._values("parti") if v.lower() == code.lower()]
+        if not values:
+            return wq.NullQuery
+        return wq.Or([wq.Term("parti", v) for v in values])
+
+    def _values(self, fieldname: str) -> list[str]:
+        try:
+            return [_text(t) for t in self.reader.lexicon(fieldname)]
+        except KeyError:
+            return []
+
+
+def _text(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+def _hit(r, parsed: ParsedQuery, chain: str) -> Hit:
+    body = r.get("body") or ""
+    clauses = [c.words for slot in parsed.slots for c in slot if c.kind in ("word", "phrase")]
+    prefixes = [c.words[0] for slot in parsed.slots for c in slot if c.kind == "prefix"]
+    found = snippets.find_matches(body, clauses, chain, prefixes)
+    snippet, spans = snippets.make_snippet(body, found)
+    return Hit(
+        id=r["id"],
+        score=_score(r.score),
+        kind=r.get("kind", ""),
+        paragraf=r.get("paragraf"),
+        title=r.get("title") or "",
+        namnd=r.get("namnd"),
+        datum=r.get("datum"),
+        dnr=tuple(x for x in (r.get("dnr") or "").split(",") if x),
+        parti=tuple(x for x in (r.get("parti") or "").split(",") if x),
+        source=r.get("source", ""),
+        snippet=snippet,
+        highlights=spans,
+    )
+
+
+def _score(score: object) -> float:
+    """The relevance score (when sorted by date whoosh gives the sort key; its last part)."""
+    if isinstance(score, tuple):
+        score = score[-1] if score else 0.0
+    try:
+        return round(abs(float(score or 0.0)), 4)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total: int) -> str | None:
+    """Replace words the index does not know by its closest known word, if that finds more.
+
+    Only single words (not OR alternatives, phrases or filters) are replaced; a word of up to five
+    letters may differ by one edit, a longer one by two.
+    """
+    field = "text_exact" if "exact" in builder.fields else "text_stem"
+    corrector = searcher.corrector(field)
+    reader = builder.reader
+    changed = query
+    for slot in parsed.slots:
+        if len(slot) != 1 or slot[0].kind != "word":
+            continue
+        word = slot[0].words[0]
+        if reader.doc_frequency(field, word) > 0 or any(ch.isdigit() for ch in word):
+            continue
+        maxdist = 1 if len(word) <= 5 else 2
+        options = [o for o in corrector.suggest(word, limit=5, maxdist=maxdist) if o != word]
+        if not options:
+            continue
+        best = min(options, key=lambda o: (_distance(word, o), -reader.doc_frequency(field, o)))
+        changed = _replace_word(changed, word, best)
+    if changed == query:
+        return None
+    built = builder.build(parse(changed))
+    if built is None:
+        return None
+    found = searcher.search(built[0], filter=built[1], limit=1, mask=wq.Term("doctype", "file"))
+    return changed if len(found) > total else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (short words only, so the quadratic table is cheap)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _replace_word(text: str, word: str, new: str) -> str:
+    import re
+
+    return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", new, text, flags=re.IGNORECASE)
+
+
+def get_unit(index_dir: str | Path | None, unit_id: str) -> dict[str, Any] | None:
+    """The stored fields of one unit (``show``), or None when no unit has this id."""
+    searcher, _ = _Opened.searcher(Path(index_dir or index.default_index_dir()))
+    doc = searcher.document(id=unit_id)
+    if doc is None or doc.get("doctype") == "file":
+        return None
+    return _unit_json(doc)
+
+
+def _unit_json(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": doc["id"],
+        "kind": doc.get("kind"),
+        "paragraf": doc.get("paragraf"),
+        "title": doc.get("title") or "",
+        "namnd": doc.get("namnd"),
+        "datum": doc.get("datum"),
+        "dnr": [x for x in (doc.get("dnr") or "").split(",") if x],
+        "parti": [x for x in (doc.get("parti") or "").split(",") if x],
+        "doctype": doc.get("doctype") or None,
+        "source": doc.get("source"),
+        "lines": list(doc["lines"]) if doc.get("lines") else None,
+        "pages": list(doc["pages"]) if doc.get("pages") else None,
+        "text": doc.get("body") or "",
+    }
+
+
+def stats(index_dir: str | Path | None) -> dict[str, Any]:
+    """What the index holds: units per kind, files, nämnder, parties, date range, chain."""
+    searcher, info = _Opened.searcher(Path(index_dir or index.default_index_dir()))
+    kinds: dict[str, int] = {}
+    namnder: dict[str, int] = {}
+    partier: dict[str, int] = {}
+    dates: list[str] = []
+    files = 0
+    for doc in searcher.all_stored_fields():
+        if doc.get("doctype") == "file":
+            files += 1
+            continue
+        kinds[doc.get("kind", "")] = kinds.get(doc.get("kind", ""), 0) + 1
+        if doc.get("namnd"):
+            namnder[doc["namnd"]] = namnder.get(doc["namnd"], 0) + 1
+        for p in (doc.get("parti") or "").split(","):
+            if p:
+                partier[p] = partier.get(p, 0) + 1
+        if doc.get("datum"):
+            dates.append(doc["datum"])
+    return {
+        "index": str(index_dir or index.default_index_dir()),
+        "chain": info.chain,
+        "files": files,
+        "units": sum(kinds.values()),
+        "kinds": dict(sorted(kinds.items())),
+        "namnder": dict(sorted(namnder.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "partier": dict(sorted(partier.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "date_from": min(dates) if dates else None,
+        "date_to": max(dates) if dates else None,
+    }

@@ -1,0 +1,143 @@
+"""Snippets: the best one to three passages of a unit's text, with the query's matches marked.
+
+A token matches a query word when they share an analysed form (exact, stem, folded or compound
+part), so ``vittnen`` marks ``vittnet`` and ``våld`` marks ``våldsutövare``. A phrase is marked as
+one span from its first to its last word (not word by word, and never a lone ``i``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from protokollsok import analysis
+
+PASSAGE_CHARS = 200
+MAX_PASSAGES = 3
+ELLIPSIS = " … "
+
+
+@dataclass(frozen=True)
+class Match:
+    """A marked span of the text and which query clause it satisfies."""
+
+    start: int
+    end: int
+    clause: int
+
+
+def _keys(word: str, chain: str) -> frozenset[str]:
+    f = analysis.forms(word, chain)
+    keys = {f"x:{t}" for t in f.exact} | {f"s:{t}" for t in f.stem} | {f"f:{t}" for t in f.fold}
+    return frozenset(keys)
+
+
+def _matches_word(token_keys: frozenset[str], token_parts: Sequence[str], query_keys: frozenset[str]) -> bool:
+    if token_keys & query_keys:
+        return True
+    return any(f"s:{p}" in query_keys for p in token_parts)
+
+
+def find_matches(
+    text: str, clauses: Sequence[Sequence[str]], chain: str = "full", prefixes: Sequence[str] = ()
+) -> list[Match]:
+    """Spans of ``text`` matching each clause (a clause is a word or a phrase, as words)."""
+    tokens = list(analysis.tokenize(text))
+    query_keys = [[_keys(w, chain) for w in c] for c in clauses]
+    token_keys = [_keys(t.word, chain) for t in tokens]
+    token_parts = [analysis.forms(t.word, chain).parts for t in tokens]
+    matches: list[Match] = []
+    for ci, words in enumerate(query_keys):
+        n = len(words)
+        if n == 0:
+            continue
+        for i in range(len(tokens) - n + 1):
+            if all(_matches_word(token_keys[i + k], token_parts[i + k], words[k]) for k in range(n)):
+                matches.append(Match(tokens[i].start, tokens[i + n - 1].end, ci))
+    base = len(clauses)
+    for pi, p in enumerate(prefixes):
+        folded = analysis.fold(p)
+        for t in tokens:
+            if t.word.startswith(p) or analysis.fold(t.word).startswith(folded):
+                matches.append(Match(t.start, t.end, base + pi))
+    matches.sort(key=lambda m: (m.start, -m.end))
+    return _drop_nested(matches)
+
+
+def _drop_nested(matches: list[Match]) -> list[Match]:
+    kept: list[Match] = []
+    for m in matches:
+        if kept and m.start < kept[-1].end:
+            continue
+        kept.append(m)
+    return kept
+
+
+def make_snippet(
+    text: str, matches: Sequence[Match], width: int = PASSAGE_CHARS, passages: int = MAX_PASSAGES
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The snippet and its highlight offsets: up to ``passages`` windows of about ``width``
+    characters, chosen to cover the most distinct clauses, in text order."""
+    text_len = len(text)
+    if not matches:
+        end = _word_end(text, min(width, text_len))
+        return _flat(text[:end]) + (ELLIPSIS.rstrip() if end < text_len else ""), ()
+    chosen = _choose_windows(text, matches, width, passages)
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+    for n, (ws, we) in enumerate(chosen):
+        prefix = (ELLIPSIS.lstrip() if ws > 0 else "") if n == 0 else ELLIPSIS
+        piece = prefix + _flat(text[ws:we])
+        for m in matches:
+            if m.start >= ws and m.end <= we:
+                s = length + len(prefix) + m.start - ws
+                spans.append((s, s + m.end - m.start))
+        out.append(piece)
+        length += len(piece)
+    tail = ELLIPSIS.rstrip() if chosen[-1][1] < text_len else ""
+    return "".join(out) + tail, tuple(spans)
+
+
+def _flat(s: str) -> str:
+    """Whitespace (newlines included) to single spaces, keeping the length (offsets stay valid)."""
+    return "".join(" " if c.isspace() else c for c in s)
+
+
+def _choose_windows(
+    text: str, matches: Sequence[Match], width: int, passages: int
+) -> list[tuple[int, int]]:
+    candidates = []
+    for i, m in enumerate(matches):
+        start = _word_start(text, max(0, m.start - width // 4))
+        end = _word_end(text, min(len(text), start + width))
+        inside = [x for x in matches[i:] if x.end <= end]
+        distinct = len({x.clause for x in inside})
+        candidates.append((distinct, len(inside), -m.start, start, end, {x.clause for x in inside}))
+    candidates.sort(reverse=True)
+    chosen: list[tuple[int, int]] = []
+    covered: set[int] = set()
+    for _, _, _, start, end, clauses in candidates:
+        if len(chosen) >= passages:
+            break
+        if any(start < ce and end > cs for cs, ce in chosen):
+            continue
+        if chosen and clauses <= covered:
+            continue
+        chosen.append((start, end))
+        covered |= clauses
+    return sorted(chosen)
+
+
+def _word_start(text: str, i: int) -> int:
+    if i <= 0:
+        return 0
+    while i > 0 and not text[i - 1].isspace():
+        i -= 1
+    return i
+
+
+def _word_end(text: str, i: int) -> int:
+    while i < len(text) and not text[i].isspace():
+        i += 1
+    return i
