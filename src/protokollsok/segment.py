@@ -1,0 +1,356 @@
+"""Split a cleaned document into search units: one per §, one per bilaga, or one ``dokument``.
+
+Rules (each one a small function below):
+
+* A **§ heading** is a line that starts with ``§`` and a number (``§ 23``, ``§1``, ``## **§ 26**``,
+  ``§ 9**Övergripande …``, ``- § 57``). It is *not* a heading when the line goes on in lower case
+  (``§ 21 i kommunfullmäktiges arbetsordning`` is a reference broken onto a new line), when the
+  previous line runs on into it (no blank line and no closing punctuation), when ``§`` is glued to a
+  letter (OCR's ``§vergripande``) or when the § sits inside running text or a table (``enligt § 5``,
+  ``|§|26|``).
+* A **bilaga** is an attachment actually printed in the file: a line that is only ``Bilaga``,
+  ``Bilaga 1`` or ``Bilaga A`` (optionally ``… till protokoll/§ …``), or a party document headed
+  ``Ärende <n>`` where ``<n>`` is the number of the § it follows (the Stockholm form of a
+  förslag till beslut, reservation or särskilt uttalande printed after the §). A list of
+  attachment names (``Bilagor`` + a numbered list, ``Bilaga 3 – Lövet 3, …``) is not a bilaga.
+* A file without any § heading is one ``dokument`` unit (a tjänsteutlåtande, a report).
+* **Front pages** before the first § (närvarolista, justering, innehåll) belong to no unit: they
+  are dropped from the units; ``metadata.extract`` still reads the document header from
+  ``doc.text`` itself, so the nämnd, date and dnr it states carry over to every unit.
+* **Page furniture** (lines that repeat on many pages, page numbers such as ``3 (74)``) never
+  splits a unit and is skipped when a title is looked for on the lines after a § heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from protokollsok.model import Document, Segment
+
+# Characters that may precede a heading on its line: indentation, markdown, list bullets.
+_LEAD = r"[ \t\f>#*_\-–•]*"
+_HEADING = re.compile(rf"^{_LEAD}§[ \t]*(\d{{1,4}})(?![\d/:]\d)(.*)$")
+_BILAGA_LINE = re.compile(
+    r"^[ \t\f#*_]*Bilaga(?:[ \t]+(?:\d{1,2}|[A-Z]))?[ \t]*"
+    r"(?:till[ \t]+(?:protokoll|§|paragraf|ärende)\S*(?:[ \t].*)?)?[*_ \t]*$",
+)
+_ARENDE_LINE = re.compile(r"^[ \t\f#*_]*(?:Ä|A)rende[ \t]+(?:nr\.?[ \t]*)?(\d{1,4})[*_ \t]*$")
+_PAGE_NUMBER = re.compile(r"^(?:(?:sida|sid\.?|s\.)\s*)?\d{1,4}(?:\s*\(\s*\d{1,4}\s*\))?$", re.I)
+_DATE_LINE = re.compile(
+    r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}\s+[a-zåäö]+\s+\d{4})$",
+    re.I,
+)
+# A dnr or "Ärendenummer X"/"Dnr X" that may stand on a heading line next to the § number.
+_DNR_PREFIX = re.compile(
+    r"^(?:(?:Ärendenummer|Diarienummer|Dnr\.?)[ \t:]*)?"
+    r"(?:\d{3,5}/\d{2}|[A-ZÅÄÖ]{2,5}[ -]\d{4}[-/]\d{1,6}|[A-ZÅÄÖa-zåäö]{2,5}/\d{4}:\d{1,6})"
+    r"(?:[ \t]+\d{3})?(?=\s|$|,)",
+)
+_TRAILING_DNR = re.compile(r"[,;]?\s*(?:Dnr\.?\s*)?[A-ZÅÄÖ]{2,5}[ -]\d{4}[/-]\d{1,6}\s*$")
+# Words after which a heading line continues on the next line.
+_RUN_ON_WORDS = frozenset(
+    ["av", "och", "eller", "för", "till", "i", "om", "på", "med", "från", "samt", "inom", "vid", "över", "under", "enligt", "mot", "mellan", "gällande", "avseende", "angående", "inför", "efter", "hos", "utan", "genom", "kring", "rörande"]
+)
+_SECTION_WORDS = frozenset(
+    ["beslut", "beslutsunderlag", "sammanfattning", "ärendet", "bakgrund", "yrkanden", "propositionsordning", "beslutsgång", "reservationer", "reservation", "handlingar", "handling", "information"]
+)
+_MARKUP = re.compile(r"[*_#`]+")
+_MAX_TITLE_LINES = 4
+_FURNITURE_MIN_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of the document with its character offset and 0-based index."""
+
+    index: int
+    start: int
+    text: str
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    @property
+    def bare(self) -> str:
+        """The line without markup and surrounding whitespace."""
+        return " ".join(_MARKUP.sub(" ", self.text).split()).strip("-–•> ")
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Where a unit starts: a § heading or a bilaga."""
+
+    line: int
+    kind: str  # paragraf | bilaga
+    number: int | None
+    title: str
+
+
+def split(doc: Document) -> list[Segment]:
+    """Split a cleaned document into its §, bilaga and dokument units, in text order."""
+    lines = _lines(doc.text)
+    furniture = _furniture(lines)
+    headings = list(_headings(lines))
+    if not headings:
+        return _document_units(doc, lines, furniture)
+    cuts: list[_Cut] = []
+    for i, (line, number) in enumerate(headings):
+        stop = headings[i + 1][0] if i + 1 < len(headings) else len(lines)
+        cuts.append(_Cut(line, "paragraf", number, _paragraf_title(lines, line, furniture)))
+        cuts.extend(_bilaga_cuts(lines, line + 1, stop, number, furniture))
+    return _segments(doc, lines, cuts)
+
+
+def _lines(text: str) -> list[_Line]:
+    """The document's lines with their start offsets (``\\n`` excluded)."""
+    out: list[_Line] = []
+    offset = 0
+    for i, piece in enumerate(text.split("\n")):
+        out.append(_Line(i, offset, piece))
+        offset += len(piece) + 1
+    return out
+
+
+def _furniture(lines: list[_Line]) -> frozenset[str]:
+    """Bare lines that repeat on many pages (running heads and feet) or are page numbers."""
+    counts = Counter(ln.bare for ln in lines if ln.bare)
+    return frozenset(t for t, n in counts.items() if n >= _FURNITURE_MIN_REPEATS and len(t) < 90)
+
+
+def _is_furniture(line: _Line, furniture: frozenset[str]) -> bool:
+    bare = line.bare
+    return bare in furniture or bool(_PAGE_NUMBER.match(bare))
+
+
+def _runs_on(previous: _Line | None) -> bool:
+    """True when ``previous`` is a line of running text that continues onto the next line."""
+    if previous is None:
+        return False
+    text = previous.text.rstrip()
+    return bool(text) and (text[-1].islower() or text[-1] == ",")
+
+
+def _headings(lines: list[_Line]) -> Iterator[tuple[int, int]]:
+    """(line index, § number) of every § heading."""
+    for i, line in enumerate(lines):
+        match = _HEADING.match(line.text)
+        if not match:
+            continue
+        rest = _MARKUP.sub("", match.group(2)).strip()
+        if _is_reference(rest) or _runs_on(lines[i - 1] if i else None):
+            continue
+        yield i, int(match.group(1))
+
+
+def _is_reference(rest: str) -> bool:
+    """True when the text after ``§ n`` shows a reference or range, not a heading."""
+    if not rest:
+        return False
+    first = rest[0]
+    return first.islower() or first in "-–§,.;:)" or rest.startswith(("och ", "kap"))
+
+
+def _paragraf_title(lines: list[_Line], heading: int, furniture: frozenset[str]) -> str:
+    """The § heading: text after the number, or the next non-empty, non-furniture line(s)."""
+    match = _HEADING.match(lines[heading].text)
+    rest = _strip_dnr(_MARKUP.sub(" ", match.group(2) if match else "").strip())
+    if rest:
+        return _title_from(lines, heading, rest)
+    for j in range(heading + 1, min(heading + 12, len(lines))):
+        bare = lines[j].bare
+        adjacent = j == heading + 1
+        if not bare or _DNR_PREFIX.fullmatch(bare):
+            continue
+        if _is_furniture(lines[j], furniture) and not (adjacent and bare in furniture):
+            continue
+        return _title_from(lines, j, _strip_dnr(bare) or bare)
+    return ""
+
+
+def _strip_dnr(text: str) -> str:
+    """Drop a leading dnr (``0901/22``, ``Ärendenummer SLK-2025-00019``) and a trailing one."""
+    text = text.strip()
+    match = _DNR_PREFIX.match(text)
+    if match:
+        text = text[match.end() :].strip(" ,;:")
+    return _TRAILING_DNR.sub("", text).strip()
+
+
+def _title_from(lines: list[_Line], first: int, text: str) -> str:
+    """``text`` (the bare first title line) joined with the lines that continue it."""
+    parts = [text]
+    j = first + 1
+    while len(parts) < _MAX_TITLE_LINES and j < len(lines) and _continues(parts[-1], lines[j]):
+        parts.append(_strip_dnr(lines[j].bare) or lines[j].bare)
+        j += 1
+    return " ".join(" ".join(parts).split())
+
+
+def _continues(previous: str, line: _Line) -> bool:
+    """True when ``line`` carries on the title ending in ``previous``."""
+    bare = line.bare
+    if not bare or not previous or _HEADING.match(line.text):
+        return False
+    first_word = bare.split()[0].lower()
+    if first_word.strip(":") in _SECTION_WORDS:
+        return False
+    last_word = previous.split()[-1].lower()
+    return bare[0].islower() or last_word in _RUN_ON_WORDS
+
+
+def _bilaga_cuts(
+    lines: list[_Line], first: int, stop: int, number: int | None, furniture: frozenset[str]
+) -> Iterator[_Cut]:
+    """The bilagor printed between line ``first`` and ``stop`` (exclusive) of a § or document."""
+    floor = first
+    for j in range(first, stop):
+        line = lines[j]
+        previous = lines[j - 1] if j else None
+        if _BILAGA_LINE.match(line.text) and not _runs_on(previous) and not _in_list(lines, j):
+            yield _Cut(j, "bilaga", number, line.bare)
+            floor = j + 1
+            continue
+        arende = _ARENDE_LINE.match(line.text)
+        if arende and number is not None and int(arende.group(1)) == number:
+            start = _block_start(lines, j, floor)
+            yield _Cut(start, "bilaga", number, _bilaga_title(lines, start, j, furniture))
+            floor = j + 1
+
+
+def _in_list(lines: list[_Line], index: int) -> bool:
+    """True when line ``index`` is an item of a list of attachment names."""
+    for j in range(index - 1, max(index - 8, -1), -1):
+        bare = lines[j].bare.lower()
+        if not bare:
+            continue
+        return bare.startswith(("bilagor", "handlingar", "beslutsunderlag")) or bool(
+            re.match(r"^(\d+[.)]|[a-z][.)])\s", bare)
+        )
+    return False
+
+
+def _block_start(lines: list[_Line], index: int, floor: int) -> int:
+    """First line of the letterhead block that ends at ``index``: after the last gap of 2+ blank lines."""
+    blanks = 0
+    for j in range(index - 1, floor - 1, -1):
+        if lines[j].bare:
+            if blanks >= 2:
+                return j + 1 + blanks
+            blanks = 0
+        else:
+            blanks += 1
+    return index
+
+
+def _bilaga_title(lines: list[_Line], start: int, stop: int, furniture: frozenset[str]) -> str:
+    """The first heading-like line of a letterhead block (not a date, name of a body or furniture)."""
+    for j in range(start, stop):
+        bare = lines[j].bare
+        if not bare or _DATE_LINE.match(bare) or _is_furniture(lines[j], furniture):
+            continue
+        if _is_body_name(bare):
+            continue
+        return _title_from(lines, j, bare)
+    return lines[stop].bare
+
+
+def _is_body_name(text: str) -> bool:
+    """True for a short line naming a nämnd or förvaltning (a letterhead line, not a title)."""
+    words = text.split()
+    return len(words) <= 4 and bool(re.search(r"(nämnd|namnd|förvaltning|styrelse)\w*$", text, re.I))
+
+
+def _document_units(doc: Document, lines: list[_Line], furniture: frozenset[str]) -> list[Segment]:
+    """A file without §: one ``dokument`` unit, followed by any bilagor printed in it."""
+    first = next((ln.index for ln in lines if ln.bare), 0)
+    cuts = [_Cut(first, "dokument", None, _document_title(lines))]
+    cuts.extend(_bilaga_cuts(lines, first + 1, len(lines), None, furniture))
+    return _segments(doc, lines, cuts)
+
+
+def _document_title(lines: list[_Line]) -> str:
+    """A dokument's ärende title: a markdown heading, the line after "Tjänsteutlåtande", or the
+    first heading-like line of the header."""
+    candidates = [ln for ln in lines[:80] if ln.bare]
+    for ln in candidates:
+        if ln.text.lstrip().startswith("#") and _looks_like_title(ln.bare):
+            return _title_from(lines, ln.index, ln.bare)
+    for ln in candidates:
+        title = _title_from(lines, ln.index, ln.bare)
+        if _looks_like_title(title):
+            return title
+    return candidates[0].bare if candidates else ""
+
+
+def _looks_like_title(text: str) -> bool:
+    """A heading-like line: starts upper case, 3+ words, no label colon, no closing full stop."""
+    words = text.split()
+    return (
+        len(words) >= 3
+        and text[0].isupper()
+        and ":" not in text
+        and not text.endswith(".")
+        and not _DATE_LINE.match(text)
+        and not any(ch.isdigit() for ch in words[0])
+    )
+
+
+def _segments(doc: Document, lines: list[_Line], cuts: list[_Cut]) -> list[Segment]:
+    """Turn cuts (in line order) into segments with ids, spans, lines and pages."""
+    source = doc.path
+    seen: Counter[int] = Counter()
+    bilagor = 0
+    out: list[Segment] = []
+    for i, cut in enumerate(cuts):
+        stop = cuts[i + 1].line if i + 1 < len(cuts) else len(lines)
+        start, end = _span(doc.text, lines, cut.line, stop)
+        if cut.kind == "paragraf":
+            assert cut.number is not None
+            seen[cut.number] += 1
+            suffix = f".{seen[cut.number]}" if seen[cut.number] > 1 else ""
+            uid = f"{source}#§{cut.number}{suffix}"
+        elif cut.kind == "bilaga":
+            bilagor += 1
+            uid = f"{source}#bilaga{bilagor}"
+        else:
+            uid = f"{source}#dokument"
+        out.append(_segment(doc, uid, cut, start, end))
+    return out
+
+
+def _span(text: str, lines: list[_Line], first: int, stop: int) -> tuple[int, int]:
+    """Character span of lines ``first`` .. ``stop - 1`` without surrounding whitespace."""
+    start = lines[first].start
+    end = lines[stop - 1].end if stop > first else lines[first].end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _segment(doc: Document, uid: str, cut: _Cut, start: int, end: int) -> Segment:
+    text = doc.text
+    first_line = text.count("\n", 0, start) + 1
+    last_line = first_line + text.count("\n", start, max(start, end - 1))
+    pages = None
+    if doc.page_starts:
+        first_page, last_page = doc.page_of(start), doc.page_of(max(start, end - 1))
+        if first_page is not None and last_page is not None:
+            pages = (first_page, last_page)
+    return Segment(
+        id=uid,
+        source=doc.path,
+        kind=cut.kind,
+        paragraf=cut.number,
+        title=cut.title,
+        text=text[start:end],
+        start=start,
+        end=end,
+        lines=(first_line, last_line),
+        pages=pages,
+    )
