@@ -1,0 +1,680 @@
+"""Reading corpus files: one small reader per format, and the walk that finds them.
+
+``read(path)`` turns one file into a ``Document`` (raw text, sha256 of the bytes, format, PDF page
+starts, what the file says about itself in ``meta``). Whatever is wrong with a file comes out as one
+``ParseError(path, reason)`` with a short human reason, never as another exception; an image-only
+PDF or a file without text is ``NoText`` (a ``ParseError`` reported as skipped, not failed).
+
+``discover(roots)`` walks folders and yields ``(path, source)`` for every supported file in a sorted,
+deterministic order; it follows symlinks but never loops.
+
+Text formats keep the file's line structure (only line endings are unified to ``\\n``) so that a
+line number in the text is a line number in the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import errno
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import stat
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from protokollsok.errors import NoText, ParseError
+from protokollsok.model import Document
+
+MAX_MB = 50
+MAX_BYTES = MAX_MB * 1024 * 1024  # files above this are refused, not read
+
+FORMATS = {
+    ".txt": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+
+# Single-byte encodings Swedish text is found in, in order of preference on a tie.
+LEGACY_ENCODINGS = ("cp1252", "latin-1", "cp850", "mac_roman")
+
+# A PDF with fewer letters/digits than this per page has no usable text layer.
+MIN_CHARS_PER_PAGE = 16
+
+# Magic numbers of formats that are not text, to name what a mislabelled file really is.
+_MAGIC = (
+    (b"%PDF-", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive (.docx/.xlsx?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.doc/.xls)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+_SWEDISH_LETTERS = frozenset("åäöÅÄÖéÉüÜ")
+
+
+def format_of(path: str | Path) -> str | None:
+    """The format name for ``path``'s ending (case-insensitive), or None if unsupported."""
+    return FORMATS.get(Path(path).suffix.lower())
+
+
+# ---------------------------------------------------------------------------------------------
+# read
+
+
+def read(path: str | Path, source: str | None = None) -> Document:
+    """Read one corpus file into a ``Document``.
+
+    ``source`` is the name the document goes by (default ``str(path)``); every error names it.
+    Raises ``ParseError(source, reason)`` for a file that cannot be read, ``NoText`` for a
+    readable file without text (image-only PDF, empty file).
+    """
+    p = Path(path)
+    name = source or str(path)
+    fmt = format_of(p)
+    if fmt is None:
+        raise ParseError(name, f"unsupported file type {p.suffix or '(no ending)'!r}")
+    raw = read_bytes(p, name)
+    if not raw:
+        raise NoText(name, "empty file")
+    text, page_starts, meta, notes = _run_reader(fmt, raw, name)
+    if not text.strip():
+        raise NoText(name, "no text in the file (only whitespace)")
+    return Document(
+        path=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        format=fmt,
+        text=text,
+        page_starts=tuple(page_starts),
+        meta=meta,
+        warnings=tuple(notes),
+    )
+
+
+def _run_reader(fmt: str, raw: bytes, name: str) -> Read:
+    """Run the reader for ``fmt``; whatever it raises other than ``ParseError`` becomes one."""
+    try:
+        return _READERS[fmt](raw, name)
+    except ParseError:
+        raise
+    except Exception as e:  # a bad file must never stop the run with a traceback
+        raise ParseError(
+            name, f"cannot read this {fmt} file: {type(e).__name__}: {_short(e)}"
+        ) from None
+
+
+def read_bytes(path: Path, name: str, limit: int = MAX_BYTES) -> bytes:
+    """The raw bytes of a regular file of at most ``limit`` bytes, or ``ParseError``."""
+    try:
+        st = path.stat()  # before open: opening a FIFO would block
+        if not stat.S_ISREG(st.st_mode):
+            raise ParseError(name, "not a regular file")
+        _check_size(st.st_size, name, limit)
+        with path.open("rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise ParseError(name, _os_reason(e)) from None
+    _check_size(len(raw), name, limit)
+    return raw
+
+
+def _check_size(size: int, name: str, limit: int) -> None:
+    if size > limit:
+        mb = limit // (1024 * 1024)
+        raise ParseError(
+            name,
+            f"larger than {mb} MB ({size / 1024 / 1024:.0f} MB); split it or raise "
+            "protokollsok.ingest.MAX_BYTES",
+        )
+
+
+def _os_reason(e: OSError) -> str:
+    """A short reason for an operating-system error while opening or reading a file."""
+    if isinstance(e, FileNotFoundError):
+        return "file not found (vanished while reading, or a broken link)"
+    if isinstance(e, PermissionError):
+        return "permission denied"
+    if isinstance(e, IsADirectoryError):
+        return "not a regular file (a directory)"
+    if e.errno == errno.ELOOP:
+        return "symlink loop"
+    return f"cannot read: {e.strerror or e}"
+
+
+# ---------------------------------------------------------------------------------------------
+# text decoding (.txt, .md, and .html without a declared charset)
+
+
+def decode_text(raw: bytes, name: str) -> tuple[str, list[str]]:
+    """Decode the bytes of a text file; returns the text and warnings.
+
+    UTF-8 (with or without BOM) and UTF-16 with BOM are taken as they are. Otherwise the file is
+    read in the single-byte encoding that gives the most plausible Swedish (cp1252 first); a file
+    that is UTF-8 with a few stray single bytes keeps its UTF-8 and only those bytes are read as
+    cp1252, so no ``Ã¤``-mojibake is made. Binary content raises ``ParseError``.
+    """
+    utf16 = _decode_utf16_bom(raw)
+    if utf16 is not None:
+        return utf16, []
+    _reject_binary(raw, name)
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    if _has_utf8_sequences(raw):
+        text = raw.decode("utf-8", errors=_STRAY_BYTE_HANDLER)
+        return text, ["mixed encodings: bytes that are not UTF-8 were read as cp1252"]
+    encoding = best_legacy_encoding(raw)
+    notes = [] if encoding in ("cp1252", "latin-1") else [f"read as {encoding}"]
+    return raw.decode(encoding), notes
+
+
+def _decode_utf16_bom(raw: bytes) -> str | None:
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(codec, errors="replace")
+    return None
+
+
+def _reject_binary(raw: bytes, name: str) -> None:
+    """Raise ``ParseError`` if ``raw`` is not text (NUL bytes, control characters, a known magic)."""
+    for magic, what in _MAGIC:
+        if raw.startswith(magic):
+            raise ParseError(name, f"not a text file (binary content: looks like {what})")
+    head = raw[:65536]
+    controls = sum(1 for b in head if b < 32 and b not in b"\t\n\r\f\v\x1a\x1b")
+    if b"\x00" in head or controls > max(8, len(head) // 20):
+        raise ParseError(name, "not a text file (binary content)")
+
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _has_utf8_sequences(raw: bytes) -> bool:
+    """True if ``raw`` is mostly UTF-8: more well-formed multi-byte sequences than stray bytes.
+
+    A cp1252 file can hold a chance pair like ``Å`` + no-break space, but then its other
+    å ä ö are stray bytes and outnumber it; a UTF-8 file with a pasted-in cp1252 word does not.
+    """
+    sequences = _UTF8_MULTIBYTE.findall(raw)
+    high = sum(1 for b in raw if b >= 0x80)
+    stray = high - sum(len(s) for s in sequences)
+    return len(sequences) > stray
+
+
+def _stray_byte(e: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: read one byte that is not UTF-8 as cp1252 (latin-1 if undefined)."""
+    assert isinstance(e, UnicodeDecodeError)
+    bad = e.object[e.start : e.start + 1]
+    try:
+        return bad.decode("cp1252"), e.start + 1
+    except UnicodeDecodeError:
+        return bad.decode("latin-1"), e.start + 1
+
+
+_STRAY_BYTE_HANDLER = "protokollsok-stray-byte"
+codecs.register_error(_STRAY_BYTE_HANDLER, _stray_byte)
+
+
+def best_legacy_encoding(raw: bytes) -> str:
+    """The single-byte encoding in which ``raw`` reads as the most plausible Swedish text.
+
+    Candidates are ``LEGACY_ENCODINGS`` plus charset_normalizer's guess; each decoding is scored by
+    Swedish letters inside words minus symbols and control characters inside words. Ties go to
+    the earlier candidate, so plain cp1252 wins unless another encoding reads clearly better.
+    """
+    candidates = list(LEGACY_ENCODINGS)
+    guess = _charset_normalizer_guess(raw)
+    if guess and guess not in candidates:
+        candidates.append(guess)
+    best, best_score = "latin-1", None
+    for encoding in candidates:
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        score = swedish_score(text)
+        if best_score is None or score > best_score:
+            best, best_score = encoding, score
+    return best
+
+
+def _charset_normalizer_guess(raw: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+
+        match = from_bytes(raw[:65536]).best()
+    except Exception:  # a detector failure must not fail the file: fall back to cp1252
+        return None
+    if match is None:
+        return None
+    return codecs.lookup(match.encoding).name
+
+
+_IN_WORD = re.compile(r"(?<=[^\W\d_])([^\sA-Za-z0-9])(?=[^\W\d_])")
+
+
+def swedish_score(text: str) -> int:
+    """How much ``text`` looks like Swedish: letters like å ä ö inside words count +1, anything
+    else non-ASCII inside a word (``n„mnd``, ``nÃ¤mnd``) counts -2, control characters -2."""
+    score = 0
+    for m in _IN_WORD.finditer(text):
+        ch = m.group(1)
+        if ch in _SWEDISH_LETTERS:
+            score += 1
+        elif not ch.isalpha() or unicodedata.category(ch) != "Ll":
+            score -= 2
+    score -= 2 * sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+    return score
+
+
+def unify_newlines(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` to ``\\n`` (so old Mac files keep their lines too)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# readers: bytes -> (text, page_starts, meta, warnings)
+
+Read = tuple[str, list[int], dict[str, str], list[str]]
+
+
+def read_txt(raw: bytes, name: str) -> Read:
+    """A plain text file."""
+    text, notes = decode_text(raw, name)
+    return unify_newlines(text), [], {}, notes
+
+
+def read_md(raw: bytes, name: str) -> Read:
+    """A markdown file: YAML front matter goes to ``meta`` and is blanked (lines are kept)."""
+    text, notes = decode_text(raw, name)
+    text, meta = split_front_matter(unify_newlines(text))
+    return text, [], meta, notes
+
+
+_FRONT_MATTER_END = frozenset({"---", "..."})
+
+
+def split_front_matter(text: str) -> tuple[str, dict[str, str]]:
+    """Take a leading ``---`` … ``---`` block off ``text``: returns the text with that block
+    replaced by as many empty lines, and its ``key: value`` pairs. No closing line: no front matter.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return text, {}
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FRONT_MATTER_END), None)
+    if end is None:
+        return text, {}
+    meta = parse_front_matter(lines[1:end])
+    return "\n" * (end + 1) + "\n".join(lines[end + 1 :]), meta
+
+
+_KEY_VALUE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+def parse_front_matter(lines: Iterable[str]) -> dict[str, str]:
+    """The top-level ``key: value`` scalars of a YAML block (lists and nesting are skipped)."""
+    meta: dict[str, str] = {}
+    for line in lines:
+        m = _KEY_VALUE.match(line)
+        if m and m.group(2):
+            meta[m.group(1)] = _yaml_scalar(m.group(2))
+    return meta
+
+
+def _yaml_scalar(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        with contextlib.suppress(ValueError):
+            return str(json.loads(value))
+        return value[1:-1]
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    return re.sub(r"\s+#.*$", "", value)
+
+
+# HTML -----------------------------------------------------------------------------------------
+
+_DROP_TAGS = (
+    "script", "style", "nav", "header", "footer", "aside", "form",
+    "noscript", "template", "iframe", "svg", "button", "select",
+)  # fmt: skip
+_BLOCK_TAGS = (
+    "address", "article", "blockquote", "caption", "dd", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol",
+    "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "ul", "details", "summary",
+)  # fmt: skip
+
+
+def read_html(raw: bytes, name: str) -> Read:
+    """An HTML page: body text with every block on its own line; title and <meta> to ``meta``."""
+    text, notes = _decode_html(raw, name)
+    soup = _soup(text)
+    meta = html_meta(soup)
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    if soup.head is not None:
+        soup.head.decompose()
+    return html_text(soup.body or soup), [], meta, notes
+
+
+def _decode_html(raw: bytes, name: str) -> tuple[str, list[str]]:
+    """Decode with the page's declared charset if it works, else like a text file."""
+    from bs4.dammit import EncodingDetector
+
+    declared = EncodingDetector.find_declared_encoding(raw[:4096], is_html=True)
+    if declared and declared.lower() not in ("utf-16", "utf-32"):
+        with contextlib.suppress(UnicodeDecodeError, LookupError):
+            _reject_binary(raw, name)
+            return raw.decode(declared), []
+    return decode_text(raw, name)
+
+
+def _soup(text: str):
+    from bs4 import BeautifulSoup
+
+    try:
+        return BeautifulSoup(text, "lxml")
+    except Exception:  # lxml missing (bs4.FeatureNotFound): the stdlib parser does the job
+        return BeautifulSoup(text, "html.parser")
+
+
+def html_meta(soup) -> dict[str, str]:
+    """``<title>`` and every ``<meta name|property=... content=...>`` of a page."""
+    meta: dict[str, str] = {}
+    if soup.title and soup.title.get_text(strip=True):
+        meta["title"] = " ".join(soup.title.get_text().split())
+    for tag in soup.find_all("meta"):
+        key = tag.get("name") or tag.get("property")
+        content = tag.get("content")
+        if isinstance(key, str) and isinstance(content, str) and content.strip():
+            meta.setdefault(key.strip().lower(), " ".join(content.split()))
+    return meta
+
+
+def html_text(root) -> str:
+    """The visible text under ``root``: blocks and table rows on their own lines, cells
+    tab-separated, whitespace inside a block collapsed; at most one empty line in a row."""
+    from bs4 import NavigableString
+
+    for br in root.find_all("br"):
+        br.replace_with(NavigableString(_LINE))
+    for cell in root.find_all(("td", "th")):
+        cell.insert_after(NavigableString(_CELL))
+    for block in root.find_all(_BLOCK_TAGS):
+        block.insert_before(NavigableString(_LINE))
+        block.insert_after(NavigableString(_LINE))
+    parts = []
+    for s in root.find_all(string=True):
+        if type(s) is not NavigableString:  # comments, doctype, CDATA
+            continue
+        if s in (_LINE, _CELL):
+            parts.append(s)
+            continue
+        text = s.replace(_LINE, " ").replace(_CELL, " ")
+        parts.append(text.replace("\n", _LINE) if s.find_parent("pre") else text)
+    return _tidy_lines("".join(parts))
+
+
+# Markers for the line and cell breaks the markup implies, kept apart from the source's own
+# whitespace (which is collapsed); control characters cannot come from decoded HTML text here.
+_LINE, _CELL = "\x00", "\x01"
+
+
+def _tidy_lines(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).replace(_CELL, "\t")
+    lines = [line.strip(" ").rstrip("\t ") for line in text.split(_LINE)]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+# PDF ------------------------------------------------------------------------------------------
+
+
+def read_pdf(raw: bytes, name: str) -> Read:
+    """A PDF's text layer, page by page; ``page_starts`` holds each page's offset.
+
+    A damaged file is a ``ParseError``; one with (almost) no text layer is ``NoText``.
+    """
+    if b"%PDF-" not in raw[:1024]:
+        raise ParseError(name, f"not a PDF (no %PDF header){_looks_like(raw)}")
+    with _captured_library_warnings() as notes:
+        try:
+            pages = _pdf_pages(raw, name)
+        except ParseError:
+            raise
+        except Exception as e:  # pypdf raises many kinds of errors on broken files
+            raise ParseError(name, f"truncated or damaged PDF: {_short(e)}") from None
+    if sum(_alnum(p) for p in pages) < MIN_CHARS_PER_PAGE * len(pages):
+        raise NoText(name, "PDF has no text layer (image-only); run OCR first")
+    text, starts = join_pages(pages)
+    empty = [str(i + 1) for i, p in enumerate(pages) if _alnum(p) == 0]
+    if empty:
+        notes.append(f"no text on page {', '.join(empty)} (image-only pages?)")
+    return text, starts, {}, notes
+
+
+def _pdf_pages(raw: bytes, name: str) -> list[str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(raw), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ParseError(name, "encrypted PDF (a password is needed); save an unlocked copy")
+    pages = [_page_text(page, i, name) for i, page in enumerate(reader.pages)]
+    if not pages:
+        raise ParseError(name, "truncated or damaged PDF: no pages found")
+    return pages
+
+
+def _page_text(page, index: int, name: str) -> str:
+    """One page's text; a page pypdf cannot read is logged as a warning and left empty."""
+    try:
+        return unify_newlines(page.extract_text() or "")
+    except Exception as e:  # one broken page must not lose the others
+        logging.getLogger("pypdf").warning("page %d unreadable: %s", index + 1, _short(e))
+        return ""
+
+
+def join_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """One text from page texts, each page starting on a new line; returns text and page starts."""
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page in pages:
+        starts.append(offset)
+        chunk = page if page.endswith("\n") else page + "\n"
+        parts.append(chunk)
+        offset += len(chunk)
+    return "".join(parts), starts
+
+
+def _alnum(text: str) -> int:
+    return sum(1 for ch in text if ch.isalnum())
+
+
+@contextlib.contextmanager
+def _captured_library_warnings() -> Iterator[list[str]]:
+    """Collect what pypdf logs or warns about a file as document warnings instead of stderr."""
+    notes: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            _note(notes, record.getMessage())
+
+    logger = logging.getLogger("pypdf")
+    handler, propagate = _Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield notes
+        for w in caught:
+            _note(notes, str(w.message))
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _note(notes: list[str], message: str, limit: int = 5) -> None:
+    message = f"pdf: {_short(message)}"
+    if message not in notes and len(notes) < limit:
+        notes.append(message)
+
+
+# DOCX -----------------------------------------------------------------------------------------
+
+
+def read_docx(raw: bytes, name: str) -> Read:
+    """A Word .docx: body paragraphs and tables in document order (rows as lines, cells
+    tab-separated); page headers and footers are left out. Core properties go to ``meta``."""
+    if not raw.startswith(b"PK"):
+        raise ParseError(name, f"not a .docx file (not a ZIP archive){_looks_like(raw)}")
+    try:
+        import docx
+
+        document = docx.Document(io.BytesIO(raw))
+        lines = list(_docx_lines(document))
+        meta = _docx_meta(document)
+    except Exception as e:  # python-docx/zipfile/lxml raise many kinds on broken files
+        raise ParseError(name, f"damaged or not a .docx file: {_short(e)}") from None
+    return "\n".join(lines) + "\n", [], meta, []
+
+
+def _docx_lines(document) -> Iterator[str]:
+    from docx.table import Table
+
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            yield from docx_table_lines(block)
+        else:
+            yield from unify_newlines(block.text).split("\n")
+
+
+def docx_table_lines(table) -> Iterator[str]:
+    """One line per table row, cells tab-separated; a merged cell counts once."""
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        if any(cells):
+            yield "\t".join(cells)
+
+
+def _docx_meta(document) -> dict[str, str]:
+    props = document.core_properties
+    meta = {"title": props.title, "subject": props.subject, "keywords": props.keywords}
+    out = {k: v.strip() for k, v in meta.items() if isinstance(v, str) and v.strip()}
+    if props.created:
+        out["created"] = props.created.date().isoformat()
+    return out
+
+
+# helpers ---------------------------------------------------------------------------------------
+
+
+def _short(e: object, limit: int = 120) -> str:
+    """A one-line, bounded description of an exception or message."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _looks_like(raw: bytes) -> str:
+    for magic, what in _MAGIC:
+        if raw.startswith(magic):
+            return f"; it looks like {what}"
+    return ""
+
+
+_READERS: dict[str, Callable[[bytes, str], Read]] = {
+    "txt": read_txt,
+    "md": read_md,
+    "html": read_html,
+    "pdf": read_pdf,
+    "docx": read_docx,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# discover
+
+OnError = Callable[[Path, str], None]
+
+
+def discover(
+    roots: Iterable[str | Path], on_error: OnError | None = None
+) -> Iterator[tuple[Path, str]]:
+    """Yield ``(path, source)`` for every supported file under ``roots``, sorted.
+
+    A root may be a folder (``source`` = path relative to it, posix separators) or a single file
+    (``source`` = its name). Hidden files and folders and editor temp files are skipped; symlinks
+    are followed, each real folder is walked once (no loops). Folders that cannot be listed are
+    skipped and reported to ``on_error(path, reason)`` if given.
+    """
+    for root in roots:
+        root = Path(root)
+        if root.is_dir():
+            yield from _walk(root, root, set(), on_error)
+        elif root.is_file() and format_of(root):
+            yield root, root.name
+
+
+def is_candidate(name: str) -> bool:
+    """True for a file name discover yields: supported ending, not hidden, not an editor temp."""
+    if name.startswith((".", "~$")) or name.endswith("~"):
+        return False
+    return format_of(name) is not None
+
+
+def _walk(
+    folder: Path, root: Path, seen: set[tuple[int, int]], on_error: OnError | None
+) -> Iterator[tuple[Path, str]]:
+    try:
+        st = folder.stat()
+        if (st.st_dev, st.st_ino) in seen:
+            return
+        seen.add((st.st_dev, st.st_ino))
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        if on_error:
+            on_error(folder, _os_reason(e))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if _is(entry.is_dir):
+            yield from _walk(path, root, seen, on_error)
+        elif is_candidate(entry.name) and _is(entry.is_file):
+            yield path, path.relative_to(root).as_posix()
+
+
+def _is(check: Callable[[], bool]) -> bool:
+    """``DirEntry.is_dir``/``is_file`` following links, False when the link is broken or loops."""
+    try:
+        return check()
+    except OSError:
+        return False
