@@ -307,6 +307,37 @@ def check_cmd(corpus: Sequence[Path], index_dir: Path | None, as_json: bool) -> 
     return 0 if r.ok else 1
 
 
+# ------------------------------------------------------------------------------------------- web
+
+
+@cli.command("export-web")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@_index_option
+def export_web_cmd(out: Path, index_dir: Path | None) -> int:
+    """Write a static search page with the index as content-hashed shards into OUT."""
+    from protokollsok import web
+
+    report = web.export_bundle(index_dir, out)
+    click.echo(
+        f"{out}: {report.get('written', 0)} files written, {report.get('kept', 0)} unchanged, "
+        f"{report.get('bytes', 0) / 1e6:.1f} MB in all; open {out}/index.html"
+    )
+    return 0
+
+
+@cli.command("serve")
+@_index_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: a temporary one).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+def serve_cmd(index_dir: Path | None, out: Path | None, host: str, port: int) -> int:
+    """Serve the search page and a JSON API (/api/search?q=...) on HOST:PORT."""
+    from protokollsok import web
+
+    web.serve(index_dir, out, host, port)
+    return 0
+
+
 # ----------------------------------------------------------------------------------------- main
 
 
