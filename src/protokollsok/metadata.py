@@ -1,0 +1,388 @@
+"""Describe each unit: diarienummer, nämnd, meeting date, parties and document type, canonically.
+
+Where a fact comes from:
+
+* **dnr** — every diarienummer in the unit's text (Stockholm ``SÖD 2023/713``, ``KS 2019/656``,
+  Socialförvaltningen ``1.7.1-266/2019``, Jönköping ``Bun/2024:73``, Göteborg ``SLK-2025-00338``
+  and the older ``0901/22`` when it stands on a § heading or after ``Dnr``/``Ärendenummer``).
+  OCR-damaged Stockholm prefixes get their Swedish letters back (``SOD`` -> ``SÖD``) from a table of
+  förvaltning prefixes and from the document's own nämnd name. A bilaga carries the dnr of its §.
+  The dnr of the header (before the first unit) carry over to every unit when the file holds at
+  most one § (a protokollsutdrag, a tjänsteutlåtande); a full protokoll's front pages list the dnr
+  of all its §§ (innehåll) and are not carried over.
+* **nämnd** — front matter ``namnd``, else the body the document is written by or to: a line that
+  is only a body's name (letterhead, running head, "Till …"), a "<Nämnd>s beslut" heading, or a
+  sentence starting with a body's name; a generic "Stadsdelsnämnden" is made specific from a named
+  stadsdelsnämnd/-förvaltning in the file. One per document, carried to every unit.
+* **datum** — a labelled meeting date (``Sammanträdesdatum: 2023-01-26``, ``SAMMANTRÄDESPROTOKOLL
+  2016-05-17``) in the unit, else the document's: front matter ``datum``, a labelled meeting date, a
+  date line next to a body's name (letterhead, "Till <nämnd> / 19 oktober 2023"), or a date line of
+  its own in a tjänsteutlåtande's header. Dates in running text ("daterat den 7 augusti 2019",
+  "senast 27 oktober") are never used: None rather than a guess.
+* **parti** — party codes in parentheses (``(S)``, ``m.fl. (M)``, ``(Fi)``), lists after "från"/"av"
+  (``yrkande från M, D, L och KD``) and party names (``Kristdemokraterna``).
+* **doctype** — tjänsteutlåtande (no §, förvaltningens förslag), protokollsutdrag (one §), protokoll
+  (several §§ or "Sammanträdesprotokoll").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from protokollsok.model import Document, Metadata, Segment, Unit
+
+# --- parties -----------------------------------------------------------------------------------
+
+PARTY_CODES = ("S", "M", "C", "L", "KD", "V", "MP", "SD", "Fi", "D")
+PARTY_NAMES = {
+    "socialdemokraterna": "S",
+    "moderaterna": "M",
+    "centerpartiet": "C",
+    "liberalerna": "L",
+    "folkpartiet": "L",
+    "kristdemokraterna": "KD",
+    "vänsterpartiet": "V",
+    "miljöpartiet": "MP",
+    "sverigedemokraterna": "SD",
+    "feministiskt initiativ": "Fi",
+    "demokraterna": "D",
+}
+_CODE_ALT = "|".join(sorted(PARTY_CODES, key=len, reverse=True))
+_PAREN_PARTY = re.compile(rf"\(\s*({_CODE_ALT})\s*\)")
+_LIST_PARTY = re.compile(
+    rf"\b(?:från|av)\s+((?:(?:{_CODE_ALT}),\s+)*(?:{_CODE_ALT})(?:\s+och\s+(?:{_CODE_ALT}))?)(?=[\s.,;:)]|$)"
+)
+_NAME_PARTY = re.compile(
+    r"(?<![\wåäöÅÄÖ-])(" + "|".join(PARTY_NAMES) + r")(?:s)?(?![\wåäöÅÄÖ])",
+    re.IGNORECASE,
+)
+
+# --- dates -------------------------------------------------------------------------------------
+
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"],
+        start=1,
+    )
+}
+_ISO = r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+_LONG = r"(?:[1-9]|[12]\d|3[01])\s+(?:" + "|".join(MONTHS) + r")\s+(?:19|20)\d{2}"
+_DATE = re.compile(rf"({_ISO}|{_LONG})", re.IGNORECASE)
+_DATE_ONLY_LINE = re.compile(rf"^\s*(?:den\s+)?({_ISO}|{_LONG})\s*$", re.IGNORECASE)
+# Only labels that state *this* meeting's date: "sammanträdet den 8 december" in running text
+# refers to another meeting as often as to this one.
+_MEETING_LABEL = re.compile(
+    rf"(?:sammanträdesdatum|sammanträdesprotokoll|mötesdatum|datum för sammanträdet)"
+    rf"[ \t]*:?[ \t]*({_ISO}|{_LONG})",
+    re.IGNORECASE,
+)
+
+# --- bodies ------------------------------------------------------------------------------------
+
+# Stockholm's stadsdelsområden, old and new names (used to restore OCR-damaged letters).
+STOCKHOLM_STADSDELAR = (
+    "Bromma",
+    "Enskede-Årsta-Vantör",
+    "Farsta",
+    "Hägersten-Liljeholmen",
+    "Hägersten-Älvsjö",
+    "Hässelby-Vällingby",
+    "Järva",
+    "Kungsholmen",
+    "Norrmalm",
+    "Rinkeby-Kista",
+    "Skarpnäck",
+    "Spånga-Tensta",
+    "Södermalm",
+    "Älvsjö",
+    "Östermalm",
+)
+_NAME = r"[A-ZÅÄÖ][\wåäöÅÄÖ]*(?:-[A-ZÅÄÖ][\wåäöÅÄÖ]*)*"
+_STADSDEL_BODY = re.compile(rf"\b({_NAME})\s+stadsdels(?:n[äa]mnd|f[öo]rvaltning)\b")
+_BODY = re.compile(
+    r"^(?:(?P<sdn>" + _NAME + r"\s+stadsdelsn[äa]mnd)"
+    r"|(?P<pair>[A-ZÅÄÖ][a-zåäö]+-\s+och\s+[a-zåäö]+n[äa]mnden?)"
+    r"|(?P<one>[A-ZÅÄÖ][a-zåäö]*n[äa]mnden?)"
+    r"|(?P<kf>Kommunfullmäktige|Kommunstyrelsen|Regionfullmäktige|Regionstyrelsen))"
+    r"(?P<gen>s)?$",
+)
+_DECISION_VERB = re.compile(
+    r"^(.{3,60}?)\s+(?:beslutar|beslutade|godkänner|överlämnar|antar|tillstyrker|föreslår|"
+    r"lägger|noterar|antecknar|avslår|bifaller)\b"
+)
+_RECIPIENT_LIST = re.compile(r"(skickas till|expedieras till|för kännedom)", re.IGNORECASE)
+
+# --- diarienummer ------------------------------------------------------------------------------
+
+# Prefixes of Stockholm stad's förvaltningar as they are registered (Swedish letters included).
+STOCKHOLM_DNR_PREFIXES = ("KS", "KF", "SÖD", "EÅV", "SLK")
+_DNR_STHLM = re.compile(
+    r"(?<![\w/-])([A-ZÅÄÖ0-9]{2,4})\s?((?:19|20)\d{2})/(\d{1,6})(?:-[\d.]+)?(?![\w/])"
+)
+_DNR_DOTTED = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d{1,2}){1,3}-\d{1,6}/(?:19|20)\d{2})(?![\w/])")
+_DNR_COLON = re.compile(r"(?<![\w/])([A-ZÅÄÖ][a-zåäöA-ZÅÄÖ]{1,5})/((?:19|20)\d{2}):(\d{1,6})\b")
+_DNR_DASHED = re.compile(r"(?<![\w-])([A-ZÅÄÖ]{2,5})-((?:19|20)\d{2})-(\d{3,6})(?![\w-])")
+_DNR_SHORT = re.compile(
+    r"(?:^[ \t>#*_\-]*§[ \t]*\d{1,4}[ \t]+|(?:Dnr|Diarienummer|Ärendenummer)\.?[ \t:]*)"
+    r"(\d{3,5}/\d{2})(?![\d/])",
+    re.MULTILINE,
+)
+
+_OCR_LETTERS = str.maketrans({"0": "O", "6": "Ö", "8": "Ä"})
+
+
+def extract(doc: Document, segments: list[Segment]) -> list[Unit]:
+    """Attach metadata to every segment; document-level nämnd, datum and dnr carry over."""
+    namnd = document_namnd(doc)
+    paragrafer = sum(1 for s in segments if s.kind == "paragraf")
+    doctype = document_type(doc, paragrafer)
+    doc_datum = document_datum(doc)
+    header = _header_text(doc, segments)
+    header_dnr = find_dnr(header, namnd) if paragrafer <= 1 else ()
+    units: list[Unit] = []
+    dnr_of_paragraf: tuple[str, ...] = ()
+    for seg in segments:
+        own = find_dnr(seg.text, namnd)
+        if seg.kind == "paragraf":
+            dnr_of_paragraf = own
+            inherited: tuple[str, ...] = ()
+        else:
+            inherited = dnr_of_paragraf if seg.kind == "bilaga" else ()
+        meta = Metadata(
+            dnr=_unique([*own, *inherited, *header_dnr]),
+            namnd=namnd,
+            datum=meeting_date(seg.text) or doc_datum,
+            parti=find_parties(seg.text),
+            doctype=doctype,
+        )
+        units.append(Unit(seg, meta))
+    return units
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _header_text(doc: Document, segments: list[Segment]) -> str:
+    """The text before the first unit (front page, letterhead)."""
+    first = min((s.start for s in segments), default=len(doc.text))
+    return doc.text[:first]
+
+
+# --- dnr ---------------------------------------------------------------------------------------
+
+
+def find_dnr(text: str, namnd: str | None = None) -> tuple[str, ...]:
+    """Every diarienummer in ``text``, canonical, in order of first appearance."""
+    found: list[tuple[int, str]] = []
+    for m in _DNR_STHLM.finditer(text):
+        prefix = canonical_prefix(m.group(1), namnd)
+        if prefix:
+            found.append((m.start(), f"{prefix} {m.group(2)}/{int(m.group(3))}"))
+    found.extend((m.start(), m.group(1)) for m in _DNR_DOTTED.finditer(text))
+    for m in _DNR_COLON.finditer(text):
+        found.append((m.start(), f"{m.group(1).capitalize()}/{m.group(2)}:{int(m.group(3))}"))
+    for m in _DNR_DASHED.finditer(text):
+        found.append((m.start(), f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
+    found.extend((m.start(1), m.group(1)) for m in _DNR_SHORT.finditer(text))
+    return _unique(d for _, d in sorted(found))
+
+
+def canonical_prefix(raw: str, namnd: str | None = None) -> str | None:
+    """A Stockholm dnr prefix with OCR damage undone, or None when ``raw`` is no prefix.
+
+    ``SOD`` -> ``SÖD`` (table), ``S0D`` -> ``SÖD`` (digit read for a letter); a prefix that is
+    the folded start or initials of the document's nämnd gets that nämnd's letters.
+    """
+    letters = raw.translate(_OCR_LETTERS) if not raw.isdigit() else raw
+    if not letters.isalpha() or not letters.isupper():
+        return None
+    known = list(STOCKHOLM_DNR_PREFIXES) + _prefixes_of(namnd)
+    for prefix in known:
+        if prefix == letters:
+            return prefix
+    for prefix in known:
+        if fold(prefix) == fold(letters):
+            return prefix
+    return letters
+
+
+def _prefixes_of(namnd: str | None) -> list[str]:
+    """Plausible dnr prefixes of a stadsdelsnämnd: the first three letters and the initials."""
+    if not namnd or "stadsdels" not in namnd.lower():
+        return []
+    name = namnd.split()[0].rstrip("s")
+    parts = name.split("-")
+    return [name[:3].upper(), "".join(p[0] for p in parts).upper()]
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (å -> a, ö -> o): for matching OCR-damaged names only."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# --- nämnd -------------------------------------------------------------------------------------
+
+
+def document_namnd(doc: Document) -> str | None:
+    """The body the document belongs to, canonical; None when the text names none."""
+    meta = doc.meta.get("namnd") or doc.meta.get("nämnd")
+    if meta:
+        return canonical_body(meta.strip())
+    candidates = Counter(_standalone_bodies(doc.text))
+    body = candidates.most_common(1)[0][0] if candidates else None
+    body = body or next(_decision_bodies(doc.text), None)
+    if body and body.lower() == "stadsdelsnämnden":
+        return _specific_stadsdelsnamnd(doc.text) or body
+    return body or _specific_stadsdelsnamnd(doc.text)
+
+
+def canonical_body(text: str) -> str | None:
+    """``Socialnämndens`` -> ``Socialnämnden``; ``Sodermalms stadsdelsnamnd`` -> ``Södermalms
+    stadsdelsnämnd``; None when ``text`` is not the name of a body."""
+    text = " ".join(text.split())
+    match = _BODY.match(text)
+    if not match:
+        return None
+    if match.group("sdn"):
+        name = match.group("sdn").split()[0]
+        return f"{_stadsdel_name(name)} stadsdelsnämnd"
+    body = next(g for g in (match.group("pair"), match.group("one"), match.group("kf")) if g)
+    body = re.sub("n[äa]mnd", "nämnd", body)
+    if body.endswith("nämnd") and match.group("pair") is None and body != "Stadsdelsnämnd":
+        return None  # "Socialnämnd" without article is not how a body names itself
+    return body[0].upper() + body[1:]
+
+
+def _stadsdel_name(name: str) -> str:
+    """The Stockholm stadsdel ``name`` (genitive kept) with Swedish letters restored."""
+    genitive = name.endswith("s") and fold(name[:-1]) in {fold(s) for s in STOCKHOLM_STADSDELAR}
+    stem = name[:-1] if genitive else name
+    for known in STOCKHOLM_STADSDELAR:
+        if fold(known) == fold(stem):
+            stem = known
+            break
+    return stem + ("s" if genitive else "")
+
+
+def _standalone_bodies(text: str) -> Iterator[str]:
+    """Bodies named on a line of their own (letterheads, running heads, "Till …"), not recipients."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        bare = " ".join(re.sub(r"[*_#>]+", " ", line).split())
+        body = canonical_body(bare)
+        if not body:
+            continue
+        before = " ".join(lines[max(0, i - 4) : i])
+        if _RECIPIENT_LIST.search(before):
+            continue
+        yield body
+
+
+def _decision_bodies(text: str) -> Iterator[str]:
+    """Bodies that head a decision: "Socialnämndens beslut", "X stadsdelsnämnd godkänner …"."""
+    for line in text.split("\n"):
+        bare = " ".join(re.sub(r"[*_#>]+", " ", line).split())
+        bare = re.sub(r"^\d+\.\s*", "", bare)
+        if bare.lower().endswith("s beslut"):
+            body = canonical_body(bare[: -len(" beslut")])
+            if body:
+                yield body
+                continue
+        match = _DECISION_VERB.match(bare)
+        if match:
+            body = canonical_body(match.group(1))
+            if body:
+                yield body
+
+
+def _specific_stadsdelsnamnd(text: str) -> str | None:
+    """The first named stadsdelsnämnd or -förvaltning in ``text``, as its nämnd."""
+    for match in _STADSDEL_BODY.finditer(text):
+        name = match.group(1)
+        if name.lower().startswith("stadsdels"):
+            continue
+        if not name.endswith("s") and fold(name) not in {fold(s) for s in STOCKHOLM_STADSDELAR}:
+            continue
+        return f"{_stadsdel_name(name)} stadsdelsnämnd"
+    return None
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+
+def iso_date(text: str) -> str | None:
+    """``2023-10-19`` or ``19 oktober 2023`` -> ``2023-10-19``; None for anything else."""
+    text = " ".join(text.lower().split())
+    if re.fullmatch(_ISO, text):
+        return text
+    match = re.fullmatch(r"(\d{1,2}) (\w+) (\d{4})", text)
+    if match and match.group(2) in MONTHS:
+        return f"{match.group(3)}-{MONTHS[match.group(2)]:02d}-{int(match.group(1)):02d}"
+    return None
+
+
+def meeting_date(text: str) -> str | None:
+    """A date labelled as the meeting's (``Sammanträdesdatum: 2023-01-26``) in ``text``."""
+    match = _MEETING_LABEL.search(text)
+    return iso_date(match.group(1)) if match else None
+
+
+def document_datum(doc: Document) -> str | None:
+    """The meeting date of the document, else its own date; None when the text states none."""
+    meta = doc.meta.get("datum") or doc.meta.get("date")
+    if meta and iso_date(meta.strip()):
+        return iso_date(meta.strip())
+    return meeting_date(doc.text) or _letterhead_date(doc.text) or _header_date(doc.text)
+
+
+def _letterhead_date(text: str) -> str | None:
+    """A date on its own line next to (within two lines of) a line naming a body."""
+    lines = [" ".join(re.sub(r"[*_#>]+", " ", ln).split()) for ln in text.split("\n")]
+    for i, line in enumerate(lines):
+        match = _DATE_ONLY_LINE.match(line)
+        if not match:
+            continue
+        near = [ln for ln in lines[max(0, i - 2) : i + 3] if ln and ln != line]
+        if any(canonical_body(ln) for ln in near):
+            return iso_date(match.group(1))
+    return None
+
+
+def _header_date(text: str, header_lines: int = 60) -> str | None:
+    """A date on its own line in the document's header (a tjänsteutlåtande's own date)."""
+    for line in text.split("\n")[:header_lines]:
+        match = _DATE_ONLY_LINE.match(re.sub(r"[*_#>]+", " ", line))
+        if match:
+            return iso_date(match.group(1))
+    return None
+
+
+# --- parties and type --------------------------------------------------------------------------
+
+
+def find_parties(text: str) -> tuple[str, ...]:
+    """Sorted party codes appearing as affiliations in ``text``."""
+    codes = {m.group(1) for m in _PAREN_PARTY.finditer(text)}
+    for m in _LIST_PARTY.finditer(text):
+        codes.update(re.findall(rf"\b({_CODE_ALT})\b", m.group(1)))
+    for m in _NAME_PARTY.finditer(text):
+        codes.add(PARTY_NAMES[" ".join(m.group(1).lower().split())])
+    return tuple(sorted(codes))
+
+
+def document_type(doc: Document, paragrafer: int) -> str | None:
+    """protokoll | protokollsutdrag | tjänsteutlåtande, from the text; None when unclear."""
+    head = doc.text[:3000].lower()
+    if paragrafer > 1 or "sammanträdesprotokoll" in head:
+        return "protokoll"
+    if paragrafer == 1:
+        return "protokollsutdrag"
+    if "tjänsteutlåtande" in head or re.search(r"förvaltningens förslag till beslut", head):
+        return "tjänsteutlåtande"
+    return None
