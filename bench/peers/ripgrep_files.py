@@ -6,6 +6,7 @@ expressed over plain files and are ignored (the filtered queries are not compara
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,7 +15,7 @@ from protokollsok.model import Unit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_queries import Query
-from peers.ripgrep_common import RG, run, simple_regex, text_lookaheads
+from peers.ripgrep_common import RG, phrase_regex, run, simple_regex
 
 NAME = "ripgrep-files"
 
@@ -33,7 +34,13 @@ def cli_argv(index_dir: Path, query: Query) -> list[str]:
     simple = simple_regex(query)
     if simple is not None:
         return [RG, "-l", "-i", "-U", simple, str(index_dir)]
-    return [RG, "-l", "-i", "-U", "-P", r"(?s)\A" + text_lookaheads(query, "."), str(index_dir)]
+    # Several words: one rg per word over the files the previous one listed (a PCRE2 look-ahead
+    # over whole files makes rg 13 segfault).
+    first, *rest = (phrase_regex([w]) for w in query.words)
+    cmd = f"{RG} -l -0 -i {shlex.quote(first)} {shlex.quote(str(index_dir))}"
+    for rx in rest:
+        cmd += f" | xargs -0 -r {RG} -l -0 -i {shlex.quote(rx)}"
+    return ["sh", "-c", cmd + " | tr '\\0' '\\n'"]
 
 
 def open_searcher(index_dir: Path) -> Callable[[Query], list[str]]:
