@@ -355,10 +355,14 @@ _DROP_TAGS = (
     "script", "style", "nav", "header", "footer", "aside", "form",
     "noscript", "template", "iframe", "svg", "button", "select",
 )  # fmt: skip
-_BLOCK_TAGS = (
-    "address", "article", "blockquote", "caption", "dd", "div", "dl", "dt", "fieldset",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol",
-    "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "ul", "details", "summary",
+# Blocks that stand apart (an empty line around them) and blocks that only start a new line.
+_PARAGRAPH_TAGS = (
+    "address", "article", "blockquote", "dl", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "main", "ol", "p", "pre", "section", "table", "ul", "details",
+)  # fmt: skip
+_LINE_TAGS = (
+    "caption", "dd", "div", "dt", "fieldset", "figcaption", "li", "summary", "tbody",
+    "tfoot", "thead", "tr",
 )  # fmt: skip
 
 
@@ -409,39 +413,58 @@ def html_meta(soup) -> dict[str, str]:
 
 
 def html_text(root) -> str:
-    """The visible text under ``root``: blocks and table rows on their own lines, cells
-    tab-separated, whitespace inside a block collapsed; at most one empty line in a row."""
+    """The visible text under ``root``: headings, paragraphs, list items and table rows on their
+    own lines (an empty line around paragraph-like blocks), cells tab-separated, ``<br>`` kept,
+    the source's own line breaks and spaces inside a block collapsed."""
     from bs4 import NavigableString
 
+    _number_list_items(root)
     for br in root.find_all("br"):
-        br.replace_with(NavigableString(_LINE))
+        br.replace_with(NavigableString(_BR))
     for cell in root.find_all(("td", "th")):
         cell.insert_after(NavigableString(_CELL))
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before(NavigableString(_LINE))
-        block.insert_after(NavigableString(_LINE))
+    for tags, marker in ((_LINE_TAGS, _LINE), (_PARAGRAPH_TAGS, _PARA)):
+        for block in root.find_all(tags):
+            block.insert_before(NavigableString(marker))
+            block.insert_after(NavigableString(marker))
     parts = []
     for s in root.find_all(string=True):
         if type(s) is not NavigableString:  # comments, doctype, CDATA
             continue
-        if s in (_LINE, _CELL):
+        if s in _MARKERS:
             parts.append(s)
             continue
-        text = s.replace(_LINE, " ").replace(_CELL, " ")
-        parts.append(text.replace("\n", _LINE) if s.find_parent("pre") else text)
-    return _tidy_lines("".join(parts))
+        text = re.sub(f"[{_MARKERS}]", " ", s)
+        parts.append(text.replace("\n", _BR) if s.find_parent("pre") else text)
+    return _markers_to_lines("".join(parts))
 
 
-# Markers for the line and cell breaks the markup implies, kept apart from the source's own
-# whitespace (which is collapsed); control characters cannot come from decoded HTML text here.
-_LINE, _CELL = "\x00", "\x01"
+def _number_list_items(root) -> None:
+    """Write the numbers of ``<ol>`` items into the text ("1. ", "2. "), as a reader sees them."""
+    from bs4 import NavigableString
+
+    for ol in root.find_all("ol"):
+        start = ol.get("start")
+        n = int(start) if isinstance(start, str) and start.strip().isdigit() else 1
+        for li in ol.find_all("li", recursive=False):
+            li.insert(0, NavigableString(f"{n}. "))
+            n += 1
 
 
-def _tidy_lines(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).replace(_CELL, "\t")
-    lines = [line.strip(" ").rstrip("\t ") for line in text.split(_LINE)]
+# Markers for the breaks the markup implies, kept apart from the source's own whitespace (which
+# is collapsed); any such control character in the page's text is blanked first.
+_LINE, _PARA, _BR, _CELL = "\x00", "\x02", "\x03", "\x01"
+_MARKERS = _LINE + _PARA + _BR + _CELL
+
+
+def _markers_to_lines(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(f"[ {_LINE}{_PARA}]*{_PARA}[ {_LINE}{_PARA}]*", "\n\n", text)
+    text = re.sub(f"[ {_LINE}]*{_LINE}[ {_LINE}]*", "\n", text)
+    text = re.sub(f" *{_CELL} *", "\t", text.replace(_BR, "\n"))
     out: list[str] = []
-    for line in lines:
+    for line in text.split("\n"):
+        line = line.strip(" ").rstrip("\t")
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip("\n") + "\n"
@@ -463,7 +486,7 @@ def read_pdf(raw: bytes, name: str) -> Read:
         except ParseError:
             raise
         except Exception as e:  # pypdf raises many kinds of errors on broken files
-            raise ParseError(name, f"truncated or damaged PDF: {_short(e)}") from None
+            raise ParseError(name, f"{_pdf_damage(raw)}: {_short(e)}") from None
     if sum(_alnum(p) for p in pages) < MIN_CHARS_PER_PAGE * len(pages):
         raise NoText(name, "PDF has no text layer (image-only); run OCR first")
     text, starts = join_pages(pages)
@@ -471,6 +494,13 @@ def read_pdf(raw: bytes, name: str) -> Read:
     if empty:
         notes.append(f"no text on page {', '.join(empty)} (image-only pages?)")
     return text, starts, {}, notes
+
+
+def _pdf_damage(raw: bytes) -> str:
+    """Say "truncated PDF" if the file does not end with %%EOF, else "damaged PDF"."""
+    if b"%%EOF" not in raw[-2048:]:
+        return "truncated PDF (it does not end with %%EOF)"
+    return "damaged PDF"
 
 
 def _pdf_pages(raw: bytes, name: str) -> list[str]:
@@ -481,7 +511,7 @@ def _pdf_pages(raw: bytes, name: str) -> list[str]:
         raise ParseError(name, "encrypted PDF (a password is needed); save an unlocked copy")
     pages = [_page_text(page, i, name) for i, page in enumerate(reader.pages)]
     if not pages:
-        raise ParseError(name, "truncated or damaged PDF: no pages found")
+        raise ParseError(name, f"{_pdf_damage(raw)}: no pages found")
     return pages
 
 
