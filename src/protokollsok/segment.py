@@ -280,6 +280,8 @@ def _document_title(lines: list[_Line]) -> str:
         if ln.text.lstrip().startswith("#") and _looks_like_title(ln.bare):
             return _title_from(lines, ln.index, ln.bare)
     for ln in candidates:
+        if len(ln.bare.split()) < 2 or _is_body_name(ln.bare):
+            continue  # a label ("Till", "Handläggare") or the addressee, not the ärende
         title = _title_from(lines, ln.index, ln.bare)
         if _looks_like_title(title):
             return title
