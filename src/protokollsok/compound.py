@@ -32,7 +32,9 @@ _NOT_PARTS = frozenset(
 _LINKS = ("s", "e", "u", "o", "a")
 _RESTORE = ("a", "e", "o")
 MIN_PART = 3
+MIN_HEAD = 4
 MIN_WORD = 7
+PART_MIN_FREQ = 100  # a part not in the dictionary must be this common in clean text
 
 
 @lru_cache(maxsize=1)
@@ -41,8 +43,8 @@ def _known_stems() -> frozenset[str]:
 
 
 def is_known(word: str) -> bool:
-    """True when ``word`` is a dictionary stem or a word of clean Swedish text."""
-    return word in _known_stems() or lexicon.get().frequency(word) > 0
+    """True when ``word`` may be a compound part: a dictionary stem or a common word of clean text."""
+    return word in _known_stems() or lexicon.get().frequency(word) >= PART_MIN_FREQ
 
 
 def _weight(word: str) -> float:
@@ -60,7 +62,7 @@ def _modifier_forms(mod: str) -> list[str]:
 
 def _best_split(word: str) -> tuple[str, str] | None:
     best: tuple[float, int, str, str] | None = None
-    for i in range(MIN_PART, len(word) - MIN_PART + 1):
+    for i in range(MIN_PART, len(word) - MIN_HEAD + 1):
         head = word[i:]
         if head in _NOT_PARTS or not is_known(head):
             continue
@@ -69,7 +71,16 @@ def _best_split(word: str) -> tuple[str, str] | None:
             cand = (score, len(head), mod, head)
             if best is None or cand[:2] > best[:2]:
                 best = cand
-    return (best[2], best[3]) if best else None
+    if best is None or not _beats_whole(word, best[2], best[3]):
+        return None
+    return best[2], best[3]
+
+
+def _beats_whole(word: str, mod: str, head: str) -> bool:
+    """Koehn & Knight: split only when the parts are (geometrically) more common than the word."""
+    lex = lexicon.get()
+    parts = math.sqrt((1 + lex.frequency(mod)) * (1 + lex.frequency(head)))
+    return parts > lex.frequency(word)
 
 
 @lru_cache(maxsize=200_000)
@@ -86,6 +97,13 @@ def split(word: str) -> tuple[str, ...]:
     if found is None:
         return ()
     mod, head = found
-    parts: list[str] = list(split(mod) or (mod,))
-    parts.extend(split(head) or (head,))
+    parts: list[str] = list(_split_further(mod))
+    parts.extend(_split_further(head))
     return tuple(parts)
+
+
+def _split_further(part: str) -> tuple[str, ...]:
+    """A part that is itself a dictionary word stays whole (``förtryck``, not ``före`` + ``tryck``)."""
+    if part in _known_stems():
+        return (part,)
+    return split(part) or (part,)
