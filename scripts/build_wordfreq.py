@@ -1,4 +1,4 @@
-"""Build ``src/protokollsok/data/wordfreq.tsv.gz``: word frequencies of clean Swedish public text.
+"""Build ``src/protokollsok/data/wordfreq.tsv.gz`` and ``contexts.tsv.gz`` from clean Swedish text.
 
 Sources (all born-digital, none OCR'd), read from ``../shared/corpora`` and never copied:
 
@@ -8,6 +8,13 @@ Sources (all born-digital, none OCR'd), read from ``../shared/corpora`` and neve
 
 A word is a run of letters (lower-cased). Counts below ``--min-count`` (3) are dropped; if the gzip
 file would exceed ``--max-bytes`` the threshold is raised until it fits.
+
+``contexts.tsv.gz`` serves the OCR repair of words that are words either way (``for``/``för``,
+``bor``/``bör``, ``har``/``här``): words of at least ``AMBIGUOUS_MIN`` occurrences that differ only
+in å/ä/ö (they coincide once å/ä become ``a`` and ö ``o``) form a group, and for every member the
+script counts its left and right neighbours, themselves folded that way (``<s>`` marks a sentence
+boundary). Lines are ``L<TAB>left<TAB>word<TAB>count`` and ``R<TAB>word<TAB>right<TAB>count``;
+pairs seen fewer than ``CONTEXT_MIN`` times are dropped.
 
     .venv/bin/python scripts/build_wordfreq.py [--corpora ../shared/corpora]
 """
@@ -26,7 +33,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "protokollsok" / "data" / "wordfreq.tsv.gz"
+CONTEXTS_OUT = OUT.with_name("contexts.tsv.gz")
 WORD_RE = re.compile(r"[^\W\d_]+")
+TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?:;]")
+BOUNDARY = "<s>"
+FOLD = str.maketrans("åäö", "aao")
+AMBIGUOUS_MIN = 20
+CONTEXT_MIN = 2
 FIRST_CLEAN_RIKSMOTE = 2001  # interpellations before 2001/02 were OCR'd from paper
 
 
@@ -72,13 +85,52 @@ def goteborg_texts(corpora: Path) -> Iterator[str]:
                 yield json.loads(line).get("text") or ""
 
 
+def clean_texts(corpora: Path) -> Iterator[str]:
+    """Every clean text, source after source."""
+    for source in (regeringen_texts, riksdagen_texts, goteborg_texts):
+        yield from source(corpora)
+
+
 def count_words(corpora: Path) -> Counter[str]:
     """Word counts over all clean sources."""
     counts: Counter[str] = Counter()
-    for source in (regeringen_texts, riksdagen_texts, goteborg_texts):
-        for text in source(corpora):
-            counts.update(words(text))
+    for text in clean_texts(corpora):
+        counts.update(words(text))
     return counts
+
+
+def ambiguous_words(counts: Counter[str]) -> set[str]:
+    """Frequent words that share their å/ä/ö-folded form with another frequent word."""
+    groups: dict[str, list[str]] = {}
+    for word, n in counts.items():
+        if n >= AMBIGUOUS_MIN:
+            groups.setdefault(word.translate(FOLD), []).append(word)
+    return {w for members in groups.values() if len(members) > 1 for w in members}
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words with ``<s>`` for sentence punctuation."""
+    return [
+        t if t.isalpha() else BOUNDARY for t in (m.group().lower() for m in TOKEN_RE.finditer(text))
+    ]
+
+
+def count_contexts(corpora: Path, targets: set[str]) -> Counter[tuple[str, str, str]]:
+    """``(side, left-or-word, word-or-right)`` counts around every target word."""
+    pairs: Counter[tuple[str, str, str]] = Counter()
+    for text in clean_texts(corpora):
+        toks = [BOUNDARY, *tokens(text), BOUNDARY]
+        for i in range(1, len(toks) - 1):
+            if toks[i] in targets:
+                pairs["L", toks[i - 1].translate(FOLD), toks[i]] += 1
+                pairs["R", toks[i], toks[i + 1].translate(FOLD)] += 1
+    return pairs
+
+
+def encode_contexts(pairs: Counter[tuple[str, str, str]]) -> bytes:
+    """The gzipped context lines, most frequent first."""
+    lines = (f"{s}\t{a}\t{b}\t{n}\n" for (s, a, b), n in pairs.most_common() if n >= CONTEXT_MIN)
+    return gzip.compress("".join(lines).encode("utf-8"), compresslevel=9, mtime=0)
 
 
 def encode(counts: Counter[str], min_count: int) -> bytes:
@@ -109,6 +161,11 @@ def main() -> None:
     args.out.write_bytes(data)
     kept = sum(1 for n in counts.values() if n >= threshold)
     print(f"{args.out}: {kept} words with count >= {threshold}, {len(data)} bytes")
+    targets = ambiguous_words(counts)
+    contexts = encode_contexts(count_contexts(args.corpora, targets))
+    contexts_out = args.out.with_name(CONTEXTS_OUT.name)
+    contexts_out.write_bytes(contexts)
+    print(f"{contexts_out}: contexts of {len(targets)} ambiguous words, {len(contexts)} bytes")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,525 @@
+"""Text repair: turn extracted, converted or OCR'd text into clean Swedish.
+
+``clean(text)`` runs a chain of small repairs, each its own function:
+
+1. ``nfc`` — Unicode NFC (``a`` + combining ring -> ``å``);
+2. ``expand_ligatures`` — ``ﬁ`` -> ``fi`` and friends;
+3. ``drop_invisible`` — zero-width characters and soft hyphens inside a line;
+4. ``strip_html`` — tags such as ``<b>``/``<br>`` and entities (``&amp;`` ``&nbsp;``);
+5. ``strip_markdown`` — ``**``/``__`` emphasis, ``##`` heading marks, ``[text](url)`` links;
+6. ``fix_mixed_script`` — Cyrillic/Greek letters inside a Latin word (``Ersätтарыttrande``);
+7. ``repair_ocr`` — OCR damage to å/ä/ö (``Stadsdelsndmnden``, ``6verenskommelsen``, ``&r``),
+   applied only to texts that show such damage (see ``ocr_damage``);
+8. ``join_broken_words`` — ``genom-\\nföras`` -> ``genomföras\\n``.
+
+Every repair keeps the number of ``\\n`` (line numbers of the cleaned text are those of the file),
+and ``clean`` is idempotent.
+
+The OCR confusion table was learned by aligning seed 000 (a scanned protokollsutdrag) word by word
+with its born-digital twin seed 003: å was read as a/d/é/i, ä as a/d/é/i/&, ö as o/d/é/6/§ (and 0),
+i as 1. A candidate spelling is kept only when the lexicon knows it; a damaged form that is itself
+a word (``for``, ``ar``, ``pa``) is replaced only when the candidate is far more frequent in clean
+text and the text as a whole is OCR-damaged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import html
+import itertools
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from protokollsok import lexicon
+from protokollsok.model import Document
+
+# --- 1-3: Unicode ---------------------------------------------------------------------------------
+
+LIGATURES = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+    "\u0132": "IJ",
+    "\u0133": "ij",
+    "\u0152": "OE",
+    "\u0153": "oe",
+}
+_LIGATURE_TABLE = str.maketrans(LIGATURES)
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+SOFT_HYPHEN = "\u00ad"
+_INVISIBLE_RE = re.compile(f"[{ZERO_WIDTH}]|{SOFT_HYPHEN}(?![ \\t]*\\n)")
+
+
+def nfc(text: str) -> str:
+    """Compose characters (Unicode NFC) so ``a`` + combining ring is one ``å``."""
+    return unicodedata.normalize("NFC", text)
+
+
+def expand_ligatures(text: str) -> str:
+    """Replace typographic ligatures with their letters (``ﬁnns`` -> ``finns``)."""
+    return text.translate(_LIGATURE_TABLE)
+
+
+def drop_invisible(text: str) -> str:
+    """Remove zero-width characters, and soft hyphens except at a line end (a word break)."""
+    return _INVISIBLE_RE.sub("", text)
+
+
+# --- 4-5: markup remnants -------------------------------------------------------------------------
+
+_HTML_TAGS = (
+    "a",
+    "abbr",
+    "b",
+    "big",
+    "blockquote",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+)
+_TAG_RE = re.compile(
+    r"</?(?:" + "|".join(_HTML_TAGS) + r")\b(?:\s[^<>\n]*)?/?>|<!--[^\n]*?-->", re.IGNORECASE
+)
+_ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
+_MD_LINK_RE = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*\)")
+_MD_HEADING_RE = re.compile(r"^([ \t]{0,3})#{1,6}(?:[ \t]+|$)", re.MULTILINE)
+_MD_EMPHASIS_RE = re.compile(r"\*{2,}|_{2,}")
+
+
+def _fixed_point(fn, text: str, limit: int = 8) -> str:  # type: ignore[no-untyped-def]
+    """Apply ``fn`` until the text stops changing (nested remnants like ``&amp;amp;``)."""
+    for _ in range(limit):
+        new = fn(text)
+        if new == text:
+            return new
+        text = new
+    return text
+
+
+def _unescape_entity(m: re.Match[str]) -> str:
+    out = html.unescape(m.group())
+    if out == m.group() or "\n" in out:
+        return m.group()
+    return out.replace("\u00a0", " ")
+
+
+def strip_html(text: str) -> str:
+    """Remove HTML tags (``<b>``, ``</b>``, ``<br>``) and decode entities (``&amp;`` -> ``&``)."""
+
+    def once(t: str) -> str:
+        return _ENTITY_RE.sub(_unescape_entity, _TAG_RE.sub(_tag_replacement, t))
+
+    return _fixed_point(once, text)
+
+
+def _tag_replacement(m: re.Match[str]) -> str:
+    """A line-break or block tag becomes a space (words stay apart); inline tags vanish."""
+    name = m.group()[1:].lstrip("/").split(None, 1)[0].rstrip("/>").lower()
+    return " " if name in {"br", "p", "div", "li", "td", "th", "tr", "hr"} else ""
+
+
+def _emphasis_replacement(m: re.Match[str]) -> str:
+    """Emphasis marks between two non-space characters separate words (``9**Övergripande``)."""
+    text, start, end = m.string, m.start(), m.end()
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if m.group()[0] == "_" and before.isalnum() and after.isalnum():
+        return m.group()  # an identifier such as file__name, not emphasis
+    return " " if not before.isspace() and not after.isspace() else ""
+
+
+def strip_markdown(text: str) -> str:
+    """Remove markdown remnants: emphasis, heading marks, link syntax (list bullets stay)."""
+
+    def once(t: str) -> str:
+        t = _MD_LINK_RE.sub(r"\1", t)
+        t = _MD_HEADING_RE.sub(r"\1", t)
+        return _MD_EMPHASIS_RE.sub(_emphasis_replacement, t)
+
+    return _fixed_point(once, text)
+
+
+# --- 6: mixed scripts -----------------------------------------------------------------------------
+
+# Each foreign letter maps to its Latin look-alike first, then to its transliteration.
+HOMOGLYPHS: dict[str, tuple[str, ...]] = {
+    # Cyrillic
+    "а": ("a",), "в": ("b", "v"), "е": ("e",), "ё": ("ë", "e"), "к": ("k",), "м": ("m",),
+    "н": ("h", "n"), "о": ("o",), "р": ("p", "r"), "с": ("c", "s"), "т": ("t",), "у": ("y", "u"),
+    "х": ("x", "h"), "ы": ("y",), "і": ("i",), "ј": ("j",), "ѕ": ("s",), "ԁ": ("d",), "ӏ": ("l",),
+    "А": ("A",), "В": ("B", "V"), "Е": ("E",), "К": ("K",), "М": ("M",), "Н": ("H", "N"),
+    "О": ("O",), "Р": ("P", "R"), "С": ("C", "S"), "Т": ("T",), "У": ("Y", "U"), "Х": ("X", "H"),
+    "І": ("I",), "Ј": ("J",), "Ѕ": ("S",),
+    # Greek
+    "α": ("a",), "β": ("b",), "ε": ("e",), "ι": ("i",), "κ": ("k",), "ν": ("v", "n"),
+    "ο": ("o",), "ρ": ("p", "r"), "τ": ("t",), "υ": ("u", "y"), "χ": ("x",),
+    "Α": ("A",), "Β": ("B",), "Ε": ("E",), "Ζ": ("Z",), "Η": ("H",), "Ι": ("I",), "Κ": ("K",),
+    "Μ": ("M",), "Ν": ("N",), "Ο": ("O",), "Ρ": ("P", "R"), "Τ": ("T",), "Υ": ("Y",),
+    "Χ": ("X",),
+}  # fmt: skip
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+_MAX_HOMOGLYPH_CHOICES = 256
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() or "LATIN" in unicodedata.name(ch, "")
+
+
+@lru_cache(maxsize=100_000)
+def _latinise(word: str) -> str:
+    """``word`` with its foreign letters made Latin, preferring a spelling the lexicon knows."""
+    options = [HOMOGLYPHS.get(ch, (ch,)) for ch in word]
+    if math.prod(len(o) for o in options) > _MAX_HOMOGLYPH_CHOICES:
+        return "".join(o[0] for o in options)
+    lex = lexicon.get()
+    spellings = ["".join(p) for p in itertools.product(*options)]
+    return next((s for s in spellings if lex.is_word(s)), spellings[0])
+
+
+def _fix_word_script(m: re.Match[str]) -> str:
+    word = m.group()
+    foreign = [ch for ch in word if not _is_latin(ch)]
+    if not foreign or len(foreign) == len(word) or any(ch not in HOMOGLYPHS for ch in foreign):
+        return word
+    return _latinise(word)
+
+
+def fix_mixed_script(text: str) -> str:
+    """Replace Cyrillic/Greek look-alikes inside an otherwise Latin word (``Ersätтарыttrande``)."""
+    if text.isascii():
+        return text
+    return _LETTERS_RE.sub(_fix_word_script, text)
+
+
+# --- 7: OCR damage to å/ä/ö -----------------------------------------------------------------------
+
+# What OCR made of a letter -> the letters it may stand for, with how often seed 000 showed it.
+CONFUSIONS: dict[str, dict[str, int]] = {
+    "a": {"å": 18, "ä": 4},
+    "o": {"ö": 15},
+    "d": {"å": 3, "ä": 2, "ö": 2},
+    "é": {"ä": 3, "ö": 2, "å": 1},
+    "i": {"ä": 3, "å": 1},
+    "&": {"ä": 3},
+    "6": {"ö": 2},
+    "0": {"ö": 1},
+    "§": {"ö": 1},
+    "1": {"i": 2},
+    "éa": {"ä": 1},
+    "oé": {"ö": 1},
+    "A": {"Å": 1, "Ä": 1},
+    "O": {"Ö": 1},
+}
+_OCR_TOKEN_RE = re.compile(r"(?<![\w&§])[\w&§]+(?![\w&§])")
+MAX_EDITS = 3  # most letters changed in one word
+MAX_CANDIDATES = 4000
+REAL_WORD_RATIO = 20  # a word is replaced only by a spelling this many times more frequent
+MIN_DAMAGE_SHARE = 0.03  # share of words that must look damaged before OCR repair runs
+MIN_DAMAGED_WORDS = 3
+
+
+def _edit_sites(word: str) -> list[tuple[int, int, dict[str, int]]]:
+    """``(start, length, replacements)`` for every place in ``word`` that OCR may have damaged."""
+    sites = []
+    for i in range(len(word)):
+        for length in (1, 2):
+            src = word[i : i + length]
+            if len(src) == length and src in CONFUSIONS:
+                if src == "1" and not (i == 0 and word[1:2].islower()):
+                    continue  # a digit is only a damaged ``i`` at the start of a word
+                sites.append((i, length, CONFUSIONS[src]))
+    return sites
+
+
+def _apply(word: str, edits: tuple[tuple[int, int, str], ...]) -> str:
+    out, pos = [], 0
+    for start, length, repl in edits:
+        out.append(word[pos:start])
+        out.append(repl)
+        pos = start + length
+    out.append(word[pos:])
+    return "".join(out)
+
+
+def _log_prior(replacements: dict[str, int], count: int) -> float:
+    """Log-probability of one edit: its seed count over all readings of that source (+1 for "as is")."""
+    return math.log(count / (sum(replacements.values()) + 1))
+
+
+def candidates(word: str) -> Iterator[tuple[str, float]]:
+    """Spellings ``word`` may be an OCR misreading of, each with the log-likelihood of its edits."""
+    sites = _edit_sites(word)
+    produced = 0
+    for n in range(1, min(MAX_EDITS, len(sites)) + 1):
+        for chosen in itertools.combinations(sites, n):
+            if any(a[0] + a[1] > b[0] for a, b in itertools.pairwise(chosen)):
+                continue  # overlapping sites
+            for repls in itertools.product(*(site[2].items() for site in chosen)):
+                edits = tuple((s[0], s[1], r[0]) for s, r in zip(chosen, repls, strict=True))
+                prior = sum(_log_prior(s[2], r[1]) for s, r in zip(chosen, repls, strict=True))
+                yield _apply(word, edits), prior
+                produced += 1
+                if produced >= MAX_CANDIDATES:
+                    return
+    if len(word) <= 2 and word.isalpha() and word.islower():
+        for vowel in "äåö":  # a lost initial vowel: ``r`` for ``är``
+            yield vowel + word, math.log(0.1)
+
+
+def _letters_only(word: str) -> bool:
+    return word.isalpha()
+
+
+@lru_cache(maxsize=200_000)
+def _best_known(word: str) -> tuple[str, int] | None:
+    """The likeliest spelling of ``word`` the lexicon knows, with its frequency, or None."""
+    lex = lexicon.get()
+    best: tuple[float, str, int] | None = None
+    for cand, prior in candidates(word):
+        if not _letters_only(cand):
+            continue
+        freq = lex.frequency(cand)
+        if freq == 0 and not lex.is_word(cand):
+            continue
+        score = math.log(1 + freq) + prior
+        if best is None or score > best[0]:
+            best = (score, cand, freq)
+    return (best[1], best[2]) if best else None
+
+
+def _looks_damaged(word: str) -> bool:
+    """True when ``word`` has a damage site, is not a word, and a repair candidate exists."""
+    return (
+        bool(_edit_sites(word))
+        and not lexicon.get().is_word(word)
+        and _best_known(word) is not None
+    )
+
+
+@lru_cache(maxsize=500_000)
+def repair_word(word: str) -> str:
+    """The repaired spelling of one OCR-damaged ``word`` (the word itself when nothing fits)."""
+    if not any(c.isalpha() for c in word) or not (_edit_sites(word) or len(word) <= 2):
+        return word
+    if word.lower() in _contexts().members:
+        return word  # a word either way: decided from its neighbours by ``resolve_ambiguous``
+    lex = lexicon.get()
+    known = lex.is_word(word)
+    best = _best_known(word)
+    if best is None:
+        return word
+    cand, freq = best
+    if known and freq < REAL_WORD_RATIO * max(lex.frequency(word), 1):
+        return word
+    return cand
+
+
+def ocr_damage(text: str) -> float:
+    """Share of the words of ``text`` that look OCR-damaged (0.0 for clean text)."""
+    words = [m.group() for m in _LETTERS_RE.finditer(text) if len(m.group()) > 1]
+    tokens = [m.group() for m in _OCR_TOKEN_RE.finditer(text)]
+    if not words:
+        return 0.0
+    damaged = sum(1 for t in tokens if any(c.isalpha() for c in t) and _looks_damaged(t))
+    if damaged < MIN_DAMAGED_WORDS:
+        return 0.0
+    return damaged / len(words)
+
+
+_ONE_AS_I_RE = re.compile(r"(?:(?<=[a-zåäö] )|(?<=[a-zåäö], ))1(?=\s+[a-zåäö])")
+
+
+def repair_ocr(text: str, force: bool = False) -> str:
+    """Repair OCR-damaged å/ä/ö (and ``1`` for ``i``) when the text shows such damage.
+
+    ``force`` skips the damage check (for a caller that already knows the text is OCR'd).
+    """
+    if not force and ocr_damage(text) < MIN_DAMAGE_SHARE:
+        return text
+    text = _OCR_TOKEN_RE.sub(lambda m: repair_word(m.group()), text)
+    return resolve_ambiguous(_ONE_AS_I_RE.sub("i", text))
+
+
+# --- 7b: words that are words either way (``for``/``för``) -----------------------------------------
+
+CONTEXTS = Path(__file__).resolve().parent / "data" / "contexts.tsv.gz"
+FOLD = str.maketrans("åäöÅÄÖ", "aaoAAO")
+BOUNDARY = "<s>"
+_CONTEXT_TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?:;]")
+CONTEXT_MARGIN = 1.0  # log-odds a spelling must gain over the written one to replace it
+_SMOOTH = 0.5
+_VOCABULARY = 50_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Contexts:
+    """Neighbour counts of the words that differ only in å/ä/ö (built by ``build_wordfreq.py``)."""
+
+    left: dict[tuple[str, str], int]
+    right: dict[tuple[str, str], int]
+    groups: dict[str, tuple[str, ...]]
+
+    @property
+    def members(self) -> frozenset[str]:
+        return frozenset(w for g in self.groups.values() for w in g)
+
+
+@lru_cache(maxsize=1)
+def _contexts() -> Contexts:
+    left: dict[tuple[str, str], int] = {}
+    right: dict[tuple[str, str], int] = {}
+    groups: dict[str, set[str]] = {}
+    if CONTEXTS.exists():
+        with gzip.open(CONTEXTS, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                side, a, b, n = line.rstrip("\n").split("\t")
+                word = b if side == "L" else a
+                (left if side == "L" else right)[a, b] = int(n)
+                groups.setdefault(word.translate(FOLD), set()).add(word)
+    return Contexts(left, right, {k: tuple(sorted(v)) for k, v in groups.items()})
+
+
+def _context_score(word: str, prev: str, nxt: str) -> float:
+    """log P(word) + log P(prev | word) + log P(next | word), smoothed."""
+    ctx, n = _contexts(), max(lexicon.get().frequency(word), 1)
+    denominator = n + _SMOOTH * _VOCABULARY
+    left = (ctx.left.get((prev, word), 0) + _SMOOTH) / denominator
+    right = (ctx.right.get((word, nxt), 0) + _SMOOTH) / denominator
+    return math.log(n) + math.log(left) + math.log(right)
+
+
+def _with_case_of(model: str, word: str) -> str:
+    if model.isupper() and len(model) > 1:
+        return word.upper()
+    return word[0].upper() + word[1:] if model[0].isupper() else word
+
+
+@lru_cache(maxsize=200_000)
+def choose_in_context(word: str, prev: str, nxt: str) -> str:
+    """The spelling of ``word`` its folded neighbours make likeliest (``bor kompletteras`` -> ``bör``)."""
+    lower = word.lower()
+    group = _contexts().groups.get(lower.translate(FOLD), ())
+    if lower not in group:
+        return word
+    scores = {m: _context_score(m, prev, nxt) for m in group}
+    best = max(group, key=scores.__getitem__)
+    if best == lower or scores[best] - scores[lower] < CONTEXT_MARGIN:
+        return word
+    return _with_case_of(word, best)
+
+
+def resolve_ambiguous(text: str) -> str:
+    """Pick, from the neighbours, between words that differ only in å/ä/ö (``for``/``för``)."""
+    toks = list(_CONTEXT_TOKEN_RE.finditer(text))
+    folded = [t.group().lower().translate(FOLD) if t.group().isalpha() else BOUNDARY for t in toks]
+    out, pos = [], 0
+    for i, tok in enumerate(toks):
+        if not tok.group().isalpha():
+            continue
+        prev = folded[i - 1] if i else BOUNDARY
+        nxt = folded[i + 1] if i + 1 < len(toks) else BOUNDARY
+        chosen = choose_in_context(tok.group(), prev, nxt)
+        if chosen != tok.group():
+            out.append(text[pos : tok.start()])
+            out.append(chosen)
+            pos = tok.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- 8: words broken over lines -------------------------------------------------------------------
+
+_BROKEN_RE = re.compile(r"([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)[ \t]*")
+
+
+def _join(m: re.Match[str]) -> str:
+    first, mark, second = m.group(1), m.group(2), m.group(3)
+    joined = first + second
+    if mark == SOFT_HYPHEN or (second[0].islower() and lexicon.get().is_word(joined)):
+        return joined + "\n"
+    return m.group()
+
+
+def join_broken_words(text: str) -> str:
+    """Join a word hyphenated over a line break when the joined word is a word.
+
+    The joined word ends the first line and the rest of the second line stays on the second
+    (``genom-\\nföras mer`` -> ``genomföras\\nmer``). A hyphen before a capital (``Enskede-\\nÅrsta``)
+    or where the joined form is unknown (``hälso-\\noch``) stays. Leftover soft hyphens go.
+    """
+    if "-" not in text and SOFT_HYPHEN not in text:
+        return text
+    return _BROKEN_RE.sub(_join, text).replace(SOFT_HYPHEN, "")
+
+
+# --- the chain ------------------------------------------------------------------------------------
+
+REPAIRS = (
+    nfc,
+    expand_ligatures,
+    drop_invisible,
+    strip_html,
+    strip_markdown,
+    fix_mixed_script,
+    repair_ocr,
+    join_broken_words,
+)
+
+
+def clean(text: str) -> str:
+    """Run every repair in order; keeps the line count, idempotent."""
+    for repair in REPAIRS:
+        text = repair(text)
+    return text
+
+
+def clean_document(doc: Document) -> Document:
+    """The document with its text cleaned."""
+    return dataclasses.replace(doc, text=clean(doc.text))
