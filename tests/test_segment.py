@@ -1,0 +1,254 @@
+"""segment.split: where a § or a bilaga begins, what a unit is called, and where it lies."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from protokollsok import pipeline
+from protokollsok.model import Document, Segment
+from protokollsok.segment import split
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def doc(text: str, path: str = "prot.txt", page_starts: tuple[int, ...] = ()) -> Document:
+    return Document(path=path, sha256="0", format="txt", text=text, page_starts=page_starts)
+
+
+def units(text: str, **kw) -> list[Segment]:
+    return split(doc(text, **kw))
+
+
+def numbers(text: str) -> list[int | None]:
+    return [s.paragraf for s in units(text) if s.kind == "paragraf"]
+
+
+# --- § headings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["§ 23", " § 23 ", "§23", "## **§ 23**", "**§ 23**", "- § 23", "§ 23 Budget 2024", "§ 23 0901/22"],
+)
+def test_a_line_starting_with_a_numbered_paragraph_sign_opens_a_paragraf(heading: str) -> None:
+    text = f"{heading}\nBudget 2024\n\nBeslut\n\nNämnden beslutar.\n"
+    [seg] = units(text)
+    assert (seg.kind, seg.paragraf, seg.id) == ("paragraf", 23, "prot.txt#§23")
+
+
+def test_each_heading_starts_a_new_paragraf_in_text_order() -> None:
+    text = "§ 1\nUpprop\n\nText.\n\n§ 2\nJustering\n\nText.\n\n§ 3\nBudget\n\nText.\n"
+    assert numbers(text) == [1, 2, 3]
+
+
+def test_a_paragraph_sign_glued_to_letters_is_ocr_damage_not_a_paragraf() -> None:
+    text = "§ 4\nRemiss\n\n§vergripande mål med samverkan.\nDet §vergripande målet är trygghet.\n"
+    assert numbers(text) == [4]
+
+
+def test_a_reference_inside_running_text_is_not_a_paragraf() -> None:
+    text = "§ 4\nRemiss\n\nÄrendet behandlas enligt § 5 i arbetsordningen.\n"
+    assert numbers(text) == [4]
+
+
+def test_a_reference_broken_onto_a_new_line_is_not_a_paragraf() -> None:
+    text = (
+        "§ 17\nKlimatanpassning\n\n"
+        "Under behandling av ärendet ajournerar ordföranden mötet i enlighet med\n"
+        "§ 21 i kommunfullmäktiges arbetsordning.\n\n§ 18\nHemtjänst\n\nText.\n"
+    )
+    assert numbers(text) == [17, 18]
+
+
+def test_a_heading_after_a_line_that_runs_on_is_a_reference() -> None:
+    text = "§ 3\nVal\n\nBeslutet fattades enligt\n§ 7 Kommunallagen gäller.\n"
+    assert numbers(text) == [3]
+
+
+def test_ranges_tables_and_continuations_are_not_headings() -> None:
+    text = (
+        "Paragrafer § 52 -§ 59\n|§ 52|Informationsärenden|4|\n§§ 26-29\n\n"
+        "§ 52\nInformationsärenden\n\nText.\n\nForts § 52\n\nMer text.\n"
+    )
+    assert numbers(text) == [52]
+
+
+def test_a_repeated_number_gets_a_suffix() -> None:
+    text = "§ 5\nA\n\nText.\n\n§ 5\nB\n\nText.\n\n§ 5\nC\n\nText.\n"
+    assert [s.id for s in units(text)] == ["prot.txt#§5", "prot.txt#§5.2", "prot.txt#§5.3"]
+
+
+# --- titles --------------------------------------------------------------------------------------
+
+
+def test_the_title_is_the_text_after_the_number() -> None:
+    [seg] = units("§ 9**Övergripande samverkan**\n\nText.\n")
+    assert seg.title == "Övergripande samverkan"
+
+
+def test_the_title_is_the_next_line_when_the_heading_holds_only_the_number_and_dnr() -> None:
+    [seg] = units("§ 979 Ärendenummer SLK-2025-00019\nVal av tjänstgörande ordförande\nBeslut\n")
+    assert seg.title == "Val av tjänstgörande ordförande"
+
+
+def test_a_title_broken_over_lines_is_joined_until_a_section_word() -> None:
+    text = (
+        "§3\nStadsrevisionens rapportsammandrag: Granskning av\n"
+        "måluppfyllelse för elever med intellektuell\nfunktionsnedsättning\nBeslut\n\nText.\n"
+    )
+    [seg] = units(text)
+    assert seg.title == (
+        "Stadsrevisionens rapportsammandrag: Granskning av måluppfyllelse för elever med "
+        "intellektuell funktionsnedsättning"
+    )
+
+
+def test_running_heads_and_page_numbers_do_not_title_a_paragraf() -> None:
+    page = "Göteborgs Stad Kommunfullmäktige, protokoll\n\n{n} (9)\n\nKommunfullmäktige\n\n"
+    text = (
+        page.format(n=1) + "§ 1\nUpprop\nText.\n\n" + page.format(n=2) + "§ 2\n\n"
+        + page.format(n=3) + "Val av revisorer\nText.\n\n" + page.format(n=4)
+    )
+    segs = units(text)
+    assert [s.title for s in segs] == ["Upprop", "Val av revisorer"]
+
+
+def test_running_heads_do_not_split_a_paragraf() -> None:
+    page = "Kommunfullmäktige\nProtokoll (nr 1)\nSammanträdesdatum: 2023-01-26\n\n"
+    text = "§ 1\nUpprop\n\n" + (page + "Text.\n\n") * 4
+    assert len(units(text)) == 1
+
+
+# --- dokument and front pages ----------------------------------------------------------------
+
+
+def test_a_file_without_paragraphs_is_one_dokument_titled_by_its_arende() -> None:
+    text = (
+        "Handläggare\nLisa Berg\nTelefon: 08-123\n\nTill\nJärva stadsdelsnämnd\n2023-10-26\n\n"
+        "Övergripande samverkansöverenskommelse mellan\nStockholms stad och polisen\n\n"
+        "Förvaltningens förslag till beslut\n\nNämnden godkänner.\n"
+    )
+    [seg] = units(text)
+    assert (seg.kind, seg.paragraf, seg.id) == ("dokument", None, "prot.txt#dokument")
+    assert seg.title == "Övergripande samverkansöverenskommelse mellan Stockholms stad och polisen"
+    assert seg.lines == (1, 14)
+
+
+def test_front_pages_before_the_first_paragraf_belong_to_no_unit() -> None:
+    text = "Beslutande\nAnna Berg (S)\n\nJustering\nOlle Ek\n\n§ 1\nUpprop\n\nText.\n"
+    [seg] = units(text)
+    assert seg.text.startswith("§ 1") and "Justering" not in seg.text
+
+
+# --- bilagor ---------------------------------------------------------------------------------
+
+
+def test_a_bilaga_heading_starts_a_bilaga_of_the_paragraf_before_it() -> None:
+    text = "§ 41\nVal\n\nText.\n\nBilaga 1\nOmröstning\nJa 40\n\nBilaga 2\nOmröstning\nNej 3\n"
+    segs = units(text)
+    assert [(s.id, s.kind, s.paragraf) for s in segs] == [
+        ("prot.txt#§41", "paragraf", 41),
+        ("prot.txt#bilaga1", "bilaga", 41),
+        ("prot.txt#bilaga2", "bilaga", 41),
+    ]
+    assert "Omröstning" not in segs[0].text
+
+
+def test_a_list_of_attachment_names_is_not_a_bilaga() -> None:
+    text = (
+        "Tjänsteutlåtande om budget för nämnden\n\nText.\n\nBilagor\n\n"
+        "1. Samverkansöverenskommelse.\n2. Prioriterade områden.\n"
+        "Bilaga 3 – Lövet 3, föreslagna ytor, daterat 2024-02-21\n"
+    )
+    assert [s.kind for s in units(text)] == ["dokument"]
+
+
+def test_a_bilaga_named_in_running_text_is_not_a_bilaga() -> None:
+    text = "§ 5\nVal\n\nTill suppleanter utses de personer som anges i\nBilaga J.\n"
+    assert [s.kind for s in units(text)] == ["paragraf"]
+
+
+def test_a_party_document_headed_with_the_arende_number_is_a_bilaga_of_that_paragraf() -> None:
+    text = (
+        "§ 23\nRemiss om trygghet\n\nBeslut\nNämnden beslutar enligt förslaget.\n"
+        "Reservation (Bilaga).\n\n\n\n"
+        "2023-10-19\nSödermalms stadsdelsnämnd\n\nRemiss om trygghet\n\nÄrende 23\n\n"
+        "Lars Berg (C)\n\nFörslag till beslut\nAtt vittnen skyddas.\n"
+    )
+    para, bilaga = units(text)
+    assert (bilaga.kind, bilaga.paragraf, bilaga.id) == ("bilaga", 23, "prot.txt#bilaga1")
+    assert bilaga.text.startswith("2023-10-19") and "vittnen" in bilaga.text
+    assert "vittnen" not in para.text
+    assert bilaga.title == "Remiss om trygghet"
+
+
+def test_an_arende_line_with_another_number_is_not_a_bilaga() -> None:
+    text = "§ 23\nRemiss\n\nText.\n\n\n\nÄrende 24\n\nLars Berg (C)\n"
+    assert [s.kind for s in units(text)] == ["paragraf"]
+
+
+# --- spans -------------------------------------------------------------------------------------
+
+
+def test_spans_lines_and_pages_point_into_the_text() -> None:
+    text = "Framsida\n\n§ 1\nUpprop\nText.\n\n§ 2\nVal\nMer text.\n"
+    page_two = text.index("§ 2")
+    segs = units(text, page_starts=(0, page_two))
+    for seg in segs:
+        assert text[seg.start : seg.end] == seg.text
+    assert [s.lines for s in segs] == [(3, 5), (7, 9)]
+    assert [s.pages for s in segs] == [(1, 1), (2, 2)]
+
+
+def test_units_do_not_overlap_and_keep_text_order() -> None:
+    text = "§ 1\nA\n\nText.\n\nBilaga 1\nB\n\n§ 2\nC\n\nText.\n"
+    segs = units(text)
+    assert all(a.end <= b.start for a, b in pairwise(segs))
+    assert [s.kind for s in segs] == ["paragraf", "bilaga", "paragraf"]
+
+
+def test_ids_are_stable_across_runs() -> None:
+    text = "§ 1\nA\n\nText.\n\n§ 2\nB\n"
+    assert [s.id for s in units(text)] == [s.id for s in units(text)]
+
+
+# --- golden: bundled corpus ------------------------------------------------------------------
+
+
+def _corpus_units(name: str) -> list[Segment]:
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"corpus/{name} is absent")
+    return [u.segment for u in pipeline.units_of(path, source=name)[1]]
+
+
+def test_jonkoping_2024_yields_paragrafer_26_to_42_by_their_headings() -> None:
+    segs = _corpus_units("barn-och-utbildningsnamnden-2024-03-19.md")
+    assert [s.paragraf for s in segs] == list(range(26, 43))
+    assert all(s.kind == "paragraf" for s in segs)
+    titles = {s.paragraf: s.title for s in segs}
+    assert titles[26] == "Rapporter från kurser/konferenser/möten/ besök"
+    assert titles[33] == "Utseende av skolchef"
+    assert titles[39] == "Uppföljande granskning av likvärdig skola - insatser för stöd och stimulans"
+    assert titles[42] == "Övrigt"
+
+
+def test_jonkoping_2016_yields_paragrafer_52_to_59_with_continued_pages_kept_together() -> None:
+    segs = _corpus_units("barn-och-utbildningsnamnden-2016-05-17.md")
+    assert [s.paragraf for s in segs] == list(range(52, 60))
+    assert "Kränkande behandling" in segs[0].text  # printed on the page headed "Forts § 52"
+    assert segs[3].title == "Ansökan om godkännande som huvudman för förskola"
+
+
+def test_goteborg_kf_yields_paragrafer_1_to_41_and_its_vote_lists_as_bilagor() -> None:
+    segs = _corpus_units("goteborg-kf-2023-01-26.txt")
+    paragrafer = [s for s in segs if s.kind == "paragraf"]
+    assert [s.paragraf for s in paragrafer] == list(range(1, 42))
+    assert all(s.paragraf == 41 for s in segs if s.kind == "bilaga")
+    titles = {s.paragraf: s.title for s in paragrafer}
+    assert titles[1] == "Bestämmande av tid för justering"
+    assert titles[10] == "Riksnorm ekonomiskt bistånd och riktmärken för boendekostnader för 2023"
+    assert not any("Kommunfullmäktige, protokoll" in t or "(74)" in t for t in titles.values())
