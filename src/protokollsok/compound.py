@@ -32,7 +32,7 @@ _NOT_PARTS = frozenset(
 _LINKS = ("s", "e", "u", "o", "a")
 _RESTORE = ("a", "e", "o")
 MIN_PART = 3
-MIN_HEAD = 4
+MIN_HEAD = 4  # a shorter head must be a dictionary word (``dåd`` in ``våldsdåd``)
 MIN_WORD = 7
 PART_MIN_FREQ = 100  # a part not in the dictionary must be this common in clean text
 
@@ -62,9 +62,11 @@ def _modifier_forms(mod: str) -> list[str]:
 
 def _best_split(word: str) -> tuple[str, str] | None:
     best: tuple[float, int, str, str] | None = None
-    for i in range(MIN_PART, len(word) - MIN_HEAD + 1):
+    for i in range(MIN_PART, len(word) - MIN_PART + 1):
         head = word[i:]
         if head in _NOT_PARTS or not is_known(head):
+            continue
+        if len(head) < MIN_HEAD and head not in _known_stems():
             continue
         for mod in _modifier_forms(word[:i]):
             score = math.sqrt(_weight(mod) * _weight(head))

@@ -228,7 +228,9 @@ class _Builder:
         subs: list[wq.Query] = []
         for f in self.fields:
             boost = schema.FIELD_BOOSTS[f]
-            subs += [wq.Term(f"text_{f}", t, boost=boost) for t in forms.of(f)]
+            # A word is found as a compound part by its stems (``våld`` in ``våldsbeteende``).
+            terms = forms.stem if f == "parts" else forms.of(f)
+            subs += [wq.Term(f"text_{f}", t, boost=boost) for t in terms]
         subs += [wq.Term("title", t, boost=schema.TITLE_BOOST) for t in forms.stem]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
