@@ -518,10 +518,35 @@ def _pdf_pages(raw: bytes, name: str) -> list[str]:
 def _page_text(page, index: int, name: str) -> str:
     """One page's text; a page pypdf cannot read is logged as a warning and left empty."""
     try:
+        if not has_fonts(page.get("/Resources")):
+            return ""  # no font, no text: skip the (slow) parse of a scanned page's content
         return unify_newlines(page.extract_text() or "")
     except Exception as e:  # one broken page must not lose the others
         logging.getLogger("pypdf").warning("page %d unreadable: %s", index + 1, _short(e))
         return ""
+
+
+def has_fonts(resources, depth: int = 0) -> bool:
+    """True if a PDF resource dictionary (or a form XObject inside it) declares a font.
+
+    A page without fonts cannot show text; unknown or odd structures count as having fonts.
+    """
+    if depth > 8:
+        return True  # too deep to tell: let the text extractor decide
+    if resources is None:
+        return False
+    resources = resources.get_object()
+    if not hasattr(resources, "get"):
+        return True
+    if resources.get("/Font"):
+        return True
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else {}
+    for ref in xobjects.values():
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Form" and has_fonts(xobject.get("/Resources"), depth + 1):
+            return True
+    return False
 
 
 def join_pages(pages: list[str]) -> tuple[str, list[int]]:
