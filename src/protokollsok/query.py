@@ -128,9 +128,22 @@ def parse(text: str) -> ParsedQuery:
 
 
 def _take_dnr(text: str) -> tuple[str, list[str]]:
-    """Cut diarienummer out of free text; return the rest and the dnr in canonical spacing."""
-    found = [m.group() for m in DNR_RE.finditer(text)]
-    return DNR_RE.sub(" ", text), found
+    """Cut diarienummer out of the unquoted free text; return the rest and the dnr found.
+
+    A dnr right after ``dnr:`` stays where it is (it is that filter's value).
+    """
+    masked = re.sub(r'"[^"]*"?', lambda m: "\0" * len(m.group()), text)
+    found: list[str] = []
+    pieces: list[str] = []
+    last = 0
+    for m in DNR_RE.finditer(masked):
+        if masked[: m.start()].lower().endswith("dnr:"):
+            continue
+        found.append(m.group())
+        pieces += [text[last : m.start()], " "]
+        last = m.end()
+    pieces.append(text[last:])
+    return "".join(pieces), found
 
 
 def _clause(value: str, quoted: bool, negated: bool) -> Clause | None:

@@ -1,0 +1,111 @@
+"""Searching an index of the bundled corpus/: ranking, filters, snippets, facets, suggestions."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from protokollsok.errors import QueryError
+from protokollsok.search import search
+
+
+def ids(result) -> list[str]:
+    return [h.id for h in result.hits]
+
+
+def test_an_exact_form_outranks_other_forms(corpus_index):
+    # "vittnen" occurs as such only in seed 000's bilaga; other units only share its stem or lemma.
+    result = search(corpus_index, "vittnen")
+    assert result.hits[0].id == "000_566486a7dd23fe0f.txt#bilaga1"
+    assert all(h.score <= result.hits[0].score for h in result.hits)
+
+
+def test_a_phrase_needs_its_words_in_order(corpus_index):
+    in_order = search(corpus_index, '"våld i nära relationer"')
+    scrambled = search(corpus_index, '"relationer nära i våld"')
+    assert in_order.total >= 3
+    assert scrambled.total < in_order.total
+
+
+def test_folded_query_finds_what_the_accented_one_finds(corpus_index):
+    accented = set(ids(search(corpus_index, "våld i nära relationer", limit=50)))
+    folded = set(ids(search(corpus_index, "vald i nara relationer", limit=50)))
+    assert accented and accented <= folded
+
+
+def test_inflected_and_compound_forms_meet(corpus_index):
+    base = set(ids(search(corpus_index, "brottsoffer", limit=100)))
+    assert base and base == set(ids(search(corpus_index, "brottsoffren", limit=100)))
+    assert "000_566486a7dd23fe0f.txt#bilaga1" in ids(search(corpus_index, "våld", limit=100))  # våldsdåd
+
+
+def test_or_and_minus(corpus_index):
+    a = set(ids(search(corpus_index, "vittnen", limit=100)))
+    b = set(ids(search(corpus_index, "tystnadskultur", limit=100)))
+    assert set(ids(search(corpus_index, "vittnen OR tystnadskultur", limit=100))) == a | b
+    assert set(ids(search(corpus_index, "vittnen -tystnadskultur", limit=100))) == a - b
+
+
+def test_prefix_matches_word_beginnings(corpus_index):
+    result = search(corpus_index, "samverkansöverens*", limit=100)
+    assert result.total >= 4
+    assert all(h.highlights for h in result.hits)
+
+
+def test_filters_by_namnd_parti_and_date(corpus_index):
+    r = search(corpus_index, "beslut", namnd="barn- och utbildning", limit=100)
+    assert r.total and {h.namnd for h in r.hits} == {"Barn- och utbildningsnämnden"}
+    r = search(corpus_index, "beslut", parti="kd", limit=100)
+    assert r.total and all("KD" in h.parti for h in r.hits)
+    r = search(corpus_index, "beslut", date_from="2023-01-01", date_to="2023-12-31", limit=100)
+    assert r.total and all(h.datum and h.datum.startswith("2023") for h in r.hits)
+
+
+def test_field_syntax_filters_like_the_options(corpus_index):
+    assert ids(search(corpus_index, "beslut parti:KD", limit=100)) == ids(
+        search(corpus_index, "beslut", parti="KD", limit=100)
+    )
+
+
+def test_sort_by_date_is_newest_first(corpus_index):
+    dates = [h.datum for h in search(corpus_index, "beslut", sort="date", limit=100).hits if h.datum]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_snippet_highlights_the_whole_phrase(corpus_index):
+    hit = search(corpus_index, '"våld i nära relationer"').hits[0]
+    marked = [hit.snippet[s:e].lower() for s, e in hit.highlights]
+    assert marked and all(m.startswith("våld") and "relation" in m for m in marked)
+    assert len(hit.snippet) <= 3 * 260
+
+
+def test_facets_count_all_matches(corpus_index):
+    r = search(corpus_index, "beslut", limit=1)
+    assert sum(n for _, n in r.facets["year"]) <= r.total
+    assert sum(n for _, n in r.facets["namnd"]) == r.total  # every unit of corpus/ has a nämnd
+    assert r.facets["parti"]
+
+
+def test_a_misspelt_query_gets_a_suggestion(corpus_index):
+    r = search(corpus_index, "tystnadskultr")
+    assert r.total == 0
+    assert r.suggestion == "tystnadskultur"
+
+
+def test_a_good_query_gets_no_suggestion(corpus_index):
+    assert search(corpus_index, "beslut").suggestion is None
+
+
+def test_unknown_sort_is_a_query_error(corpus_index):
+    with pytest.raises(QueryError):
+        search(corpus_index, "beslut", sort="alphabet")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list('abcåäö "-*:OR§/()')) | st.characters(), max_size=80))
+def test_any_query_gives_results_or_a_query_error(corpus_index, text):
+    with contextlib.suppress(QueryError):
+        search(corpus_index, text, limit=3)
