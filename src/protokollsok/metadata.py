@@ -102,11 +102,11 @@ STOCKHOLM_STADSDELAR = (
     "Östermalm",
 )
 _NAME = r"[A-ZÅÄÖ][\wåäöÅÄÖ]*(?:-[A-ZÅÄÖ][\wåäöÅÄÖ]*)*"
-_STADSDEL_BODY = re.compile(rf"\b({_NAME})\s+stadsdels(?:n[äa]mnd|f[öo]rvaltning)\b")
+_STADSDEL_BODY = re.compile(rf"\b({_NAME})\s+stadsdels(?:n[äad]mnd|f[öo]rvaltning)\b")
 _BODY = re.compile(
-    r"^(?:(?P<sdn>" + _NAME + r"\s+stadsdelsn[äa]mnd)"
-    r"|(?P<pair>[A-ZÅÄÖ][a-zåäö]+-\s+och\s+[a-zåäö]+n[äa]mnden?)"
-    r"|(?P<one>[A-ZÅÄÖ][a-zåäö]*n[äa]mnden?)"
+    r"^(?:(?P<sdn>" + _NAME + r"\s+stadsdelsn[äad]mnd)"
+    r"|(?P<pair>[A-ZÅÄÖ][a-zåäö]+-\s+och\s+[a-zåäö]+n[äad]mnden?)"
+    r"|(?P<one>[A-ZÅÄÖ][a-zåäö]*n[äad]mnden?)"
     r"|(?P<kf>Kommunfullmäktige|Kommunstyrelsen|Regionfullmäktige|Regionstyrelsen))"
     r"(?P<gen>s)?$",
 )
@@ -253,7 +253,7 @@ def canonical_body(text: str) -> str | None:
         name = match.group("sdn").split()[0]
         return f"{_stadsdel_name(name)} stadsdelsnämnd"
     body = next(g for g in (match.group("pair"), match.group("one"), match.group("kf")) if g)
-    body = re.sub("n[äa]mnd", "nämnd", body)
+    body = re.sub("n[äad]mnd", "nämnd", body)
     if body.endswith("nämnd") and match.group("pair") is None and body != "Stadsdelsnämnd":
         return None  # "Socialnämnd" without article is not how a body names itself
     return body[0].upper() + body[1:]

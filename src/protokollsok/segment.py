@@ -7,7 +7,8 @@ Rules (each one a small function below):
   (``§ 21 i kommunfullmäktiges arbetsordning`` is a reference broken onto a new line), when the
   previous line runs on into it (no blank line and no closing punctuation), when ``§`` is glued to a
   letter (OCR's ``§vergripande``) or when the § sits inside running text or a table (``enligt § 5``,
-  ``|§|26|``).
+  ``|§|26|``), or when the next non-empty line is the next heading (a row of a plain-text
+  table of contents).
 * A **bilaga** is an attachment actually printed in the file: a line that is only ``Bilaga``,
   ``Bilaga 1`` or ``Bilaga A`` (optionally ``… till protokoll/§ …``), or a party document headed
   ``Ärende <n>`` where ``<n>`` is the number of the § it follows (the Stockholm form of a
@@ -94,7 +95,7 @@ def split(doc: Document) -> list[Segment]:
     """Split a cleaned document into its §, bilaga and dokument units, in text order."""
     lines = _lines(doc.text)
     furniture = _furniture(lines)
-    headings = list(_headings(lines))
+    headings = _without_listings(lines, list(_headings(lines)))
     if not headings:
         return _document_units(doc, lines, furniture)
     cuts: list[_Cut] = []
@@ -144,6 +145,18 @@ def _headings(lines: list[_Line]) -> Iterator[tuple[int, int]]:
         if _is_reference(rest) or _runs_on(lines[i - 1] if i else None):
             continue
         yield i, int(match.group(1))
+
+
+def _without_listings(lines: list[_Line], headings: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop headings that are rows of a table of contents: the next non-empty line is the next
+    heading, so the "§" has no body of its own."""
+    starts = {line for line, _ in headings}
+    kept = []
+    for line, number in headings:
+        following = next((ln.index for ln in lines[line + 1 :] if ln.bare), None)
+        if following not in starts:
+            kept.append((line, number))
+    return kept
 
 
 def _is_reference(rest: str) -> bool:
