@@ -1,0 +1,137 @@
+"""Issue 4: the time to add one new meeting (~30 §§) to an index of the whole volume corpus,
+against a full rebuild.
+
+The base index holds the volume units (``bench/units.py``) *without* one Göteborg meeting
+(``kf-2025-06-18``, 29 §§), built by ``index.index_units``. The meeting's plain-text protokoll
+(from the shared tarball) is put in a corpus folder and ``index.build_index([folder], index)``
+adds it: discover, diff against the manifest, parse the one file, one commit. Each run works on a
+fresh copy of the base index (the copy is not timed). Also timed: the same through the CLI
+(``protokollsok index FOLDER --index DIR``, start-up included) and a re-run with nothing changed.
+
+    .venv/bin/python bench/bench_incremental.py --index bench/out/perf/all/protokollsok
+    .venv/bin/python bench/bench_incremental.py --build 10000     # builds its own base index first
+
+``bench_all.py`` calls ``measure`` at its largest size and puts the figures in RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import units  # noqa: E402
+
+WORK = BENCH / "out" / "incremental"
+
+
+def write_meeting(corpora: Path, meeting: str, root: Path) -> Path:
+    """Put the meeting's .txt under ``root/goteborg/`` (ids then match ``bench/units.py``)."""
+    dest = root / "goteborg" / f"{meeting}.txt"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(units.meeting_text(corpora, meeting), encoding="utf-8")
+    return dest
+
+
+def _fresh_copy(base: Path, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(base, dest, ignore=shutil.ignore_patterns("*.lock"))
+    return dest
+
+
+def _timed_library_update(root: Path, index_dir: Path) -> dict[str, object]:
+    from protokollsok.index import build_index
+
+    t = time.perf_counter()
+    report = build_index([root], index_dir)
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "units": report.units, "added": report.added, "failed": report.failed}
+
+
+def _timed_cli_update(root: Path, index_dir: Path) -> float:
+    exe = Path(sys.executable).with_name("protokollsok")
+    t = time.perf_counter()
+    p = subprocess.run([str(exe), "index", str(root), "--index", str(index_dir), "--quiet"],
+                       capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        raise RuntimeError(f"protokollsok index failed: {p.stdout[-500:]} {p.stderr[-500:]}")
+    return time.perf_counter() - t
+
+
+def _meeting_hits(index_dir: Path, meeting: str) -> int:
+    """How many of the top 10 hits for "beslut" on the meeting's date come from the new file."""
+    from protokollsok.search import search
+
+    datum = meeting.split("-", 1)[1]
+    result = search(index_dir, "beslut", limit=10, date_from=datum, date_to=datum)
+    return sum(1 for h in result.hits if f"{meeting}.txt" in h.id)
+
+
+def measure(base_index: Path, corpora: Path, meeting: str, runs: int = 3,
+            full_build: dict | None = None, base_units: int | None = None) -> dict[str, object]:
+    """Time adding ``meeting`` to copies of ``base_index``; compare with ``full_build``."""
+    root = write_meeting(corpora, meeting, WORK / "corpus")
+    lib_runs, cli_runs, rerun = [], [], []
+    last: dict[str, object] = {}
+    for _ in range(runs):
+        work = _fresh_copy(base_index, WORK / "index")
+        last = _timed_library_update(root, work)
+        lib_runs.append(last["seconds"])
+        t = time.perf_counter()
+        _timed_library_update(root, work)  # nothing changed: discover + diff only
+        rerun.append(time.perf_counter() - t)
+        work = _fresh_copy(base_index, WORK / "index")
+        cli_runs.append(_timed_cli_update(root, work))
+    out: dict[str, object] = {
+        "meeting": meeting,
+        "units_added": last.get("units"),
+        "failed": last.get("failed"),
+        "base_units": base_units,
+        "library_seconds": statistics.median(lib_runs),
+        "library_runs": lib_runs,
+        "cli_seconds": statistics.median(cli_runs),
+        "cli_runs": cli_runs,
+        "unchanged_rerun_seconds": statistics.median(rerun),
+        "meeting_hits_in_top10": _meeting_hits(work, meeting),
+    }
+    if full_build:
+        out["full_rebuild_seconds"] = full_build["seconds"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure against an existing base index, or build one from the first N cached units."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--index", type=Path, help="an index of the volume units (without the meeting)")
+    p.add_argument("--build", type=int, help="first build a base index of this many units")
+    p.add_argument("--corpora", type=Path, default=units.DEFAULT_CORPORA)
+    p.add_argument("--meeting", default="kf-2025-06-18")
+    p.add_argument("--runs", type=int, default=3)
+    a = p.parse_args(argv)
+    full = None
+    base = a.index
+    if a.build:
+        from protokollsok.index import index_units
+
+        base = WORK / "base"
+        shutil.rmtree(base, ignore_errors=True)
+        t = time.perf_counter()
+        units_iter = units.iter_units(a.corpora, a.build, exclude_meetings={a.meeting})
+        index_units(base, units_iter, full=True)
+        full = {"seconds": time.perf_counter() - t}
+    if base is None:
+        p.error("give --index or --build")
+    print(json.dumps(measure(base, a.corpora, a.meeting, a.runs, full, a.build), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
