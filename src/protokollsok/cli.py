@@ -6,6 +6,7 @@ but some files failed, or ``check`` found differences; 2 a usage error (click).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -359,6 +360,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # `protokollsok search x | head`
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        sys.exit(0)
     except Exception as e:  # a bug: still one line, the traceback with --verbose
         if _verbose or os.environ.get("PROTOKOLLSOK_DEBUG"):
             traceback.print_exc()

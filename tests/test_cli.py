@@ -1,0 +1,122 @@
+"""The command line: the contract users' scripts rely on (commands, options, --json fields, exit codes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from protokollsok.cli import main
+
+HIT_FIELDS = {"id", "score", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "snippet", "highlights"}
+UNIT_FIELDS = {"id", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "text"}
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_search_json_has_the_documented_fields(capsys, corpus_index):
+    code, out, _ = run(capsys, "search", "vittnen", "--index", str(corpus_index), "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) == {"query", "total", "hits", "facets", "suggestion"}
+    assert data["hits"] and all(set(h) == HIT_FIELDS for h in data["hits"])
+    for h in data["hits"]:
+        for s, e in h["highlights"]:
+            assert 0 <= s < e <= len(h["snippet"])
+    assert set(data["facets"]) == {"namnd", "parti", "year"}
+
+
+def test_search_in_a_terminal_shows_where_each_hit_is(capsys, corpus_index):
+    code, out, _ = run(capsys, "search", "vittnen", "--index", str(corpus_index), "--limit", "1", "--no-color")
+    assert code == 0
+    assert "Södermalms stadsdelsnämnd · 2023-10-19 · bilaga till § 23" in out
+    assert "KS 2023/740" in out and "\x1b[" not in out
+
+
+def test_search_options_filter(capsys, corpus_index):
+    _, out, _ = run(capsys, "search", "beslut", "--index", str(corpus_index), "--parti", "KD", "--from", "2023", "--json", "-n", "50")
+    hits = json.loads(out)["hits"]
+    assert hits and all("KD" in h["parti"] and h["datum"] >= "2023-01-01" for h in hits)
+
+
+def test_show_prints_a_unit_in_full(capsys, corpus_index):
+    code, out, _ = run(capsys, "show", "000_566486a7dd23fe0f.txt#§23", "--index", str(corpus_index), "--json")
+    unit = json.loads(out)
+    assert code == 0 and set(unit) >= UNIT_FIELDS
+    assert unit["paragraf"] == 23 and "SÖD 2023/713" in unit["dnr"]
+
+
+def test_show_of_an_unknown_id_is_one_line(capsys, corpus_index):
+    code, _out, err = run(capsys, "show", "nope#§1", "--index", str(corpus_index))
+    assert code == 1 and err.count("\n") == 1 and err.startswith("Error: no unit 'nope#§1'")
+
+
+def test_stats_describes_the_index(capsys, corpus_index):
+    _, out, _ = run(capsys, "stats", "--index", str(corpus_index), "--json")
+    s = json.loads(out)
+    assert s["files"] == len(list(Path(corpus_index).parent.joinpath("corpus").iterdir()))
+    assert s["kinds"]["paragraf"] > 20 and "Södermalms stadsdelsnämnd" in s["namnder"]
+    assert s["date_from"] <= s["date_to"]
+
+
+def test_inspect_json_lists_the_units_of_a_file(capsys):
+    seed = Path(__file__).resolve().parents[1] / "corpus" / "000_566486a7dd23fe0f.txt"
+    code, out, _ = run(capsys, "inspect", str(seed), "--json")
+    units = json.loads(out)
+    assert code == 0 and [u["kind"] for u in units] == ["paragraf", "bilaga"]
+    assert all(set(u) >= UNIT_FIELDS for u in units)
+
+
+def test_inspect_of_a_bad_file_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "trasig.pdf"
+    bad.write_bytes(b"%PDF-1.7\n garbage")
+    code, _, err = run(capsys, "inspect", str(bad))
+    assert code == 1 and err.count("\n") == 1 and "trasig.pdf" in err
+
+
+def test_search_without_an_index_says_what_to_do(capsys, tmp_path):
+    code, _, err = run(capsys, "search", "vittnen", "--index", str(tmp_path / "none"))
+    assert code == 1
+    assert err.strip() == f"Error: no index in {tmp_path / 'none'}/ — run `protokollsok index corpus/` first (or pass --index DIR)"
+
+
+def test_a_bad_option_value_is_a_usage_error(capsys, corpus_index):
+    code, _, err = run(capsys, "search", "x", "--index", str(corpus_index), "--sort", "alfabetisk")
+    assert code == 2 and "alfabetisk" in err
+
+
+def test_a_bad_date_is_one_line(capsys, corpus_index):
+    code, _, err = run(capsys, "search", "x", "--index", str(corpus_index), "--from", "igår")
+    assert code == 1 and err.count("\n") == 1 and "igår" in err
+
+
+def test_index_reports_and_updates_incrementally(capsys, tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("§ 1 Budget\nKommunfullmäktige beslutar om budget.\n", encoding="utf-8")
+    code, out, _ = run(capsys, "index", str(corpus), "--index", str(tmp_path / "i"))
+    assert code == 0 and "1 added" in out and "1 units indexed (1 §" in out
+    code, out, _ = run(capsys, "index", str(corpus), "--index", str(tmp_path / "i"))
+    assert code == 0 and "1 unchanged" in out and "0 units indexed" in out
+    (corpus / "b.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    code, out, _err = run(capsys, "index", str(corpus), "--index", str(tmp_path / "i"), "--json")
+    report = json.loads(out)
+    assert code == 1 and [f["source"] for f in report["failed"]] == ["b.txt"]
+
+
+def test_the_installed_command_runs_as_a_process(corpus_index):
+    proc = subprocess.run(
+        [sys.executable, "-m", "protokollsok", "search", "tystnadskultur", "--index", str(corpus_index), "--json"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["hits"][0]["id"] == "000_566486a7dd23fe0f.txt#bilaga1"
