@@ -348,6 +348,8 @@ def repair_word(word: str) -> str:
     """The repaired spelling of one OCR-damaged ``word`` (the word itself when nothing fits)."""
     if not any(c.isalpha() for c in word) or not (_edit_sites(word) or len(word) <= 2):
         return word
+    if word.isupper() and len(word) > 1:
+        return word  # an abbreviation or code (``AT``, ``SOD``): no lexicon to judge it by
     if word.lower() in _contexts().members:
         return word  # a word either way: decided from its neighbours by ``resolve_ambiguous``
     lex = lexicon.get()
@@ -373,6 +375,42 @@ def ocr_damage(text: str) -> float:
     return damaged / len(words)
 
 
+_URLISH_RE = re.compile(r"(\S*(?:://|www\.|@|%[0-9A-Fa-f]{2})\S*)")
+# Words around a genuine ``1`` (``den 1 december``, ``typ 1 diabetes``, ``1 gång``).
+_BEFORE_NUMBER = frozenset(
+    ["den", "typ", "än", "under", "över", "nr", "kap", "punkt", "sidan", "bilaga", "steg", "lgh"]
+)
+_AFTER_NUMBER = frozenset(
+    [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+        "gång",
+        "gånger",
+        "procent",
+        "kr",
+        "kronor",
+        "år",
+        "dag",
+        "dagar",
+        "timme",
+        "timmar",
+        "vecka",
+        "veckor",
+        "månad",
+        "månader",
+        "mmol",
+    ]
+)
 _ONE_AS_I_RE = re.compile(r"(?:(?<=[a-zåäö] )|(?<=[a-zåäö], ))1(?=\s+[a-zåäö])")
 
 
@@ -383,8 +421,25 @@ def repair_ocr(text: str, force: bool = False) -> str:
     """
     if not force and ocr_damage(text) < MIN_DAMAGE_SHARE:
         return text
+    parts = _URLISH_RE.split(text)  # odd items are addresses, left as they are
+    for i in range(0, len(parts), 2):
+        parts[i] = _repair_prose(parts[i])
+    return "".join(parts)
+
+
+def _repair_prose(text: str) -> str:
     text = _OCR_TOKEN_RE.sub(lambda m: repair_word(m.group()), text)
-    return resolve_ambiguous(_ONE_AS_I_RE.sub("i", text))
+    return resolve_ambiguous(_ONE_AS_I_RE.sub(_one_as_i, text))
+
+
+def _one_as_i(m: re.Match[str]) -> str:
+    """``1`` between two lower-case words is a misread ``i``, unless it counts something."""
+    before = m.string[: m.start()].split()
+    after = m.string[m.end() :].split(None, 1)
+    prev = before[-1].rstrip(",").lower() if before else ""
+    nxt = after[0].lower() if after else ""
+    counted = prev in _BEFORE_NUMBER or nxt.rstrip(".,;:") in _AFTER_NUMBER
+    return m.group() if counted else "i"
 
 
 # --- 7b: words that are words either way (``for``/``för``) -----------------------------------------
@@ -441,13 +496,21 @@ def _with_case_of(model: str, word: str) -> str:
     return word[0].upper() + word[1:] if model[0].isupper() else word
 
 
+def _can_misread(written: str, meant: str) -> bool:
+    """True when OCR may have read ``meant`` as ``written``: it only drops å/ä/ö to a/o."""
+    return all(w == m or w in "ao" for w, m in zip(written, meant, strict=True))
+
+
 @lru_cache(maxsize=200_000)
 def choose_in_context(word: str, prev: str, nxt: str) -> str:
     """The spelling of ``word`` its folded neighbours make likeliest (``bor kompletteras`` -> ``bör``)."""
     lower = word.lower()
+    if word.isupper() and len(word) > 1:
+        return word
     group = _contexts().groups.get(lower.translate(FOLD), ())
     if lower not in group:
         return word
+    group = tuple(m for m in group if m == lower or _can_misread(lower, m))
     scores = {m: _context_score(m, prev, nxt) for m in group}
     best = max(group, key=scores.__getitem__)
     if best == lower or scores[best] - scores[lower] < CONTEXT_MARGIN:
