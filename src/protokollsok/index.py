@@ -18,9 +18,12 @@ Layout of an index folder::
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import re
+import shutil
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -186,13 +189,19 @@ class Progress:
         """Parsing is done; the commit follows."""
 
 
-def _discover(roots: Sequence[Path]) -> list[manifest.Found]:
+def _discover(roots: Sequence[Path], report: IndexReport | None = None) -> list[manifest.Found]:
+    """Every indexable file under ``roots``; folders that cannot be listed go to ``report.failed``."""
     files: list[manifest.Found] = []
+
+    def on_error(path: Path, reason: str) -> None:
+        if report is not None:
+            report.failed.append((str(path), reason))
+
     for root in roots:
         if not Path(root).exists():
             raise ProtokollsokError(f"corpus {root} does not exist", "give a folder or file to index")
         prefix = f"{Path(root).resolve().name}/" if len(roots) > 1 else ""
-        for path, source in ingest.discover([root]):
+        for path, source in ingest.discover([root], on_error=on_error):
             f = manifest.found(path, prefix + source)
             if f is not None:
                 files.append(f)
@@ -212,21 +221,74 @@ def _remove_generation(index_dir: Path, name: str) -> None:
                 p.unlink()
 
 
-def _parse(found: manifest.Found, report: IndexReport) -> list[Unit] | None:
+_GEN_FILE = re.compile(r"^_?(g[0-9a-f]+)[_.]")
+_TOC_TEMP = re.compile(r"^_g[0-9a-f]+_\d+\.toc\.")
+
+
+def sweep(index_dir: str | Path) -> list[str]:
+    """Remove what killed or failed runs left behind; returns the names removed.
+
+    Call it only while holding the write lock. Removes the files of every generation but the
+    current one (a full rebuild that never switched, or an old one that was not yet deleted),
+    whoosh's temporary folders and TOC files that were never renamed, the pointer's temp file, and
+    segment files of the current generation that no committed TOC refers to.
+    """
+    index_dir = Path(index_dir)
+    info = read_info(index_dir)
+    current = info.indexname if info else None
+    removed: list[str] = []
+    for p in sorted(index_dir.iterdir()):
+        m = _GEN_FILE.match(p.name)
+        stale = p.name == f".{META_FILE}.tmp" or bool(_TOC_TEMP.match(p.name))
+        stale = stale or (m is not None and m.group(1) != current)
+        stale = stale or (p.name == f"{current}.tmp" and p.is_dir())
+        if stale and _remove_path(p):
+            removed.append(p.name)
+    if current is not None:
+        removed.extend(_clean_current(index_dir, current))
+    return removed
+
+
+def _remove_path(p: Path) -> bool:
+    try:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _clean_current(index_dir: Path, name: str) -> list[str]:
+    """Delete segment files of generation ``name`` that its latest TOC does not refer to."""
+    before = {p.name for p in index_dir.iterdir()}
+    try:
+        ix = windex.open_dir(str(index_dir), indexname=name)
+        toc = ix._read_toc()  # whoosh has no public accessor for the segment list
+        windex.clean_files(ix.storage, name, toc.generation, toc.segments)
+    except (OSError, windex.EmptyIndexError):
+        return []
+    return sorted(before - {p.name for p in index_dir.iterdir()})
+
+
+def _parse(found: manifest.Found) -> tuple[str, list[Unit]]:
+    """The sha256 of the bytes read and the units of one file; every failure is a ParseError."""
     from protokollsok import pipeline
 
     try:
-        _, units = pipeline.units_of(found.path, found.source)
-    except NoText as e:
-        report.warnings.append((found.source, e.reason))
-        return None
-    except ParseError as e:
-        report.failed.append((found.source, e.reason))
-        return None
+        doc, units = pipeline.units_of(found.path, found.source)
+    except ParseError:
+        raise
+    except OSError as e:  # a reader that let an OS error through (vanished, permissions)
+        raise ParseError(found.source, e.strerror or type(e).__name__) from None
+    except RecursionError:
+        raise ParseError(found.source, "nested too deeply to read") from None
+    except MemoryError:
+        raise ParseError(found.source, "too large to read into memory") from None
     except Exception as e:  # a bug in a stage must not stop the run or lose the index
-        report.failed.append((found.source, f"internal error: {type(e).__name__}: {e}"))
-        return None
-    return units
+        raise ParseError(found.source, f"internal error: {type(e).__name__}: {e}") from None
+    return doc.sha256, units
 
 
 def _count(report: IndexReport, units: Iterable[Unit]) -> None:
@@ -254,94 +316,170 @@ def build_index(
     """Bring the index in ``index_dir`` up to date with the files under ``roots``.
 
     Only added and changed files are parsed; removed files' units are deleted; everything is
-    applied in one commit. ``full`` rebuilds a new generation from scratch and switches to it
-    atomically. A file that fails keeps its previous units (if any) and is listed in the report.
+    applied in one commit, so a reader (or a run killed at any moment) sees the previous state or
+    the new one. ``full`` rebuilds a new generation from scratch and switches to it atomically.
+    A file that fails is listed in ``report.failed`` and recorded in the manifest (so it is not
+    parsed again until it changes); a changed file that fails keeps its previous units.
+    Raises ``IndexLocked`` when another process holds the lock for longer than ``lock_wait``
+    seconds, and ``ProtokollsokError`` when the index cannot be written (disk full): the index
+    then stays as it was.
     """
     started = time.monotonic()
     roots = [Path(r) for r in (roots or default_roots())]
     index_dir = Path(index_dir or default_index_dir())
-    progress = progress or Progress()
     report = IndexReport()
     with write_lock(index_dir, lock_wait):
-        files = _discover(roots)
-        report.files_seen = len(files)
-        info = read_info(index_dir)
-        wanted_chain = chain or (info.chain if info else DEFAULT_CHAIN)
-        rebuild = (
-            full
-            or info is None
-            or info.chain != wanted_chain
-            or info.schema_version != schema.SCHEMA_VERSION
-        )
-        old = None
-        if rebuild:
-            ix, new_info = _new_generation(index_dir, wanted_chain)
-            changes = manifest.Changes(added=files)
-        else:
-            ix, _ = open_index(index_dir)
-            new_info = info
-            with ix.searcher() as s:
-                changes = manifest.diff(manifest.load(s), files, verify=verify)
-        fields = schema.text_fields(new_info.chain)
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
         try:
-            _apply(writer, changes, fields, report, progress, replace_all=rebuild)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(mergetype=CLEAR) if rebuild else writer.commit()
-        if rebuild:
-            old = info
-            _write_info(index_dir, new_info)
-            if old is not None and old.indexname != new_info.indexname:
-                _remove_generation(index_dir, old.indexname)
-        report.unchanged = len(changes.unchanged)
+            _update(roots, index_dir, report, full, chain, verify, progress or Progress())
+        except OSError as e:
+            raise _write_failed(index_dir, e) from e
+        with contextlib.suppress(OSError):
+            sweep(index_dir)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _write_failed(index_dir: Path, e: OSError) -> ProtokollsokError:
+    reason = "the disk is full" if e.errno == errno.ENOSPC else (e.strerror or str(e))
+    return ProtokollsokError(
+        f"could not write the index in {index_dir}/: {reason}; the index is unchanged",
+        "free some space (or fix the folder's permissions) and run again",
+    )
+
+
+def _update(
+    roots: Sequence[Path],
+    index_dir: Path,
+    report: IndexReport,
+    full: bool,
+    chain: str | None,
+    verify: bool,
+    progress: Progress,
+) -> None:
+    """The body of ``build_index``, run under the write lock."""
+    sweep(index_dir)
+    info = read_info(index_dir)
+    wanted = chain or (info.chain if info else DEFAULT_CHAIN)
+    if info is None:  # a first run publishes an empty index at once: killed later, it still opens
+        info = _publish_empty(index_dir, wanted)
+    files = _discover(roots, report)
+    report.files_seen = len(files)
+    rebuild = full or info.chain != wanted or info.schema_version != schema.SCHEMA_VERSION
+    if rebuild:
+        ix, target = _new_generation(index_dir, wanted)
+        entries: dict[str, manifest.FileEntry] = {}
+    else:
+        ix, target = open_index(index_dir)
+        with ix.searcher() as s:
+            entries = manifest.load(s)
+    changes = manifest.diff(entries, files, verify=verify)
+    report.unchanged = len(changes.unchanged)
+    _report_still_failed(report, changes)
+    if changes.empty and not rebuild:
+        return  # nothing to write: an unchanged corpus leaves the index untouched
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    try:
+        _apply(writer, changes, entries, schema.text_fields(target.chain), report, progress)
+        writer.commit(mergetype=CLEAR) if rebuild else writer.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer.cancel()
+        raise
+    if rebuild:
+        _write_info(index_dir, target)
+        _remove_generation(index_dir, info.indexname)
+
+
+def _publish_empty(index_dir: Path, chain: str) -> IndexInfo:
+    ix, info = _new_generation(index_dir, chain)
+    ix.writer().commit()
+    _write_info(index_dir, info)
+    return info
+
+
+def _report_still_failed(report: IndexReport, changes: manifest.Changes) -> None:
+    for e in changes.still_failed:
+        report.failed.append((e.source, f"{e.reason} (unchanged since it failed; not read again)"))
 
 
 def _apply(
     writer,
     changes: manifest.Changes,
+    entries: dict[str, manifest.FileEntry],
     fields: Sequence[str],
     report: IndexReport,
     progress: Progress,
-    *,
-    replace_all: bool,
 ) -> None:
     for source in changes.removed:
         writer.delete_by_term("source", source)
         report.removed.append(source)
-    for f in changes.touched:
-        writer.delete_by_term("id", f"{f.source}#file")
-        writer.add_document(**manifest.entry_document(_entry_of(f, None)))
+    for entry in changes.touched:
+        _put_entry(writer, entry)
     todo = [*changes.added, *changes.changed]
-    changed = {f.source for f in changes.changed}
     progress.start(len(todo))
     for f in todo:
-        units = _parse(f, report)
+        _apply_file(writer, f, entries.get(f.source), fields, report)
         progress.advance(f.source)
-        if units is None:
-            continue
-        if f.source in changed and not replace_all:
-            writer.delete_by_term("source", f.source)
-            report.replaced.append(f.source)
-        else:
-            report.added.append(f.source)
-        for u in units:
-            writer.add_document(**unit_document(u, fields))
-        writer.add_document(**manifest.entry_document(_entry_of(f, units)))
-        _count(report, units)
     progress.finish()
 
 
-def _entry_of(f: manifest.Found, units: list[Unit] | None) -> manifest.FileEntry:
+def _apply_file(
+    writer,
+    f: manifest.Found,
+    old: manifest.FileEntry | None,
+    fields: Sequence[str],
+    report: IndexReport,
+) -> None:
+    """Parse one added or changed file and write its units and manifest entry."""
+    try:
+        sha, units = _parse(f)
+    except NoText as e:  # nothing to index: the file's previous units (if any) go
+        report.warnings.append((f.source, e.reason))
+        _record_problem(writer, f, old, manifest.EMPTY, e.reason, drop_units=True)
+        return
+    except ParseError as e:
+        report.failed.append((f.source, e.reason))
+        if old is None or old.status != manifest.OK:  # else keep the previous units; retry next run
+            _record_problem(writer, f, old, manifest.FAILED, e.reason, drop_units=False)
+        return
+    if old is not None:
+        writer.delete_by_term("source", f.source)
+        (report.replaced if old.status == manifest.OK else report.added).append(f.source)
+    else:
+        report.added.append(f.source)
+    for u in units:
+        writer.add_document(**unit_document(u, fields))
+    ids = tuple(u.id for u in units)
+    writer.add_document(
+        **manifest.entry_document(manifest.FileEntry(f.source, sha, f.size, f.mtime_ns, ids))
+    )
+    _count(report, units)
+
+
+def _record_problem(
+    writer, f: manifest.Found, old: manifest.FileEntry | None, status: str, reason: str, *, drop_units: bool
+) -> None:
+    """Record a file that yields no units, so an unchanged copy is not read again."""
     try:
         digest = manifest.sha256_of(f.path)
     except OSError:
-        digest = ""
-    ids = tuple(u.id for u in units) if units is not None else ()
-    return manifest.FileEntry(f.source, digest, f.size, f.mtime_ns, ids)
+        return  # unreadable or gone: no entry, so the next run looks again
+    if old is not None:
+        writer.delete_by_term("source" if drop_units else "id", _key(f.source, drop_units))
+    writer.add_document(
+        **manifest.entry_document(
+            manifest.FileEntry(f.source, digest, f.size, f.mtime_ns, (), status, reason)
+        )
+    )
+
+
+def _key(source: str, whole_source: bool) -> str:
+    return source if whole_source else f"{source}#file"
+
+
+def _put_entry(writer, entry: manifest.FileEntry) -> None:
+    writer.delete_by_term("id", f"{entry.source}#file")
+    writer.add_document(**manifest.entry_document(entry))
 
 
 def index_units(
@@ -383,12 +521,9 @@ def index_units(
     return report
 
 
-OnProblem = Callable[[str], None]
-
-
 @dataclass
 class CheckReport:
-    """What ``check`` found: each list names what a rerun of ``index`` would fix."""
+    """What ``check`` found. Each list but ``failed`` and ``empty`` names what a rerun fixes."""
 
     files: int = 0
     units: int = 0
@@ -396,14 +531,30 @@ class CheckReport:
     changed: list[str] = field(default_factory=list)  # bytes differ from the manifest's sha256
     vanished: list[str] = field(default_factory=list)  # in the manifest, gone from the corpus
     missing_units: list[str] = field(default_factory=list)  # in the manifest, not in the index
-    orphan_units: list[str] = field(default_factory=list)  # in the index, no manifest entry
+    orphan_units: list[str] = field(default_factory=list)  # in the index, in no manifest entry
+    failed: list[tuple[str, str]] = field(default_factory=list)  # recorded failures, bytes unchanged
+    empty: list[tuple[str, str]] = field(default_factory=list)  # recorded as nothing to index
 
     @property
     def ok(self) -> bool:
-        """True when index, manifest and corpus agree."""
-        return not (
-            self.not_indexed or self.changed or self.vanished or self.missing_units or self.orphan_units
-        )
+        """True when index, manifest and corpus agree (recorded, unchanged failures agree too)."""
+        return not any(self.differences().values())
+
+    def differences(self) -> dict[str, list[str]]:
+        """What a rerun of ``index`` would fix, by label, in the order to print them."""
+        return {
+            "not indexed": self.not_indexed,
+            "changed since indexed": self.changed,
+            "vanished from the corpus": self.vanished,
+            "units missing from the index": self.missing_units,
+            "units without a manifest entry": self.orphan_units,
+        }
+
+    def notes(self) -> list[str]:
+        """One line per file the index knows it could not use (these do not make ``ok`` false)."""
+        return [f"failed (unchanged since): {s}: {r}" for s, r in self.failed] + [
+            f"nothing to index: {s}: {r}" for s, r in self.empty
+        ]
 
 
 def check(roots: Sequence[str | Path] | None = None, index_dir: str | Path | None = None) -> CheckReport:
@@ -414,16 +565,78 @@ def check(roots: Sequence[str | Path] | None = None, index_dir: str | Path | Non
     report = CheckReport()
     with ix.searcher() as s:
         entries = manifest.load(s)
-        unit_sources: dict[str, str] = {}
-        for doc in s.all_stored_fields():
-            if doc.get("doctype") != manifest.FILE_DOCTYPE:
-                unit_sources[doc["id"]] = doc.get("source", "")
-    report.files, report.units = len(entries), len(unit_sources)
+        unit_ids = {
+            doc["id"] for doc in s.all_stored_fields() if doc.get("doctype") != manifest.FILE_DOCTYPE
+        }
+    report.files, report.units = len(entries), len(unit_ids)
     changes = manifest.diff(entries, _discover(roots), verify=True)
     report.not_indexed = sorted(f.source for f in changes.added)
     report.changed = sorted(f.source for f in changes.changed)
     report.vanished = list(changes.removed)
+    report.failed = sorted((e.source, e.reason) for e in changes.still_failed)
+    kept = set(changes.unchanged)
+    report.empty = sorted(
+        (e.source, e.reason) for e in entries.values() if e.status == manifest.EMPTY and e.source in kept
+    )
     listed = {uid for e in entries.values() for uid in e.unit_ids}
-    report.missing_units = sorted(listed - unit_sources.keys())
-    report.orphan_units = sorted(u for u, src in unit_sources.items() if src not in entries)
+    report.missing_units = sorted(listed - unit_ids)
+    report.orphan_units = sorted(unit_ids - listed)
     return report
+
+
+def open_searcher(index_dir: str | Path, retries: int = 5):
+    """A whoosh searcher on the current generation, and its ``IndexInfo``.
+
+    Retries when an update removed files between reading the table of contents and opening the
+    segments it names (a merge, or a full rebuild that switched generations).
+    """
+    for attempt in range(retries):
+        ix, info = open_index(Path(index_dir))
+        try:
+            return ix.searcher(), info
+        except OSError:
+            if attempt == retries - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise IndexNotFound(str(index_dir))
+
+
+def corpus_signature(roots: Sequence[str | Path]) -> frozenset[tuple[str, int, int]]:
+    """(source, size, mtime) of every file under ``roots``: cheap, no file is read."""
+    return frozenset((f.source, f.size, f.mtime_ns) for f in _discover([Path(r) for r in roots]))
+
+
+def watch(
+    roots: Sequence[str | Path] | None = None,
+    index_dir: str | Path | None = None,
+    *,
+    interval: float = 5.0,
+    on_report: Callable[[IndexReport], None] | None = None,
+    on_error: Callable[[ProtokollsokError], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Bring the index up to date now, then again whenever files appear, change or vanish.
+
+    Polls the corpus every ``interval`` seconds (stat only). Each run's report goes to
+    ``on_report``; an error of one run (the index locked by someone else, a full disk) goes to
+    ``on_error`` and the watch goes on (without ``on_error`` it is raised). Runs until ``stop()``
+    returns True (checked once per interval) or the process is interrupted.
+    """
+    roots = [Path(r) for r in (roots or default_roots())]
+    last: frozenset[tuple[str, int, int]] | None = None
+    while True:
+        sig = corpus_signature(roots)
+        if sig != last:
+            try:
+                report = build_index(roots, index_dir)
+            except ProtokollsokError as e:
+                if on_error is None:
+                    raise
+                on_error(e)
+            else:
+                last = sig
+                if on_report is not None:
+                    on_report(report)
+        if stop is not None and stop():
+            return
+        time.sleep(interval)
