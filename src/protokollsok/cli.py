@@ -329,8 +329,8 @@ def export_web_cmd(out: Path, index_dir: Path | None) -> int:
 @cli.command("serve")
 @_index_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Bundle folder (default: a temporary one).")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 to share on a network).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
 def serve_cmd(index_dir: Path | None, out: Path | None, host: str, port: int) -> int:
     """Serve the search page and a JSON API (/api/search?q=...) on HOST:PORT."""
     from protokollsok import web
