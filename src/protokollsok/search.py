@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from whoosh import query as wq
 from whoosh import sorting
 
-from protokollsok import analysis, index, schema, snippets
+from protokollsok import analysis, index, schema, snippets, termtable
 from protokollsok.errors import QueryError
 from protokollsok.model import Hit
 from protokollsok.query import Clause, ParsedQuery, date_bound, parse
@@ -224,7 +224,7 @@ class _Builder:
 
     def word(self, word: str) -> wq.Query:
         """One word: each analysed form in its field, weighted; plus the title."""
-        forms = analysis.forms(word, self.chain)
+        forms = termtable.query_forms(word, self.chain, self.reader)
         subs: list[wq.Query] = []
         for f in self.fields:
             boost = schema.FIELD_BOOSTS[f]
@@ -235,11 +235,10 @@ class _Builder:
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
     def phrase(self, words: Sequence[str], slop: int = 1) -> wq.Query:
-        """Words in this order, matched on their stems."""
-        stems = [analysis.forms(w, self.chain).stem for w in words]
-        if all(len(s) == 1 for s in stems):
-            return wq.Phrase("text_stem", [s[0] for s in stems], slop=slop)
-        return wq.Sequence([wq.Or([wq.Term("text_stem", t) for t in s]) for s in stems], slop=slop)
+        """Words in this order, each matched on its own Snowball stem (the first of its stems;
+        a document's word carries its lemmas' stems at the same position, so inflections meet)."""
+        stems = [termtable.query_forms(w, self.chain, self.reader).stem[0] for w in words]
+        return wq.Phrase("text_stem", stems, slop=slop)
 
     def prefix(self, p: str) -> wq.Query:
         """Words starting with ``p`` (exact, or with å/ä/ö folded)."""
@@ -264,7 +263,7 @@ class _Builder:
             return None
         return wq.Phrase(
             "text_stem",
-            [analysis.forms(w, self.chain).stem[0] for w in words],
+            [termtable.query_forms(w, self.chain, self.reader).stem[0] for w in words],
             slop=PROXIMITY_SLOP,
             boost=PROXIMITY_BOOST,
         )

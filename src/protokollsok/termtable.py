@@ -1,0 +1,108 @@
+"""Query-time word forms that the Python search and the web page compute identically.
+
+The index-time chain (``analysis.forms``) needs hunspell (lemmas) and a lexicon with word
+frequencies (compound splitting); a browser has neither. So query analysis is defined as:
+
+- a word of the *domain* gets its full forms, ``analysis.forms(word, chain)``;
+- any other word gets its *fallback* forms: the word itself, its Snowball stem and the stem of its
+  folded spelling (no lemmas, no compound parts). Snowball and folding exist in JS as well.
+
+The domain is the index's vocabulary (every ``text_exact`` term) plus every word of the bundled
+clean-text frequency list (``lexicon.frequency(w) > 0``), which brings in inflected forms that the
+corpus itself does not contain. The web export writes a *term table*: for each domain word whose
+full forms differ from its fallback forms, those forms (``build_table``). The page looks a word up in
+the table and falls back to Snowball + folding otherwise; ``_Builder.word`` in ``search`` calls
+``query_forms``, which makes the same choice. Both sides therefore agree by construction, and
+``tests/test_web_parity.py`` checks it over a corpus vocabulary plus inflections that are not in it.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterable, Iterator
+
+from protokollsok import analysis, lexicon
+from protokollsok.analysis import Forms
+
+VocabTest = Callable[[str], bool]
+
+
+def fallback_forms(word: str, chain_name: str = "full") -> Forms:
+    """The forms JS computes without a table: exact word, Snowball stem, stem of the folded word."""
+    c = analysis.chain(chain_name)
+    exact = (word,) if c.exact else ()
+    if c.whoosh_default or any(ch.isdigit() for ch in word):
+        return Forms(exact, (word,), (), ())
+    folded = (analysis.stem(analysis.fold(word)),) if c.fold else ()
+    return Forms(exact, (analysis.stem(word),), folded, ())
+
+
+def in_domain(word: str, in_vocabulary: VocabTest | None = None) -> bool:
+    """True when ``word`` gets its full forms: it is in the index or in the frequency list."""
+    if in_vocabulary is not None and in_vocabulary(word):
+        return True
+    return lexicon.get().frequency(word) > 0
+
+
+def reader_vocabulary(reader) -> VocabTest:
+    """A vocabulary test on an open whoosh reader (the ``text_exact`` terms, else ``text_stem``)."""
+    field = "text_exact" if "text_exact" in reader.schema else "text_stem"
+    return lambda word: (field, word) in reader
+
+
+def query_forms(word: str, chain_name: str = "full", reader=None) -> Forms:
+    """The forms a query word is searched by (see the module docstring)."""
+    test = reader_vocabulary(reader) if reader is not None else None
+    if in_domain(word, test):
+        return analysis.forms(word, chain_name)
+    return fallback_forms(word, chain_name)
+
+
+def frequency_words() -> Iterator[str]:
+    """The words of the bundled frequency list (lower case)."""
+    path = lexicon.WORDFREQ
+    if not path.exists():
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            word = line.split("\t", 1)[0].strip()
+            if word:
+                yield word
+
+
+def vocabulary(reader) -> Iterator[str]:
+    """Every term of the index's ``text_exact`` field (``text_stem`` for chains without it)."""
+    field = "text_exact" if "text_exact" in reader.schema else "text_stem"
+    for term in reader.lexicon(field):
+        yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+def build_table(words: Iterable[str], chain_name: str = "full") -> dict[str, Forms]:
+    """Forms of the domain words (``words`` plus the frequency list) that differ from the fallback."""
+    table: dict[str, Forms] = {}
+    seen: set[str] = set()
+    for word in _chain(words, frequency_words()):
+        if word in seen:
+            continue
+        seen.add(word)
+        full = analysis.forms(word, chain_name)
+        if full != fallback_forms(word, chain_name):
+            table[word] = full
+    return table
+
+
+def encode(forms: Forms) -> str:
+    """The compact table entry the page reads: ``stems|folds|parts`` (space-separated lists)."""
+    return "|".join(" ".join(forms.of(f)) for f in ("stem", "fold", "parts"))
+
+
+def decode(word: str, entry: str, chain_name: str = "full") -> Forms:
+    """The inverse of ``encode`` (the exact form is the word itself)."""
+    stems, folds, parts = (tuple(x.split()) for x in entry.split("|"))
+    exact = (word,) if analysis.chain(chain_name).exact else ()
+    return Forms(exact, stems, folds, parts)
+
+
+def _chain(*its: Iterable[str]) -> Iterator[str]:
+    for it in its:
+        yield from it
