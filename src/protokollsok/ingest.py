@@ -166,7 +166,7 @@ def decode_text(raw: bytes, name: str) -> tuple[str, list[str]]:
     that is UTF-8 with a few stray single bytes keeps its UTF-8 and only those bytes are read as
     cp1252, so no ``Ã¤``-mojibake is made. Binary content raises ``ParseError``.
     """
-    utf16 = _decode_utf16_bom(raw)
+    utf16 = _decode_utf16_bom(raw) or _decode_utf16_without_bom(raw)
     if utf16 is not None:
         return utf16, []
     _reject_binary(raw, name)
@@ -188,6 +188,22 @@ def _decode_utf16_bom(raw: bytes) -> str | None:
     for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if raw.startswith(bom):
             return raw[len(bom) :].decode(codec, errors="replace")
+    return None
+
+
+def _decode_utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 text saved without a BOM: latin-script text has a NUL in (nearly) every other byte."""
+    head = raw[:4096]
+    if len(raw) % 2 or len(head) < 4:
+        return None
+    for codec, nul_side in (("utf-16-le", 1), ("utf-16-be", 0)):
+        nuls = head[nul_side::2].count(0)
+        others = head[1 - nul_side :: 2].count(0)
+        if nuls >= 0.9 * (len(head) // 2) and others == 0:
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError:
+                return None
     return None
 
 
@@ -482,13 +498,13 @@ def read_pdf(raw: bytes, name: str) -> Read:
         raise ParseError(name, f"not a PDF (no %PDF header){_looks_like(raw)}")
     with _captured_library_warnings() as notes:
         try:
-            pages = _pdf_pages(raw, name)
+            pages, with_fonts = _pdf_pages(raw, name)
         except ParseError:
             raise
         except Exception as e:  # pypdf raises many kinds of errors on broken files
             raise ParseError(name, f"{_pdf_damage(raw)}: {_short(e)}") from None
     if sum(_alnum(p) for p in pages) < MIN_CHARS_PER_PAGE * len(pages):
-        raise NoText(name, "PDF has no text layer (image-only); run OCR first")
+        _raise_no_text(name, raw, with_fonts, notes)
     text, starts = join_pages(pages)
     empty = [str(i + 1) for i, p in enumerate(pages) if _alnum(p) == 0]
     if empty:
@@ -503,27 +519,37 @@ def _pdf_damage(raw: bytes) -> str:
     return "damaged PDF"
 
 
-def _pdf_pages(raw: bytes, name: str) -> list[str]:
+def _raise_no_text(name: str, raw: bytes, with_fonts: int, notes: list[str]) -> None:
+    """No usable text: an image-only PDF (no fonts, or no complaint from pypdf) is ``NoText``;
+    fonts whose text pypdf failed to extract mean a damaged file: ``ParseError``."""
+    if not with_fonts or not notes:
+        raise NoText(name, "PDF has no text layer (image-only); run OCR first")
+    raise ParseError(name, f"{_pdf_damage(raw)}: {notes[0].removeprefix('pdf: ')}")
+
+
+def _pdf_pages(raw: bytes, name: str) -> tuple[list[str], int]:
+    """The text of every page and how many pages have fonts (so should have text)."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(raw), strict=False)
     if reader.is_encrypted and not reader.decrypt(""):
         raise ParseError(name, "encrypted PDF (a password is needed); save an unlocked copy")
-    pages = [_page_text(page, i, name) for i, page in enumerate(reader.pages)]
+    pages = [_page_text(page, i) for i, page in enumerate(reader.pages)]
     if not pages:
         raise ParseError(name, f"{_pdf_damage(raw)}: no pages found")
-    return pages
+    return [text for text, _ in pages], sum(1 for _, fonts in pages if fonts)
 
 
-def _page_text(page, index: int, name: str) -> str:
-    """One page's text; a page pypdf cannot read is logged as a warning and left empty."""
+def _page_text(page, index: int) -> tuple[str, bool]:
+    """One page's text and whether it has fonts; a page pypdf cannot read is logged as a
+    warning and left empty (counted as having fonts: it was meant to hold something)."""
     try:
         if not has_fonts(page.get("/Resources")):
-            return ""  # no font, no text: skip the (slow) parse of a scanned page's content
-        return unify_newlines(page.extract_text() or "")
+            return "", False  # no font, no text: skip the (slow) parse of a scanned page
+        return unify_newlines(page.extract_text() or ""), True
     except Exception as e:  # one broken page must not lose the others
         logging.getLogger("pypdf").warning("page %d unreadable: %s", index + 1, _short(e))
-        return ""
+        return "", True
 
 
 def has_fonts(resources, depth: int = 0) -> bool:
