@@ -45,7 +45,8 @@ FIRST_CLEAN_RIKSMOTE = 2001  # interpellations before 2001/02 were OCR'd from pa
 
 def words(text: str) -> Iterator[str]:
     """Lower-cased runs of letters."""
-    return (m.group().lower() for m in WORD_RE.finditer(text))
+    found = (m.group().lower() for m in WORD_RE.finditer(text))
+    return (w for w in found if w.isalpha())  # the class also holds ½ and ¹
 
 
 def _strip_front_matter(text: str) -> str:

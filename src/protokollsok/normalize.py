@@ -2,15 +2,15 @@
 
 ``clean(text)`` runs a chain of small repairs, each its own function:
 
-1. ``nfc`` — Unicode NFC (``a`` + combining ring -> ``å``);
-2. ``expand_ligatures`` — ``ﬁ`` -> ``fi`` and friends;
-3. ``drop_invisible`` — zero-width characters and soft hyphens inside a line;
-4. ``strip_html`` — tags such as ``<b>``/``<br>`` and entities (``&amp;`` ``&nbsp;``);
-5. ``strip_markdown`` — ``**``/``__`` emphasis, ``##`` heading marks, ``[text](url)`` links;
-6. ``fix_mixed_script`` — Cyrillic/Greek letters inside a Latin word (``Ersätтарыttrande``);
+1. ``drop_invisible`` — zero-width characters and soft hyphens inside a line;
+2. ``strip_markup`` = ``strip_html`` (tags such as ``<b>``/``<br>``, entities ``&amp;`` ``&nbsp;``)
+   + ``strip_markdown`` (``**``/``__`` emphasis, ``##`` heading marks, ``[text](url)`` links);
+3. ``nfc`` — Unicode NFC (``a`` + combining ring -> ``å``);
+4. ``expand_ligatures`` — ``ﬁ`` -> ``fi`` and friends;
+5. ``fix_mixed_script`` — Cyrillic/Greek letters inside a Latin word (``Ersätтарыttrande``);
+6. ``join_broken_words`` — ``genom-\\nföras`` -> ``genomföras\\n``;
 7. ``repair_ocr`` — OCR damage to å/ä/ö (``Stadsdelsndmnden``, ``6verenskommelsen``, ``&r``),
-   applied only to texts that show such damage (see ``ocr_damage``);
-8. ``join_broken_words`` — ``genom-\\nföras`` -> ``genomföras\\n``.
+   applied only to texts that show such damage (see ``ocr_damage``); then 6 once more.
 
 Every repair keeps the number of ``\\n`` (line numbers of the cleaned text are those of the file),
 and ``clean`` is idempotent.
@@ -147,7 +147,7 @@ def _unescape_entity(m: re.Match[str]) -> str:
     out = html.unescape(m.group())
     if out == m.group() or "\n" in out:
         return m.group()
-    return out.replace("\u00a0", " ")
+    return drop_invisible(out.replace("\u00a0", " ").replace(SOFT_HYPHEN, ""))
 
 
 def strip_html(text: str) -> str:
@@ -173,6 +173,11 @@ def _emphasis_replacement(m: re.Match[str]) -> str:
     if m.group()[0] == "_" and before.isalnum() and after.isalnum():
         return m.group()  # an identifier such as file__name, not emphasis
     return " " if not before.isspace() and not after.isspace() else ""
+
+
+def strip_markup(text: str) -> str:
+    """HTML and markdown remnants, repeated until none is left (one may hide another)."""
+    return _fixed_point(lambda t: strip_markdown(strip_html(t)), text)
 
 
 def strip_markdown(text: str) -> str:
@@ -565,14 +570,14 @@ def join_broken_words(text: str) -> str:
 # --- the chain ------------------------------------------------------------------------------------
 
 REPAIRS = (
-    nfc,
-    expand_ligatures,
     drop_invisible,
-    strip_html,
-    strip_markdown,
+    strip_markup,
+    nfc,  # after markup: an entity may stand for a combining accent
+    expand_ligatures,
     fix_mixed_script,
-    repair_ocr,
     join_broken_words,
+    repair_ocr,
+    join_broken_words,  # again: a word repaired by OCR may now join its other half
 )
 
 
