@@ -277,7 +277,8 @@ def inspect_cmd(file: Path, as_json: bool) -> int:
         click.echo(click.style(f"{u.id}  [{u.segment.kind}]  {u.segment.title}", bold=True))
         click.echo(f"  nämnd: {m.namnd or '-'}   datum: {m.datum or '-'}   doctype: {m.doctype or '-'}")
         click.echo(f"  dnr: {', '.join(m.dnr) or '-'}   parti: {', '.join(m.parti) or '-'}")
-        click.echo(f"  rader {u.segment.lines[0]}-{u.segment.lines[1]}, {len(u.segment.text)} tecken")
+        pages = f", s. {u.segment.pages[0]}-{u.segment.pages[1]}" if u.segment.pages else ""
+        click.echo(f"  rader {u.segment.lines[0]}-{u.segment.lines[1]}{pages}, {len(u.segment.text)} tecken")
     return 0
 
 
