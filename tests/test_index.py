@@ -1,0 +1,418 @@
+"""index: incremental by default, atomic, and bad input never stops a run or loses what was indexed."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from protokollsok import index, pipeline
+from protokollsok.errors import ProtokollsokError
+from protokollsok.index import build_index, check, open_index
+from protokollsok.search import search
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+IMAGE_ONLY_PDF = (
+    SHARED / "corpora/kommun/goteborg/pdf/"
+    "Stadsrevisionens_rapportsammandrag_Granskning_av_arbetet_mot_hedersrelaterat_vald_och_fortryck.pdf"
+)
+
+
+def protokoll(namnd: str, *paragrafer: tuple[int, str, str]) -> str:
+    """A tiny protokoll: a heading and one § per (number, title, text)."""
+    parts = [f"{namnd}\nProtokoll 2024-03-12\n"]
+    parts += [f"§ {n} {title}\n{text}\n" for n, title, text in paragrafer]
+    return "\n".join(parts)
+
+
+FILES = {
+    "ks-1.txt": protokoll(
+        "Kommunstyrelsen",
+        (1, "Val av justerare", "Anna Andersson utses att justera protokollet."),
+        (2, "Ny simhall", "Kommunstyrelsen beslutar att bygga en simhall i centrum."),
+    ),
+    "bun-1.txt": protokoll(
+        "Barn- och utbildningsnämnden",
+        (5, "Skolskjuts", "Nämnden beslutar om skolskjuts för elever i Norrby."),
+    ),
+    "sub/tn-1.txt": protokoll(
+        "Tekniska nämnden",
+        (7, "Cykelbana", "Nämnden godkänner en cykelbana längs ån."),
+        (8, "Gatubelysning", "Nämnden beslutar om ny gatubelysning."),
+    ),
+}
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    p = root / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    root = tmp_path / "corpus"
+    for name, text in FILES.items():
+        write(root, name, text)
+    return root
+
+
+@pytest.fixture
+def ix(tmp_path) -> Path:
+    return tmp_path / "index"
+
+
+def stored(index_dir: Path) -> dict[str, dict]:
+    """Every stored document of the current generation, by id (units and manifest entries)."""
+    whoosh_ix, _ = open_index(index_dir)
+    with whoosh_ix.searcher() as s:
+        return {d["id"]: d for d in s.all_stored_fields()}
+
+
+def unit_ids(index_dir: Path) -> set[str]:
+    return {i for i, d in stored(index_dir).items() if d.get("doctype") != "file"}
+
+
+def hit_ids(index_dir: Path, query: str) -> set[str]:
+    return {h.id for h in search(index_dir, query, limit=100, facets=False, suggest=False).hits}
+
+
+def count_parses(monkeypatch) -> list[str]:
+    """Record the source of every file the pipeline is asked to parse."""
+    parsed: list[str] = []
+    real = pipeline.units_of
+
+    def spy(path, source=None):
+        parsed.append(source)
+        return real(path, source)
+
+    monkeypatch.setattr(pipeline, "units_of", spy)
+    return parsed
+
+
+# ------------------------------------------------------------------------------- follow the corpus
+
+
+def test_first_run_adds_every_file_and_its_units_are_searchable(corpus, ix):
+    report = build_index([corpus], ix)
+    assert sorted(report.added) == sorted(FILES)
+    assert report.ok and report.files_seen == len(FILES)
+    assert report.paragrafer == 5
+    assert hit_ids(ix, "simhall") == {"ks-1.txt#§2"}
+    assert hit_ids(ix, "cykelbana") == {"sub/tn-1.txt#§7"}
+
+
+def test_rerun_over_an_unchanged_corpus_parses_nothing_and_writes_nothing(corpus, ix, monkeypatch):
+    build_index([corpus], ix)
+    before = {p.name: p.stat().st_mtime_ns for p in ix.iterdir() if p.name != index.LOCK_FILE}
+    parsed = count_parses(monkeypatch)
+    report = build_index([corpus], ix)
+    assert parsed == []
+    assert report.unchanged == len(FILES)
+    assert not (report.added or report.replaced or report.removed or report.failed)
+    after = {p.name: p.stat().st_mtime_ns for p in ix.iterdir() if p.name != index.LOCK_FILE}
+    assert after == before
+
+
+def test_a_new_file_is_added_and_only_it_is_parsed(corpus, ix, monkeypatch):
+    build_index([corpus], ix)
+    write(corpus, "ks-2.txt", protokoll("Kommunstyrelsen", (3, "Bibliotek", "Ett nytt bibliotek byggs.")))
+    parsed = count_parses(monkeypatch)
+    report = build_index([corpus], ix)
+    assert parsed == ["ks-2.txt"]
+    assert report.added == ["ks-2.txt"] and report.unchanged == len(FILES)
+    assert hit_ids(ix, "bibliotek") == {"ks-2.txt#§3"}
+    assert hit_ids(ix, "simhall") == {"ks-1.txt#§2"}
+
+
+def test_a_changed_file_is_replaced_and_search_follows(corpus, ix):
+    build_index([corpus], ix)
+    write(corpus, "ks-1.txt", protokoll("Kommunstyrelsen", (2, "Ny ishall", "Kommunstyrelsen bygger en ishall.")))
+    report = build_index([corpus], ix)
+    assert report.replaced == ["ks-1.txt"]
+    assert hit_ids(ix, "ishall") == {"ks-1.txt#§2"}
+    assert hit_ids(ix, "simhall") == set()
+    assert "ks-1.txt#§1" not in unit_ids(ix)  # the § that disappeared from the file is gone
+
+
+def test_a_deleted_file_is_removed_with_all_its_units(corpus, ix):
+    build_index([corpus], ix)
+    (corpus / "sub/tn-1.txt").unlink()
+    report = build_index([corpus], ix)
+    assert report.removed == ["sub/tn-1.txt"]
+    assert not any(i.startswith("sub/tn-1.txt") for i in stored(ix))
+    assert hit_ids(ix, "cykelbana") == set()
+
+
+def test_a_renamed_file_moves_its_units_to_the_new_name(corpus, ix):
+    build_index([corpus], ix)
+    (corpus / "bun-1.txt").rename(corpus / "bun-2024.txt")
+    report = build_index([corpus], ix)
+    assert report.removed == ["bun-1.txt"] and report.added == ["bun-2024.txt"]
+    assert hit_ids(ix, "skolskjuts") == {"bun-2024.txt#§5"}
+    assert check([corpus], ix).ok
+
+
+def test_a_touched_file_with_the_same_bytes_is_not_parsed(corpus, ix, monkeypatch):
+    build_index([corpus], ix)
+    st = (corpus / "ks-1.txt").stat()
+    os.utime(corpus / "ks-1.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))
+    parsed = count_parses(monkeypatch)
+    report = build_index([corpus], ix)
+    assert parsed == [] and report.unchanged == len(FILES)
+    assert check([corpus], ix).ok
+
+
+def test_full_rebuild_equals_the_incremental_result_and_leaves_one_generation(corpus, ix, tmp_path):
+    build_index([corpus], ix)
+    write(corpus, "ks-1.txt", FILES["ks-1.txt"].replace("simhall", "ishall"))
+    (corpus / "bun-1.txt").unlink()
+    build_index([corpus], ix)
+    incremental = stored(ix)
+    old_gen = index.read_info(ix).indexname
+    report = build_index([corpus], ix, full=True)
+    assert sorted(report.added) == ["ks-1.txt", "sub/tn-1.txt"]
+    assert index.read_info(ix).indexname != old_gen
+    assert not any(old_gen in p.name for p in ix.iterdir())
+    assert stored(ix) == incremental
+
+
+# --------------------------------------------------------------------------------------- bad input
+
+
+def make_bad_corpus(root: Path) -> dict[str, str]:
+    """A corpus of every kind of bad input beside one good file; returns name -> what it is."""
+    root.mkdir(parents=True, exist_ok=True)
+    kinds = {
+        "good.txt": "good",
+        "empty.txt": "empty",
+        "blank.md": "whitespace only",
+        "binary.txt": "binary",
+        "truncated.pdf": "truncated PDF",
+        "notzip.docx": "not a docx",
+        "huge.txt": "oversized (sparse, 100 MB)",
+        "cp1252.txt": "wrongly encoded",
+        "garbage.html": "binary with an html ending",
+        "locked.txt": "unreadable (mode 000)",
+        "vanishing.txt": "vanishes mid-run",
+    }
+    write(root, "good.txt", FILES["ks-1.txt"])
+    (root / "empty.txt").write_bytes(b"")
+    (root / "blank.md").write_text("   \n\n\t\n", encoding="utf-8")
+    (root / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    (root / "truncated.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R")
+    (root / "notzip.docx").write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    with open(root / "huge.txt", "wb") as f:
+        f.truncate(100 * 1024 * 1024)
+    (root / "cp1252.txt").write_bytes(
+        protokoll("Miljönämnden", (4, "Återvinning", "Nämnden beslutar om återvinningsstation.")).encode("cp1252")
+    )
+    (root / "garbage.html").write_bytes(b"\x00\x01\x02<html>\xff\xfe" * 100)
+    write(root, "locked.txt", FILES["bun-1.txt"])
+    (root / "locked.txt").chmod(0)
+    write(root, "vanishing.txt", FILES["sub/tn-1.txt"])
+    (root / "loop-a.txt").symlink_to("loop-b.txt")
+    (root / "loop-b.txt").symlink_to("loop-a.txt")
+    (root / "subdir").mkdir()
+    (root / "subdir" / "back").symlink_to("..")  # a folder loop
+    if IMAGE_ONLY_PDF.exists():
+        shutil.copy(IMAGE_ONLY_PDF, root / "image-only.pdf")
+        kinds["image-only.pdf"] = "image-only PDF"
+    return kinds
+
+
+def vanish_during_run(monkeypatch, victim: str) -> None:
+    """Delete ``victim`` after discovery, just before the pipeline reads it."""
+    real = pipeline.units_of
+
+    def units_of(path, source=None):
+        if source == victim:
+            Path(path).unlink(missing_ok=True)
+        return real(path, source)
+
+    monkeypatch.setattr(pipeline, "units_of", units_of)
+
+
+def accounted(report) -> list[str]:
+    """Every file a report names, once per outcome."""
+    quiet = {s for s, _ in report.warnings} - set(report.added) - set(report.replaced)
+    return [*report.added, *report.replaced, *[s for s, _ in report.failed], *quiet]
+
+
+def test_a_bad_input_corpus_never_stops_the_run_and_every_file_is_accounted_for(tmp_path, monkeypatch):
+    root, ix = tmp_path / "bad", tmp_path / "index"
+    kinds = make_bad_corpus(root)
+    vanish_during_run(monkeypatch, "vanishing.txt")
+    report = build_index([root], ix)
+    names = accounted(report)
+    assert sorted(names) == sorted(kinds), "each file in exactly one outcome"
+    assert report.files_seen == len(kinds)
+    assert "good.txt" in report.added and not report.ok
+    reasons = dict(report.failed + report.warnings)
+    assert "vanishing.txt" in dict(report.failed)
+    assert all(reasons[n].strip() for n in kinds if n != "good.txt" and n in reasons)
+    assert all("\n" not in r for r in reasons.values()), "one line per file"
+    assert hit_ids(ix, "simhall") == {"good.txt#§2"}
+
+
+def test_a_rerun_does_not_read_unchanged_bad_files_again_but_still_reports_them(tmp_path, monkeypatch):
+    root, ix = tmp_path / "bad", tmp_path / "index"
+    kinds = make_bad_corpus(root)
+    (root / "vanishing.txt").unlink()
+    del kinds["vanishing.txt"]
+    first = build_index([root], ix)
+    parsed = count_parses(monkeypatch)
+    second = build_index([root], ix)
+    failed_first = {s for s, _ in first.failed}
+    readable_failures = {s for s in failed_first if os.access(root / s, os.R_OK)}
+    assert not readable_failures & set(parsed), "an unchanged failed file is not parsed again"
+    assert {s for s, _ in second.failed} == failed_first
+    assert second.unchanged + len(second.failed) + len(second.added) == len(kinds)
+    assert check([root], ix).ok
+
+
+def test_a_changed_file_that_now_fails_keeps_its_previous_units(corpus, ix):
+    build_index([corpus], ix)
+    (corpus / "ks-1.txt").write_bytes(bytes(range(256)) * 40)
+    report = build_index([corpus], ix)
+    assert [s for s, _ in report.failed] == ["ks-1.txt"]
+    assert hit_ids(ix, "simhall") == {"ks-1.txt#§2"}
+    assert check([corpus], ix).changed == ["ks-1.txt"]  # the index holds the previous version
+
+
+def test_a_failed_file_that_is_repaired_is_indexed(corpus, ix):
+    (corpus / "new.txt").write_bytes(bytes(range(256)) * 40)
+    first = build_index([corpus], ix)
+    assert "new.txt" in dict(first.failed)
+    write(corpus, "new.txt", protokoll("Kulturnämnden", (9, "Konsthall", "En konsthall öppnar.")))
+    second = build_index([corpus], ix)
+    assert second.added == ["new.txt"] and second.ok
+    assert hit_ids(ix, "konsthall") == {"new.txt#§9"}
+
+
+def test_a_file_emptied_of_text_loses_its_units(corpus, ix):
+    build_index([corpus], ix)
+    (corpus / "ks-1.txt").write_bytes(b"")
+    report = build_index([corpus], ix)
+    assert "ks-1.txt" in dict(report.warnings) and report.ok
+    assert hit_ids(ix, "simhall") == set()
+    assert check([corpus], ix).ok
+
+
+# ------------------------------------------------------------------------ atomic, even on failure
+
+
+def test_a_full_disk_leaves_the_index_as_it_was_and_says_so_in_one_line(corpus, ix, monkeypatch):
+    build_index([corpus], ix)
+    before = stored(ix)
+    write(corpus, "ks-2.txt", protokoll("Kommunstyrelsen", (3, "Bibliotek", "Ett nytt bibliotek byggs.")))
+    from whoosh.filedb.filestore import FileStorage
+
+    real_create = FileStorage.create_file
+
+    def full_disk(self, name, *args, **kwargs):
+        if name.endswith(".seg") or ".toc" in name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_create(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(FileStorage, "create_file", full_disk)
+    with pytest.raises(ProtokollsokError) as e:
+        build_index([corpus], ix)
+    assert "disk is full" in str(e.value) and "\n" not in str(e.value)
+    assert stored(ix) == before
+    monkeypatch.undo()
+    assert build_index([corpus], ix).added == ["ks-2.txt"]
+    assert check([corpus], ix).ok
+
+
+def test_a_bug_in_a_stage_fails_that_file_only(corpus, ix, monkeypatch):
+    real = pipeline.units_of
+
+    def buggy(path, source=None):
+        if source == "bun-1.txt":
+            raise ZeroDivisionError("division by zero")
+        return real(path, source)
+
+    monkeypatch.setattr(pipeline, "units_of", buggy)
+    report = build_index([corpus], ix)
+    assert dict(report.failed) == {"bun-1.txt": "internal error: ZeroDivisionError: division by zero"}
+    assert sorted(report.added) == ["ks-1.txt", "sub/tn-1.txt"]
+
+
+def test_leftovers_of_killed_runs_are_swept_on_the_next_run(corpus, ix):
+    build_index([corpus], ix)
+    current = index.read_info(ix).indexname
+    junk = [
+        "_g1234abcd_1.toc",  # a full rebuild that never switched
+        "g1234abcd_x1y2z3.seg",
+        f"_{current}_9.toc.1700000000.5",  # a TOC never renamed
+        f".{index.META_FILE}.tmp",
+    ]
+    for name in junk:
+        (ix / name).write_bytes(b"junk")
+    (ix / f"{current}.tmp").mkdir()  # whoosh's temporary folder
+    (ix / f"{current}_orphan0segment.seg").write_bytes(b"junk")  # no TOC refers to it
+    (ix / "notes.txt").write_text("not ours", encoding="utf-8")
+    build_index([corpus], ix)
+    names = {p.name for p in ix.iterdir()}
+    assert not names & {*junk, f"{current}.tmp", f"{current}_orphan0segment.seg"}
+    assert "notes.txt" in names  # only index files are touched
+    assert hit_ids(ix, "simhall") == {"ks-1.txt#§2"}
+
+
+def test_a_first_run_publishes_an_index_that_opens_before_any_file_is_parsed(corpus, ix, monkeypatch):
+    seen: list[int] = []
+    real = pipeline.units_of
+
+    def look(path, source=None):
+        if not seen:
+            whoosh_ix, _ = open_index(ix)  # opens, consistent (empty) while the first run parses
+            seen.append(whoosh_ix.doc_count())
+        return real(path, source)
+
+    monkeypatch.setattr(pipeline, "units_of", look)
+    build_index([corpus], ix)
+    assert seen == [0]
+
+
+# ------------------------------------------------------------------------------------ CLI and watch
+
+
+def protokollsok_cmd(*args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("protokollsok")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, check=False)
+
+
+def test_index_exits_0_when_all_is_good_and_1_when_some_file_failed(corpus, ix):
+    ok = protokollsok_cmd("index", str(corpus), "--index", str(ix))
+    assert ok.returncode == 0, ok.stderr
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 cut short")
+    bad = protokollsok_cmd("index", str(corpus), "--index", str(ix))
+    assert bad.returncode == 1
+    assert [line for line in bad.stderr.splitlines() if "broken.pdf" in line]
+    assert "Traceback" not in bad.stderr
+    assert hit_ids(ix, "simhall") == {"ks-1.txt#§2"}  # committed despite the failure
+
+
+def test_watch_reindexes_when_a_file_appears(corpus, ix):
+    reports = []
+    added = threading.Event()
+
+    def on_report(r):
+        reports.append(r)
+        if len(reports) == 1:
+            write(corpus, "ks-9.txt", protokoll("Kommunstyrelsen", (4, "Badplats", "En ny badplats.")))
+            added.set()
+
+    index.watch([corpus], ix, interval=0.05, on_report=on_report, stop=lambda: len(reports) >= 2)
+    assert added.is_set()
+    assert sorted(reports[0].added) == sorted(FILES)
+    assert reports[1].added == ["ks-9.txt"]
+    assert hit_ids(ix, "badplats") == {"ks-9.txt#§4"}
