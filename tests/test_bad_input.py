@@ -322,3 +322,43 @@ def test_read_of_a_damaged_real_pdf_raises_only_parse_error(cut, flip):
             ingest.read(path)
         except ParseError as e:
             assert e.reason
+
+
+# --- the whole run: every file accounted for in the summary -------------------------------------
+
+
+def bad_corpus(root: Path) -> dict[str, str]:
+    """Real samples plus one file of each kind of damage; returns bad source -> reason prefix."""
+    for sample in DATA.iterdir():
+        if sample.name != "README.md":
+            write(root / sample.name, sample.read_bytes())
+    (root / "trasigt").mkdir()
+    write(root / "empty.txt", b"")
+    write(root / "trasigt" / "binary.txt", bytes(range(256)) * 8)
+    write(root / "trasigt" / "cut.pdf", PDF.read_bytes()[:5000])
+    write(root / "trasigt" / "beslut.docx", TXT.read_bytes())
+    (root / "trasigt" / "loop").symlink_to(root, target_is_directory=True)
+    return {
+        "empty.txt": "empty file",
+        "trasigt/binary.txt": "not a text file",
+        "trasigt/cut.pdf": "truncated PDF",
+        "trasigt/beslut.docx": "not a .docx file",
+    }
+
+
+@pytest.mark.slow
+def test_index_run_accounts_for_every_file_and_goes_on(tmp_path):
+    from protokollsok.index import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    bad = bad_corpus(corpus)
+    report = build_index([corpus], tmp_path / "index")
+    problems = dict(report.failed) | dict(report.warnings)
+    for source, reason in bad.items():
+        assert problems[source].startswith(reason), (source, problems.get(source))
+    discovered = {source for _, source in ingest.discover([corpus])}
+    assert set(report.added) | set(bad) == discovered
+    assert report.files_seen == len(discovered)
+    assert not report.ok
+    assert report.units >= len(discovered) - len(bad)
