@@ -44,8 +44,10 @@ def described(text: str, **meta: str) -> list[Unit]:
         ("Dnr 1.7.1-266/2019", "1.7.1-266/2019"),
         ("Bun/2024:73 679", "Bun/2024:73"),
         ("§ 233 Ärendenummer SLK-2025-00338", "SLK-2025-00338"),
+        ("§ 3 Ärendenummer SLK-2023-00226:3", "SLK-2023-00226:3"),
         ("§ 10 0901/22\nRiksnorm", "0901/22"),
         ("Diarienummer 1339/22", "1339/22"),
+        ("§ 389 Ärendenummer SLK:16342", "SLK:16342"),
     ],
 )
 def test_every_diarienummer_form_is_found_in_canonical_form(text: str, dnr: str) -> None:

@@ -77,8 +77,22 @@ def test_ranges_tables_and_continuations_are_not_headings() -> None:
 
 
 def test_a_repeated_number_gets_a_suffix() -> None:
-    text = "§ 5\nA\n\nText.\n\n§ 5\nB\n\nText.\n\n§ 5\nC\n\nText.\n"
-    assert [s.id for s in units(text)] == ["prot.txt#§5", "prot.txt#§5.2", "prot.txt#§5.3"]
+    text = "§ 5\nA\n\nText.\n\n§ 6\nB\n\nText.\n\n§ 5\nC\n\nText.\n\n§ 6\nD\n\nText.\n"
+    assert [s.id for s in units(text)] == [
+        "prot.txt#§5",
+        "prot.txt#§6",
+        "prot.txt#§5.2",
+        "prot.txt#§6.2",
+    ]
+
+
+def test_a_number_printed_again_on_a_continued_page_does_not_start_a_new_paragraf() -> None:
+    text = (
+        "§ 29 0128/22\nRedovisning av uppdrag\nBeslut\n\nText.\n\n3 (9)\n\n"
+        "§ 29 0128/22\nProtokollsutdrag skickas till\nStadens nämnder\n"
+    )
+    [seg] = units(text)
+    assert seg.title == "Redovisning av uppdrag" and seg.text.endswith("Stadens nämnder")
 
 
 # --- titles --------------------------------------------------------------------------------------
@@ -95,6 +109,11 @@ def test_the_title_is_the_next_line_when_the_heading_holds_only_the_number_and_d
 
 
 def test_a_title_broken_over_lines_is_joined_until_a_section_word() -> None:
+    text = "§ 21 0594/22\nRevidering av reglemente för arkivnämnden för Västra\nGötalandsregionen\nBeslut\n"
+    assert units(text)[0].title == "Revidering av reglemente för arkivnämnden för Västra Götalandsregionen"
+
+
+def test_a_title_broken_over_lines_is_joined_at_a_run_on_word() -> None:
     text = (
         "§3\nStadsrevisionens rapportsammandrag: Granskning av\n"
         "måluppfyllelse för elever med intellektuell\nfunktionsnedsättning\nBeslut\n\nText.\n"

@@ -4,7 +4,8 @@ Where a fact comes from:
 
 * **dnr** — every diarienummer in the unit's text (Stockholm ``SÖD 2023/713``, ``KS 2019/656``,
   Socialförvaltningen ``1.7.1-266/2019``, Jönköping ``Bun/2024:73``, Göteborg ``SLK-2025-00338``
-  and the older ``0901/22`` when it stands on a § heading or after ``Dnr``/``Ärendenummer``).
+  and the older ``0901/22`` or ``SLK:16342`` when it stands on a § heading or after
+  ``Dnr``/``Ärendenummer``).
   OCR-damaged Stockholm prefixes get their Swedish letters back (``SOD`` -> ``SÖD``) from a table of
   förvaltning prefixes and from the document's own nämnd name. A bilaga carries the dnr of its §.
   The dnr of the header (before the first unit) carry over to every unit when the file holds at
@@ -125,10 +126,13 @@ _DNR_STHLM = re.compile(
 )
 _DNR_DOTTED = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d{1,2}){1,3}-\d{1,6}/(?:19|20)\d{2})(?![\w/])")
 _DNR_COLON = re.compile(r"(?<![\w/])([A-ZÅÄÖ][a-zåäöA-ZÅÄÖ]{1,5})/((?:19|20)\d{2}):(\d{1,6})\b")
-_DNR_DASHED = re.compile(r"(?<![\w-])([A-ZÅÄÖ]{2,5})-((?:19|20)\d{2})-(\d{3,6})(?![\w-])")
+# Göteborg: SLK-2025-00338, and SLK-2023-00027:41 for one ärende of a collective one.
+_DNR_DASHED = re.compile(
+    r"(?<![\w-])([A-ZÅÄÖ]{2,5})-((?:19|20)\d{2})-(\d{3,6})(:\d{1,4})?(?![\w-])"
+)
 _DNR_SHORT = re.compile(
     r"(?:^[ \t>#*_\-]*§[ \t]*\d{1,4}[ \t]+|(?:Dnr|Diarienummer|Ärendenummer)\.?[ \t:]*)"
-    r"(\d{3,5}/\d{2})(?![\d/])",
+    r"(\d{3,5}/\d{2}|[A-ZÅÄÖ]{2,5}:\d{3,6})(?![\d/:])",
     re.MULTILINE,
 )
 
@@ -187,7 +191,7 @@ def find_dnr(text: str, namnd: str | None = None) -> tuple[str, ...]:
     for m in _DNR_COLON.finditer(text):
         found.append((m.start(), f"{m.group(1).capitalize()}/{m.group(2)}:{int(m.group(3))}"))
     for m in _DNR_DASHED.finditer(text):
-        found.append((m.start(), f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
+        found.append((m.start(), f"{m.group(1)}-{m.group(2)}-{m.group(3)}{m.group(4) or ''}"))
     found.extend((m.start(1), m.group(1)) for m in _DNR_SHORT.finditer(text))
     return _unique(d for _, d in sorted(found))
 

@@ -45,10 +45,12 @@ _DATE_LINE = re.compile(
     re.I,
 )
 # A dnr or "Ärendenummer X"/"Dnr X" that may stand on a heading line next to the § number.
+_DNR = (
+    r"(?:\d{3,5}/\d{2}|[A-ZÅÄÖ]{2,5}[ -]\d{4}[-/]\d{1,6}(?::-?\d{1,4})?"
+    r"|[A-ZÅÄÖa-zåäö]{2,5}/\d{4}:\d{1,6}|[A-ZÅÄÖ]{2,5}:\d{3,6})(?:[ \t]+\d{3})?(?=\s|$|,)"
+)
 _DNR_PREFIX = re.compile(
-    r"^(?:(?:Ärendenummer|Diarienummer|Dnr\.?)[ \t:]*)?"
-    r"(?:\d{3,5}/\d{2}|[A-ZÅÄÖ]{2,5}[ -]\d{4}[-/]\d{1,6}|[A-ZÅÄÖa-zåäö]{2,5}/\d{4}:\d{1,6})"
-    r"(?:[ \t]+\d{3})?(?=\s|$|,)",
+    rf"^(?:(?:Ärendenummer|Diarienummer|Dnr\.?)(?:[ \t:]+{_DNR}|[ \t:]*$)|{_DNR})"
 )
 _TRAILING_DNR = re.compile(r"[,;]?\s*(?:Dnr\.?\s*)?[A-ZÅÄÖ]{2,5}[ -]\d{4}[/-]\d{1,6}\s*$")
 # Words after which a heading line continues on the next line.
@@ -59,7 +61,7 @@ _SECTION_WORDS = frozenset(
     ["beslut", "beslutsunderlag", "sammanfattning", "ärendet", "bakgrund", "yrkanden", "propositionsordning", "beslutsgång", "reservationer", "reservation", "handlingar", "handling", "information"]
 )
 _MARKUP = re.compile(r"[*_#`]+")
-_MAX_TITLE_LINES = 4
+_MAX_TITLE_LINES = 6
 _FURNITURE_MIN_REPEATS = 3
 
 
@@ -78,7 +80,7 @@ class _Line:
     @property
     def bare(self) -> str:
         """The line without markup and surrounding whitespace."""
-        return " ".join(_MARKUP.sub(" ", self.text).split()).strip("-–•> ")
+        return " ".join(_MARKUP.sub(" ", self.text).split()).lstrip("-–•> ")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def split(doc: Document) -> list[Segment]:
     """Split a cleaned document into its §, bilaga and dokument units, in text order."""
     lines = _lines(doc.text)
     furniture = _furniture(lines)
-    headings = _without_listings(lines, list(_headings(lines)))
+    headings = _without_continuations(_without_listings(lines, list(_headings(lines))))
     if not headings:
         return _document_units(doc, lines, furniture)
     cuts: list[_Cut] = []
@@ -159,6 +161,17 @@ def _without_listings(lines: list[_Line], headings: list[tuple[int, int]]) -> li
     return kept
 
 
+def _without_continuations(headings: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop a heading that repeats the number of the heading just before it: a § continued on a
+    new page with its number printed again (Göteborg's "§ 29 0128/22" on the next page)."""
+    kept: list[tuple[int, int]] = []
+    for line, number in headings:
+        if kept and kept[-1][1] == number:
+            continue
+        kept.append((line, number))
+    return kept
+
+
 def _is_reference(rest: str) -> bool:
     """True when the text after ``§ n`` shows a reference or range, not a heading."""
     if not rest:
@@ -194,13 +207,35 @@ def _strip_dnr(text: str) -> str:
 
 
 def _title_from(lines: list[_Line], first: int, text: str) -> str:
-    """``text`` (the bare first title line) joined with the lines that continue it."""
+    """``text`` (the bare first title line) joined with the lines that continue it.
+
+    A block of lines that runs without a blank line into a section word ("Beslut") is the title
+    whole; otherwise a line continues the title when it starts in lower case or the title so far
+    ends in a word such as "och", "för", "mellan"."""
+    block = _title_block(lines, first)
+    if block > 1:
+        parts = [text] + [_strip_dnr(ln.bare) or ln.bare for ln in lines[first + 1 : first + block]]
+        return " ".join(" ".join(parts).split())
     parts = [text]
     j = first + 1
     while len(parts) < _MAX_TITLE_LINES and j < len(lines) and _continues(parts[-1], lines[j]):
         parts.append(_strip_dnr(lines[j].bare) or lines[j].bare)
         j += 1
     return " ".join(" ".join(parts).split())
+
+
+def _title_block(lines: list[_Line], first: int) -> int:
+    """Number of lines from ``first`` that end, without a blank line, at a section word; 0 if
+    no section word follows within the title's reach."""
+    for k in range(1, _MAX_TITLE_LINES + 1):
+        if first + k >= len(lines):
+            return 0
+        bare = lines[first + k].bare
+        if not bare or _HEADING.match(lines[first + k].text):
+            return 0
+        if bare.split()[0].lower().strip(":") in _SECTION_WORDS:
+            return k
+    return 0
 
 
 def _continues(previous: str, line: _Line) -> bool:
