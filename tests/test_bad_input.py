@@ -58,9 +58,11 @@ def test_empty_file_is_no_text(tmp_path, ext):
 
 
 @pytest.mark.parametrize("ext", [".txt", ".md", ".html"])
-def test_whitespace_only_file_is_no_text(tmp_path, ext):
-    error = reason_of(write(tmp_path / f"blank{ext}", b" \r\n\t\n  \n"))
+@pytest.mark.parametrize("content", [b" \r\n\t\n  \n", b"\xff\xfe", b"\xef\xbb\xbf\n"])
+def test_whitespace_only_file_is_no_text(tmp_path, ext, content):
+    error = reason_of(write(tmp_path / f"blank{ext}", content))
     assert isinstance(error, NoText)
+    assert error.reason.startswith("no text")
 
 
 @pytest.mark.parametrize("ext", [".txt", ".md", ".markdown", ".html", ".htm"])

@@ -259,6 +259,12 @@ def test_html_in_cp1252_reads_right_with_or_without_declared_charset(tmp_path, d
     assert doc.text == html_doc().text
 
 
+def test_html_that_is_utf8_is_read_as_utf8_whatever_it_declares(tmp_path):
+    page = HTML.read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="iso-8859-1"')
+    doc = ingest.read(write(tmp_path / "p.html", page.encode("utf-8")))
+    assert doc.text == html_doc().text
+
+
 # --- .pdf --------------------------------------------------------------------------------------
 
 
@@ -293,6 +299,13 @@ def test_pdf_with_one_blank_page_among_text_pages_warns(tmp_path):
     doc = ingest.read(path)
     assert len(doc.page_starts) == 3
     assert any("no text on page 3" in w for w in doc.warnings)
+
+
+def test_many_empty_pages_are_listed_briefly():
+    assert ingest.empty_pages_note([3, 7], 9) == "no text on page 3, 7 (image-only pages?)"
+    note = ingest.empty_pages_note(list(range(2, 300)), 300)
+    assert note.startswith("no text on page 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, …")
+    assert "(298 of 300 pages)" in note
 
 
 # --- .docx -------------------------------------------------------------------------------------
@@ -418,3 +431,15 @@ def test_discover_walks_the_real_seeds_folder():
     files = seed_files()
     found = sources([files[0].parent])
     assert found == sorted(p.name for p in files)
+
+
+def test_discover_reports_roots_it_cannot_use(tmp_path):
+    make_tree(tmp_path)
+    errors: list[tuple[Path, str]] = []
+    roots = [tmp_path / "data.xml", tmp_path / "saknas", tmp_path / "a" / "b.txt"]
+    found = list(ingest.discover(roots, on_error=lambda p, r: errors.append((p, r))))
+    assert found == [(tmp_path / "a" / "b.txt", "b.txt")]
+    assert errors == [
+        (tmp_path / "data.xml", "unsupported file type '.xml'"),
+        (tmp_path / "saknas", "not found"),
+    ]

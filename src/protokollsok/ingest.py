@@ -166,9 +166,9 @@ def decode_text(raw: bytes, name: str) -> tuple[str, list[str]]:
     that is UTF-8 with a few stray single bytes keeps its UTF-8 and only those bytes are read as
     cp1252, so no ``Ã¤``-mojibake is made. Binary content raises ``ParseError``.
     """
-    utf16 = _decode_utf16_bom(raw) or _decode_utf16_without_bom(raw)
-    if utf16 is not None:
-        return utf16, []
+    for utf16 in (_decode_utf16_bom(raw), _decode_utf16_without_bom(raw)):
+        if utf16 is not None:
+            return utf16, []
     _reject_binary(raw, name)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
@@ -395,15 +395,24 @@ def read_html(raw: bytes, name: str) -> Read:
 
 
 def _decode_html(raw: bytes, name: str) -> tuple[str, list[str]]:
-    """Decode with the page's declared charset if it works, else like a text file."""
+    """Decode like a text file, but a page that is not UTF-8 uses its declared charset if that
+    decodes (a page that is valid UTF-8 is UTF-8, whatever it declares: no ``Ã¤``)."""
     from bs4.dammit import EncodingDetector
 
     declared = EncodingDetector.find_declared_encoding(raw[:4096], is_html=True)
-    if declared and declared.lower() not in ("utf-16", "utf-32"):
+    if declared and not declared.lower().startswith(("utf-16", "utf-32")) and not _is_utf8(raw):
+        _reject_binary(raw, name)
         with contextlib.suppress(UnicodeDecodeError, LookupError):
-            _reject_binary(raw, name)
             return raw.decode(declared), []
     return decode_text(raw, name)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _soup(text: str):
@@ -506,10 +515,17 @@ def read_pdf(raw: bytes, name: str) -> Read:
     if sum(_alnum(p) for p in pages) < MIN_CHARS_PER_PAGE * len(pages):
         _raise_no_text(name, raw, with_fonts, notes)
     text, starts = join_pages(pages)
-    empty = [str(i + 1) for i, p in enumerate(pages) if _alnum(p) == 0]
+    empty = [i + 1 for i, p in enumerate(pages) if _alnum(p) == 0]
     if empty:
-        notes.append(f"no text on page {', '.join(empty)} (image-only pages?)")
+        notes.append(empty_pages_note(empty, len(pages)))
     return text, starts, {}, notes
+
+
+def empty_pages_note(empty: list[int], total: int, show: int = 10) -> str:
+    """The warning for pages without text: "no text on page 3, 7 (image-only pages?)"."""
+    numbers = ", ".join(str(n) for n in empty[:show]) + (", …" if len(empty) > show else "")
+    count = f" ({len(empty)} of {total} pages)" if len(empty) > show else ""
+    return f"no text on page {numbers}{count} (image-only pages?)"
 
 
 def _pdf_damage(raw: bytes) -> str:
@@ -720,6 +736,17 @@ def discover(
             yield from _walk(root, root, set(), on_error)
         elif root.is_file() and format_of(root):
             yield root, root.name
+        elif on_error:
+            on_error(root, _root_problem(root))
+
+
+def _root_problem(root: Path) -> str:
+    """Why a root given to ``discover`` yields nothing."""
+    if root.is_file():
+        return f"unsupported file type {root.suffix or '(no ending)'!r}"
+    if root.exists():
+        return "not a regular file or folder"
+    return "not found"
 
 
 def is_candidate(name: str) -> bool:
