@@ -55,7 +55,9 @@ def botkyrka_texts(corpora: Path) -> Iterator[str]:
     """Each Botkyrka markdown document."""
     with tarfile.open(corpora / BOTKYRKA_TAR) as tar:
         for member in tar:
-            fh = tar.extractfile(member) if member.isfile() and member.name.endswith(".md") else None
+            fh = (
+                tar.extractfile(member) if member.isfile() and member.name.endswith(".md") else None
+            )
             if fh is not None:
                 yield fh.read().decode("utf-8", "replace")
 
@@ -99,8 +101,10 @@ def damage(text: str, rng: random.Random, rate: float) -> str:
     out = []
     for i, ch in enumerate(text):
         at_word_start = ch == "i" and (i == 0 or text[i - 1].isspace())
-        if (ch in TARGETS or at_word_start) and ch in table and rng.random() < (
-            rate if ch in TARGETS else rate / 10
+        if (
+            (ch in TARGETS or at_word_start)
+            and ch in table
+            and rng.random() < (rate if ch in TARGETS else rate / 10)
         ):
             readings, weights = table[ch]
             out.append(rng.choices(readings, weights)[0])
@@ -206,8 +210,8 @@ def report(tallies: dict[str, Tally], args: argparse.Namespace) -> str:
         f"misreads each å/ä/ö with probability {args.rate} the way seed 000 does, then repaired by "
         "`normalize.clean`. Words are whitespace-split and compared position by position.\n\n"
         f"{table(tallies)}\n\n"
-        "\"clean words changed\" is what the product does to undamaged text (the per-document "
-        "damage check leaves clean documents alone); \"with OCR repair forced\" shows what the "
+        '"clean words changed" is what the product does to undamaged text (the per-document '
+        'damage check leaves clean documents alone); "with OCR repair forced" shows what the '
         "word-level rules alone would change.\n\n"
         f"Most frequent remaining errors (repaired -> truth), {mb} in all:\n\n"
         + "\n".join(f"- `{a}` -> `{b}` ×{n}" for (a, b), n in _top(total.misses))

@@ -547,10 +547,16 @@ def resolve_ambiguous(text: str) -> str:
 _BROKEN_RE = re.compile(r"([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)[ \t]*")
 
 
+# After a suspended hyphen (``hälso- och sjukvård``, ``för- eller nackdelar``) the hyphen stays.
+_COORDINATING = frozenset(["och", "eller", "samt", "respektive", "resp", "som", "till", "men"])
+
+
 def _join(m: re.Match[str]) -> str:
     first, mark, second = m.group(1), m.group(2), m.group(3)
     joined = first + second
-    if mark == SOFT_HYPHEN or (second[0].islower() and lexicon.get().is_word(joined)):
+    if mark == SOFT_HYPHEN:
+        return fix_mixed_script(joined) + "\n"  # the halves may only now form one word
+    if second[0].islower() and second not in _COORDINATING and lexicon.get().is_word(joined):
         return joined + "\n"
     return m.group()
 
@@ -559,8 +565,9 @@ def join_broken_words(text: str) -> str:
     """Join a word hyphenated over a line break when the joined word is a word.
 
     The joined word ends the first line and the rest of the second line stays on the second
-    (``genom-\\nföras mer`` -> ``genomföras\\nmer``). A hyphen before a capital (``Enskede-\\nÅrsta``)
-    or where the joined form is unknown (``hälso-\\noch``) stays. Leftover soft hyphens go.
+    (``genom-\\nföras mer`` -> ``genomföras\\nmer``). A hyphen stays before a capital
+    (``Enskede-\\nÅrsta``), before a conjunction (``hälso-\\noch``) and where the joined form is
+    unknown (``EU-\\nkommissionen``). A soft hyphen always joins; leftover ones go.
     """
     if "-" not in text and SOFT_HYPHEN not in text:
         return text
