@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protokollsok import ingest
 from protokollsok.errors import NoText, ParseError
@@ -127,9 +129,29 @@ def test_a_pdf_named_txt_is_refused_as_binary(tmp_path):
         ingest.read(path)
 
 
+SWEDISH_TEXT = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzåäöÅÄÖéABCDEFGHIJKLMNOPQRSTUVWXYZ §–.,:;()\n0123456789",
+    min_size=1,
+    max_size=400,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=SWEDISH_TEXT, swedish=st.sampled_from("åäöÅÄÖ"))
+def test_cp1252_and_utf8_text_always_read_back_exactly(text, swedish):
+    """Property: whatever Swedish text, UTF-8 and cp1252 files read back without mojibake."""
+    text = text + swedish if text.strip() else "Malm" + swedish
+    for encoding in ("utf-8", "cp1252"):
+        decoded, _ = ingest.decode_text(text.encode(encoding), "x.txt")
+        assert decoded == text, encoding
+
+
 def test_swedish_score_prefers_the_right_decoding():
     raw = "Stadsdelsnämnden överlämnar förslaget på remissen".encode("cp850")
     assert ingest.swedish_score(raw.decode("cp850")) > ingest.swedish_score(raw.decode("cp1252"))
+    raw = "Sträckan Göteborg–Borås".encode("cp1252")
+    for other in ("cp850", "mac_roman"):
+        assert ingest.swedish_score(raw.decode("cp1252")) > ingest.swedish_score(raw.decode(other))
 
 
 # --- the seeds ---------------------------------------------------------------------------------

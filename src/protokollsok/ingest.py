@@ -281,24 +281,41 @@ def _charset_normalizer_guess(raw: bytes) -> str | None:
         return None
     if match is None:
         return None
-    return codecs.lookup(match.encoding).name
+    encoding = codecs.lookup(match.encoding).name
+    return encoding if _ascii_compatible(encoding) else None
 
 
-_IN_WORD = re.compile(r"(?<=[^\W\d_])([^\sA-Za-z0-9])(?=[^\W\d_])")
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """True if ``encoding`` reads ASCII as ASCII (not EBCDIC, UTF-16, …)."""
+    try:
+        return _PRINTABLE_ASCII.decode(encoding) == _PRINTABLE_ASCII.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+_NEAR_LETTER = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f]|[^\x00-\x7f](?=[^\W\d_])")
+_TYPOGRAPHIC = frozenset("–—‘’“”•…´«»§°")  # punctuation that does occur next to letters
 
 
 def swedish_score(text: str) -> int:
-    """How much ``text`` looks like Swedish: letters like å ä ö inside words count +1, anything
-    else non-ASCII inside a word (``n„mnd``, ``nÃ¤mnd``) counts -2, control characters -2."""
-    score = 0
-    for m in _IN_WORD.finditer(text):
-        ch = m.group(1)
-        if ch in _SWEDISH_LETTERS:
-            score += 1
-        elif not ch.isalpha() or unicodedata.category(ch) != "Ll":
-            score -= 2
-    score -= 2 * sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
-    return score
+    """How much ``text`` looks like Swedish, by each non-ASCII character next to a letter:
+    å ä ö é ü +1; typographic punctuation (``Göteborg–Borås``) 0; another small letter -1;
+    anything else (``n„mnd``, ``nÃ¤mnd``, ``nŠmnd``) -2. Control characters count -2."""
+    score = sum(_in_word_score(m.group(0)) for m in _NEAR_LETTER.finditer(text))
+    return score - 2 * sum(
+        1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f"
+    )
+
+
+def _in_word_score(ch: str) -> int:
+    if ch in _SWEDISH_LETTERS:
+        return 1
+    if ch in _TYPOGRAPHIC:
+        return 0
+    return -1 if unicodedata.category(ch) == "Ll" else -2
 
 
 def unify_newlines(text: str) -> str:
