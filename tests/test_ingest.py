@@ -248,6 +248,20 @@ def test_html_blocks_and_headings_are_lines_of_their_own():
     ]  # the source's line break inside the <h2> is only a space
 
 
+def test_html_header_of_an_article_is_its_heading_and_stays(tmp_path):
+    page = (
+        "<body><header>Stockholms stad – meny</header><main><article>"
+        "<header><h1>§ 13 Svar på remiss från kommunstyrelsen</h1></header>"
+        "<p>Stadsdelsnämnden godkänner förvaltningens tjänsteutlåtande.</p>"
+        "<footer>Justerat 2019-08-29</footer></article></main>"
+        "<footer>Kontakta oss</footer></body>"
+    )
+    lines = ingest.read(write(tmp_path / "a.html", page.encode("utf-8"))).text.split("\n")
+    assert "§ 13 Svar på remiss från kommunstyrelsen" in lines
+    assert "Justerat 2019-08-29" in lines
+    assert not any("meny" in line or "Kontakta" in line for line in lines)
+
+
 def test_html_ordered_lists_keep_their_numbers():
     lines = html_doc().text.split("\n")
     assert any(

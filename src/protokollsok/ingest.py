@@ -405,10 +405,19 @@ def read_html(raw: bytes, name: str) -> Read:
     soup = _soup(text)
     meta = html_meta(soup)
     for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
+        if is_page_furniture(tag):
+            tag.decompose()
     if soup.head is not None:
         soup.head.decompose()
     return html_text(soup.body or soup), [], meta, notes
+
+
+def is_page_furniture(tag) -> bool:
+    """True for an element to drop. A ``<header>``/``<footer>`` inside an article, section or
+    main is that text's own heading or byline and stays; the page's own header and footer go."""
+    if tag.name in ("header", "footer"):
+        return tag.find_parent(("article", "section", "main")) is None
+    return True
 
 
 def _decode_html(raw: bytes, name: str) -> tuple[str, list[str]]:
