@@ -211,6 +211,8 @@ HOMOGLYPHS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _MAX_HOMOGLYPH_CHOICES = 256
+_HOMOGLYPH_RE = re.compile("[" + "".join(HOMOGLYPHS) + "]")
+_MIXED_WORD_RE = re.compile(r"[^\W\d_]*[" + "".join(HOMOGLYPHS) + r"][^\W\d_]*")
 
 
 def _is_latin(ch: str) -> bool:
@@ -238,9 +240,9 @@ def _fix_word_script(m: re.Match[str]) -> str:
 
 def fix_mixed_script(text: str) -> str:
     """Replace Cyrillic/Greek look-alikes inside an otherwise Latin word (``Ersätтарыttrande``)."""
-    if text.isascii():
+    if text.isascii() or not _HOMOGLYPH_RE.search(text):
         return text
-    return _LETTERS_RE.sub(_fix_word_script, text)
+    return _MIXED_WORD_RE.sub(_fix_word_script, text)
 
 
 # --- 7: OCR damage to å/ä/ö -----------------------------------------------------------------------
@@ -264,33 +266,13 @@ CONFUSIONS: dict[str, dict[str, int]] = {
 }
 _OCR_TOKEN_RE = re.compile(r"(?<![\w&§])[\w&§]+(?![\w&§])")
 MAX_EDITS = 3  # most letters changed in one word
-MAX_CANDIDATES = 4000
+MAX_CANDIDATES = 1500
 REAL_WORD_RATIO = 20  # a word is replaced only by a spelling this many times more frequent
 MIN_DAMAGE_SHARE = 0.03  # share of words that must look damaged before OCR repair runs
 MIN_DAMAGED_WORDS = 3
-
-
-def _edit_sites(word: str) -> list[tuple[int, int, dict[str, int]]]:
-    """``(start, length, replacements)`` for every place in ``word`` that OCR may have damaged."""
-    sites = []
-    for i in range(len(word)):
-        for length in (1, 2):
-            src = word[i : i + length]
-            if len(src) == length and src in CONFUSIONS:
-                if src == "1" and not (i == 0 and word[1:2].islower()):
-                    continue  # a digit is only a damaged ``i`` at the start of a word
-                sites.append((i, length, CONFUSIONS[src]))
-    return sites
-
-
-def _apply(word: str, edits: tuple[tuple[int, int, str], ...]) -> str:
-    out, pos = [], 0
-    for start, length, repl in edits:
-        out.append(word[pos:start])
-        out.append(repl)
-        pos = start + length
-    out.append(word[pos:])
-    return "".join(out)
+DAMAGE_SAMPLE = 3000  # words looked at to decide whether a text is OCR-damaged
+QUICK_EDITS, QUICK_CANDIDATES = 2, 300  # the cheaper search behind the damage check
+HUNSPELL_TRIES = 40  # candidates unseen in clean text that are put to hunspell, likeliest first
 
 
 def _log_prior(replacements: dict[str, int], count: int) -> float:
@@ -298,54 +280,89 @@ def _log_prior(replacements: dict[str, int], count: int) -> float:
     return math.log(count / (sum(replacements.values()) + 1))
 
 
-def candidates(word: str) -> Iterator[tuple[str, float]]:
+# source -> ((replacement, log-probability), ...)
+_READINGS = {
+    src: tuple((r, _log_prior(repls, n)) for r, n in repls.items())
+    for src, repls in CONFUSIONS.items()
+}
+
+
+def _edit_sites(word: str) -> list[tuple[int, int, tuple[tuple[str, float], ...]]]:
+    """``(start, length, readings)`` for every place in ``word`` that OCR may have damaged."""
+    sites = []
+    for i in range(len(word)):
+        for length in (1, 2):
+            src = word[i : i + length]
+            if len(src) == length and src in _READINGS:
+                if src == "1" and not (i == 0 and word[1:2].islower()):
+                    continue  # a digit is only a damaged ``i`` at the start of a word
+                sites.append((i, length, _READINGS[src]))
+    return sites
+
+
+def candidates(
+    word: str, max_edits: int = MAX_EDITS, limit: int = MAX_CANDIDATES
+) -> Iterator[tuple[str, float]]:
     """Spellings ``word`` may be an OCR misreading of, each with the log-likelihood of its edits."""
     sites = _edit_sites(word)
     produced = 0
-    for n in range(1, min(MAX_EDITS, len(sites)) + 1):
+    for n in range(1, min(max_edits, len(sites)) + 1):
         for chosen in itertools.combinations(sites, n):
             if any(a[0] + a[1] > b[0] for a, b in itertools.pairwise(chosen)):
                 continue  # overlapping sites
-            for repls in itertools.product(*(site[2].items() for site in chosen)):
-                edits = tuple((s[0], s[1], r[0]) for s, r in zip(chosen, repls, strict=True))
-                prior = sum(_log_prior(s[2], r[1]) for s, r in zip(chosen, repls, strict=True))
-                yield _apply(word, edits), prior
+            for readings in itertools.product(*(site[2] for site in chosen)):
+                out, pos, prior = [], 0, 0.0
+                for (start, length, _), (repl, logp) in zip(chosen, readings, strict=True):
+                    out.append(word[pos:start])
+                    out.append(repl)
+                    pos, prior = start + length, prior + logp
+                out.append(word[pos:])
+                yield "".join(out), prior
                 produced += 1
-                if produced >= MAX_CANDIDATES:
+                if produced >= limit:
                     return
     if len(word) <= 2 and word.isalpha() and word.islower():
         for vowel in "äåö":  # a lost initial vowel: ``r`` for ``är``
             yield vowel + word, math.log(0.1)
 
 
-def _letters_only(word: str) -> bool:
-    return word.isalpha()
+def _scored(word: str, spell_check: bool) -> list[tuple[float, str, int]]:
+    """``(score, spelling, frequency)`` of the candidates the lexicon knows.
+
+    A candidate seen in clean text scores log(1 + frequency) + the log-likelihood of its edits.
+    With ``spell_check``, the ``HUNSPELL_TRIES`` likeliest other candidates are put to hunspell
+    (which knows compounds no text has shown); without it only the frequency list is asked.
+    """
+    lex = lexicon.get()
+    found, unseen = [], []
+    quick = {} if spell_check else {"max_edits": QUICK_EDITS, "limit": QUICK_CANDIDATES}
+    for cand, prior in candidates(word, **quick):
+        if not cand.isalpha():
+            continue
+        freq = lex.frequency(cand)
+        (found if freq else unseen).append((math.log(1 + freq) + prior, cand, freq))
+    if spell_check:
+        unseen.sort(reverse=True)
+        found.extend(c for c in unseen[:HUNSPELL_TRIES] if lex.is_word(c[1]))
+    return found
 
 
 @lru_cache(maxsize=200_000)
 def _best_known(word: str) -> tuple[str, int] | None:
     """The likeliest spelling of ``word`` the lexicon knows, with its frequency, or None."""
-    lex = lexicon.get()
-    best: tuple[float, str, int] | None = None
-    for cand, prior in candidates(word):
-        if not _letters_only(cand):
-            continue
-        freq = lex.frequency(cand)
-        if freq == 0 and not lex.is_word(cand):
-            continue
-        score = math.log(1 + freq) + prior
-        if best is None or score > best[0]:
-            best = (score, cand, freq)
-    return (best[1], best[2]) if best else None
+    scored = _scored(word, spell_check=True)
+    if not scored:
+        return None
+    _, cand, freq = max(scored)
+    return cand, freq
 
 
+@lru_cache(maxsize=500_000)
 def _looks_damaged(word: str) -> bool:
-    """True when ``word`` has a damage site, is not a word, and a repair candidate exists."""
-    return (
-        bool(_edit_sites(word))
-        and not lexicon.get().is_word(word)
-        and _best_known(word) is not None
-    )
+    """True when ``word`` is no word but a spelling of clean text is one OCR misreading away."""
+    if word.isupper() or not any(c.isalpha() for c in word) or not _edit_sites(word):
+        return False
+    return not lexicon.get().is_word(word) and bool(_scored(word, spell_check=False))
 
 
 @lru_cache(maxsize=500_000)
@@ -369,15 +386,18 @@ def repair_word(word: str) -> str:
 
 
 def ocr_damage(text: str) -> float:
-    """Share of the words of ``text`` that look OCR-damaged (0.0 for clean text)."""
-    words = [m.group() for m in _LETTERS_RE.finditer(text) if len(m.group()) > 1]
-    tokens = [m.group() for m in _OCR_TOKEN_RE.finditer(text)]
+    """Share of the words of ``text`` that look OCR-damaged (0.0 for clean text).
+
+    Only the first ``DAMAGE_SAMPLE`` words are looked at: OCR damage is not local.
+    """
+    tokens = list(itertools.islice(_OCR_TOKEN_RE.finditer(text), DAMAGE_SAMPLE))
+    words = sum(1 for t in tokens if len(t.group()) > 1 and any(c.isalpha() for c in t.group()))
     if not words:
         return 0.0
-    damaged = sum(1 for t in tokens if any(c.isalpha() for c in t) and _looks_damaged(t))
+    damaged = sum(1 for t in tokens if _looks_damaged(t.group()))
     if damaged < MIN_DAMAGED_WORDS:
         return 0.0
-    return damaged / len(words)
+    return damaged / words
 
 
 _URLISH_RE = re.compile(r"(\S*(?:://|www\.|@|%[0-9A-Fa-f]{2})\S*)")
@@ -544,7 +564,7 @@ def resolve_ambiguous(text: str) -> str:
 
 # --- 8: words broken over lines -------------------------------------------------------------------
 
-_BROKEN_RE = re.compile(r"([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)[ \t]*")
+_BROKEN_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)[ \t]*")
 
 
 # After a suspended hyphen (``hälso- och sjukvård``, ``för- eller nackdelar``) the hyphen stays.
