@@ -55,7 +55,7 @@ _DNR_PREFIX = re.compile(
 _TRAILING_DNR = re.compile(r"[,;]?\s*(?:Dnr\.?\s*)?[A-ZÅÄÖ]{2,5}[ -]\d{4}[/-]\d{1,6}\s*$")
 # Words after which a heading line continues on the next line.
 _RUN_ON_WORDS = frozenset(
-    ["av", "och", "eller", "för", "till", "i", "om", "på", "med", "från", "samt", "inom", "vid", "över", "under", "enligt", "mot", "mellan", "gällande", "avseende", "angående", "inför", "efter", "hos", "utan", "genom", "kring", "rörande"]
+    ["av", "och", "eller", "för", "till", "i", "om", "på", "med", "från", "samt", "inom", "vid", "över", "under", "enligt", "mot", "mellan", "gällande", "avseende", "angående", "inför", "efter", "hos", "utan", "genom", "kring", "rörande", "den", "det", "att", "som", "en", "ett", "de"]
 )
 _SECTION_WORDS = frozenset(
     ["beslut", "beslutsunderlag", "sammanfattning", "ärendet", "bakgrund", "yrkanden", "propositionsordning", "beslutsgång", "reservationer", "reservation", "handlingar", "handling", "information"]
@@ -233,21 +233,26 @@ def _title_block(lines: list[_Line], first: int) -> int:
         bare = lines[first + k].bare
         if not bare or _HEADING.match(lines[first + k].text):
             return 0
-        if bare.split()[0].lower().strip(":") in _SECTION_WORDS:
+        if _is_section_word(bare):
             return k
     return 0
+
+
+def _is_section_word(bare: str) -> bool:
+    """True for a line opening a section of a § ("Beslut", "Yrkanden:"), capitalised as headings are."""
+    first = bare.split()[0].strip(":")
+    return first[:1].isupper() and first.lower() in _SECTION_WORDS
 
 
 def _continues(previous: str, line: _Line) -> bool:
     """True when ``line`` carries on the title ending in ``previous``."""
     bare = line.bare
-    if not bare or not previous or _HEADING.match(line.text):
+    if not bare or not previous or _is_section_word(bare):
         return False
-    first_word = bare.split()[0].lower()
-    if first_word.strip(":") in _SECTION_WORDS:
-        return False
-    last_word = previous.split()[-1].lower()
-    return bare[0].islower() or last_word in _RUN_ON_WORDS
+    runs_on = previous.endswith(",") or previous.split()[-1].lower() in _RUN_ON_WORDS
+    if _HEADING.match(line.text):
+        return runs_on  # "… protokoll den 11 juni 2025," / "§ 558 i ärende …" is no heading
+    return runs_on or bare[0].islower()
 
 
 def _bilaga_cuts(
