@@ -317,6 +317,12 @@ def test_pdf_text_layer_is_read_page_by_page():
     assert_clean_swedish(doc.text)
 
 
+def test_pdf_document_information_goes_to_meta():
+    meta = ingest.read(PDF).meta
+    assert meta["title"] == "Styrning genom planer och program"
+    assert meta["created"] == "2025-11-10"  # the PDF's CreationDate, as an ISO date
+
+
 def test_image_only_pdf_is_no_text_with_the_fix():
     if not IMAGE_ONLY_PDF.exists():
         pytest.skip("../shared/corpora is not available")

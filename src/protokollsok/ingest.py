@@ -533,7 +533,7 @@ def read_pdf(raw: bytes, name: str) -> Read:
         raise ParseError(name, f"not a PDF (no %PDF header){_looks_like(raw)}")
     with _captured_library_warnings() as notes:
         try:
-            pages, with_fonts = _pdf_pages(raw, name)
+            pages, with_fonts, meta = _pdf_pages(raw, name)
         except ParseError:
             raise
         except Exception as e:  # pypdf raises many kinds of errors on broken files
@@ -544,7 +544,7 @@ def read_pdf(raw: bytes, name: str) -> Read:
     empty = [i + 1 for i, p in enumerate(pages) if _alnum(p) == 0]
     if empty:
         notes.append(empty_pages_note(empty, len(pages)))
-    return text, starts, {}, notes
+    return text, starts, meta, notes
 
 
 def empty_pages_note(empty: list[int], total: int, show: int = 10) -> str:
@@ -569,8 +569,8 @@ def _raise_no_text(name: str, raw: bytes, with_fonts: int, notes: list[str]) -> 
     raise ParseError(name, f"{_pdf_damage(raw)}: {notes[0].removeprefix('pdf: ')}")
 
 
-def _pdf_pages(raw: bytes, name: str) -> tuple[list[str], int]:
-    """The text of every page and how many pages have fonts (so should have text)."""
+def _pdf_pages(raw: bytes, name: str) -> tuple[list[str], int, dict[str, str]]:
+    """The text of every page, how many pages have fonts (so should have text), the meta."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(raw), strict=False)
@@ -579,7 +579,22 @@ def _pdf_pages(raw: bytes, name: str) -> tuple[list[str], int]:
     pages = [_page_text(page, i) for i, page in enumerate(reader.pages)]
     if not pages:
         raise ParseError(name, f"{_pdf_damage(raw)}: no pages found")
-    return [text for text, _ in pages], sum(1 for _, fonts in pages if fonts)
+    return [text for text, _ in pages], sum(1 for _, fonts in pages if fonts), _pdf_meta(reader)
+
+
+def _pdf_meta(reader) -> dict[str, str]:
+    """Title, subject and creation date from the PDF's document information, when stated."""
+    try:
+        info = reader.metadata
+        if info is None:
+            return {}
+        meta = {"title": info.title, "subject": info.subject}
+        out = {k: " ".join(v.split()) for k, v in meta.items() if isinstance(v, str) and v.strip()}
+        if info.creation_date:
+            out["created"] = info.creation_date.date().isoformat()
+    except Exception:  # broken document information must not cost the text
+        return {}
+    return out
 
 
 def _page_text(page, index: int) -> tuple[str, bool]:
