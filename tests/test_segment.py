@@ -6,6 +6,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protokollsok import pipeline
 from protokollsok.model import Document, Segment
@@ -271,3 +273,46 @@ def test_goteborg_kf_yields_paragrafer_1_to_41_and_its_vote_lists_as_bilagor() -
     assert titles[1] == "Bestämmande av tid för justering"
     assert titles[10] == "Riksnorm ekonomiskt bistånd och riktmärken för boendekostnader för 2023"
     assert not any("Kommunfullmäktige, protokoll" in t or "(74)" in t for t in titles.values())
+
+
+# --- invariants ------------------------------------------------------------------------------
+
+_LINES = st.sampled_from(
+    [
+        "",
+        "",
+        "§ 1",
+        "§ 2 Budget",
+        "§3",
+        "## **§ 4**",
+        "§ 21 i arbetsordningen.",
+        "Bilaga 1",
+        "Bilagor",
+        "1. Karta.",
+        "Ärende 2",
+        "Beslut",
+        "Nämnden beslutar enligt",
+        "förslaget (S) och (M).",
+        "Göteborgs Stad Kommunfullmäktige, protokoll",
+        "3 (74)",
+        "2023-10-19",
+        "Södermalms stadsdelsnämnd",
+        "§vergripande mål",
+    ]
+)
+
+
+@given(st.lists(_LINES, max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_split_never_raises_and_units_are_ordered_disjoint_slices(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    segs = units(text)
+    for seg in segs:
+        assert text[seg.start : seg.end] == seg.text
+        assert seg.lines == (
+            text.count("\n", 0, seg.start) + 1,
+            text.count("\n", 0, max(seg.start, seg.end - 1)) + 1,
+        )
+    assert all(a.end <= b.start for a, b in pairwise(segs))
+    assert len({s.id for s in segs}) == len(segs)
+    assert bool(segs) == bool(text.strip())

@@ -94,7 +94,11 @@ class _Cut:
 
 
 def split(doc: Document) -> list[Segment]:
-    """Split a cleaned document into its §, bilaga and dokument units, in text order."""
+    """Split a cleaned document into its §, bilaga and dokument units, in text order.
+
+    A document with no text at all has no units."""
+    if not doc.text.strip():
+        return []
     lines = _lines(doc.text)
     furniture = _furniture(lines)
     headings = _without_continuations(_without_listings(lines, list(_headings(lines))))
