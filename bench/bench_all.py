@@ -38,6 +38,8 @@ from peers import PEERS, load  # noqa: E402
 OUT = BENCH / "out" / "perf"
 RESULTS = BENCH / "results"
 WORKER = BENCH / "bench_worker.py"
+FAILURES: list[str] = []
+SLOW_PEERS = ("protokollsok", "whoosh-naive")  # built --big-build-runs times from 50k units on
 MEETING = "kf-2025-06-18"  # 29 §§; left out of the volume units, added by the incremental run
 
 
@@ -83,10 +85,12 @@ def _versions() -> dict[str, str]:
 
 
 def ensure_cache(corpora: Path) -> tuple[Path, int]:
-    """The volume units (without ``MEETING``) as JSONL, written once; returns (path, count)."""
-    path = OUT.parent / f"units-all-no-{MEETING}.jsonl"
+    """The volume units (without ``MEETING``) in a fixed shuffled order as JSONL, written once;
+    returns (path, count). Each size is a prefix of it: a sample of every source and year."""
+    path = OUT.parent / f"units-shuffled-no-{MEETING}.jsonl"
     if not path.exists():
-        n = units.write_cache(units.iter_units(corpora, exclude_meetings={MEETING}), path)
+        volume = units.iter_units(corpora, exclude_meetings={MEETING})
+        n = units.write_cache(units.shuffled(volume), path)
     else:
         with open(path, "rb") as f:
             n = sum(1 for _ in f)
@@ -127,24 +131,40 @@ def measure_build(peer: str, cache: Path, n: int, index_dir: Path, runs: int) ->
 
 
 def measure_e2e(peer: str, index_dir: Path, runs: int) -> dict[str, list[float]]:
-    """Wall time (ms) of one fresh command per query, ``runs`` times each."""
+    """Wall time (ms) of one fresh command per query, ``runs`` times each.
+
+    A failed command is retried once; if it fails again the sample is dropped and the failure
+    recorded in ``FAILURES`` (reported in RESULTS.md) so one bad query does not lose the run.
+    """
     mod = load(peer)
     out: dict[str, list[float]] = {q.name: [] for q in QUERIES}
     for _ in range(runs):
         for q in QUERIES:
-            argv = mod.cli_argv(index_dir, q)
-            t = time.perf_counter()
-            p = subprocess.run(argv, capture_output=True, check=False)
-            out[q.name].append((time.perf_counter() - t) * 1000)
-            if p.returncode not in (0, 1):
-                raise RuntimeError(f"{peer} {q.name}: exit {p.returncode}: {p.stderr[-500:]!r}")
+            ms = _timed_command(mod.cli_argv(index_dir, q))
+            if isinstance(ms, str):
+                ms = _timed_command(mod.cli_argv(index_dir, q))
+            if isinstance(ms, str):
+                FAILURES.append(f"{peer} end to end {q.name!r}: {ms}")
+                continue
+            out[q.name].append(ms)
     return out
+
+
+def _timed_command(argv: list[str]) -> float | str:
+    """Milliseconds the command took, or its failure as text."""
+    t = time.perf_counter()
+    p = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+    ms = (time.perf_counter() - t) * 1000
+    if p.returncode not in (0, 1):
+        return f"exit {p.returncode}: {p.stderr.decode(errors='replace').strip()[-300:]}"
+    return ms
 
 
 def run_size(peer: str, cache: Path, n: int, label: str, args: argparse.Namespace) -> dict:
     """All measurements of one peer at one corpus size."""
     index_dir = OUT / label / peer
-    build_runs = args.build_runs if n <= 50_000 or peer != "protokollsok" else args.big_build_runs
+    slow = peer in SLOW_PEERS and n >= 50_000
+    build_runs = args.big_build_runs if slow else args.build_runs
     print(f"[{time.strftime('%H:%M:%S')}] {label} {peer}: build x{build_runs}", flush=True)
     res: dict[str, object] = {"build": measure_build(peer, cache, n, index_dir, build_runs)}
     if not peer.startswith("ripgrep"):
@@ -172,7 +192,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--peers", default=",".join(PEERS), help="comma-separated peer names")
     p.add_argument("--corpora", type=Path, default=units.DEFAULT_CORPORA)
     p.add_argument("--build-runs", type=int, default=None)
-    p.add_argument("--big-build-runs", type=int, default=1, help="protokollsök builds above 50k")
+    p.add_argument("--big-build-runs", type=int, default=1, help="builds of the slow peers from 50k units on")
     p.add_argument("--query-runs", type=int, default=None)
     p.add_argument("--e2e-runs", type=int, default=None)
     p.add_argument("--no-incremental", action="store_true")
@@ -205,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         result["incremental"] = bench_incremental.measure(
             OUT / label / "protokollsok", args.corpora, MEETING, runs=args.build_runs,
             full_build=result["sizes"][label]["peers"]["protokollsok"]["build"], base_units=n)
+    result["failures"] = FAILURES
     result["machine"]["loadavg_end"] = os.getloadavg()
     result["machine"]["wall_minutes"] = round((time.monotonic() - started) / 60, 1)
     write_results(result, "perf-quick" if args.quick else "perf")

@@ -192,6 +192,8 @@ def section(result: dict, stem: str) -> list[str]:
                   *latency_table(size, "e2e"), ""]
     lines += incremental_section(result.get("incremental", {}))
     lines += hits_table(result)
+    if result.get("failures"):
+        lines += ["Failed commands (dropped samples):", "", *[f"- {f}" for f in result["failures"]], ""]
     return lines
 
 
