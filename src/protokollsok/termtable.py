@@ -91,6 +91,28 @@ def build_table(words: Iterable[str], chain_name: str = "full") -> dict[str, For
     return table
 
 
+def prune(forms: Forms, exists: VocabTest) -> Forms:
+    """The forms a query uses, without the terms the index does not hold (they cannot change a
+    result or a score). The first stem stays, as phrases use it; compound parts go, as a query
+    word meets compound parts through its stems (``search._Builder.word``)."""
+    stems = tuple(t for i, t in enumerate(forms.stem) if i == 0 or exists(t))
+    return Forms(forms.exact, stems, tuple(t for t in forms.fold if exists(t)), ())
+
+
+def build_index_table(words: Iterable[str], exists: VocabTest, chain_name: str = "full") -> dict[str, Forms]:
+    """``build_table`` pruned to the terms an index holds: the table a web bundle carries.
+
+    A word is left out when its pruned full forms equal its pruned fallback forms, since the page
+    then finds the same documents with the same scores without an entry.
+    """
+    out: dict[str, Forms] = {}
+    for word, full in build_table(words, chain_name).items():
+        pruned = prune(full, exists)
+        if pruned != prune(fallback_forms(word, chain_name), exists):
+            out[word] = pruned
+    return out
+
+
 def encode(forms: Forms) -> str:
     """The compact table entry the page reads: ``stems|folds|parts`` (space-separated lists)."""
     return "|".join(" ".join(forms.of(f)) for f in ("stem", "fold", "parts"))

@@ -1,0 +1,376 @@
+"""The static web bundle (``export-web``) and the local server (``serve``).
+
+Bundle layout (everything under ``data/`` except ``root.js`` is named by a hash of its content, so a
+re-export of an unchanged index rewrites nothing and an update adds only the shards that changed)::
+
+    index.html  protokollsok.js  snowball-sv.js  style.css
+    data/root.js              statistics and the names of all other files (small; loaded first)
+    data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket,
+                              the term table entries (``termtable``) and diarienummer spellings
+    data/m/<chunk>-<hash>.js  per-unit filter values (nämnd, parti, datum, year) of 512 units
+    data/u/<hash>.js          one unit: its shown fields and text (for the hit and its snippet)
+    data/state.json           the exporter's own bookkeeping (unit numbers); never loaded by the page
+
+Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
+works from ``file://`` where ``fetch`` is not allowed.
+
+Ranking parity with ``search --json``: a posting carries what whoosh's BM25F reads for it — the
+term's document frequency ``df`` (per term), the term weight ``tf`` and the document's decoded
+field length ``fl`` — and ``root.js`` carries ``N`` (``doc_count_all``), the average field lengths,
+``B``, ``K1`` and the boosts. The page evaluates the same query tree as ``search._Builder`` (an Or
+of boosted Terms per word, And over words, the sloppy-phrase proximity as AndMaybe, phrases on
+``text_stem`` positions) with the same float formula, keeps whoosh's order for equal scores (the
+unit number follows whoosh's document order) and then re-sorts the top 10 by rounded score and
+date as ``search`` does. Query words are analysed by ``termtable`` on both sides.
+
+Units get a number that stays the same across exports while the unit is unchanged (new and changed
+units get the next numbers, in index order, as whoosh appends them); if that would not follow
+whoosh's document order, everything is renumbered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from protokollsok import analysis, index, schema, search, termtable
+from protokollsok.errors import ProtokollsokError
+
+ASSETS = Path(__file__).resolve().parent / "web"
+STATIC_FILES = ("index.html", "protokollsok.js", "snowball-sv.js", "style.css")
+META_CHUNK = 512
+TERMS_PER_BUCKET = 64
+HASH_CHARS = 10
+SCORED_FIELDS = ("exact", "stem", "fold", "parts")
+STATE_FILE = "state.json"
+CALLBACK = "__protokollsok"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class _Doc:
+    """One unit as the exporter sees it: whoosh docnum, bundle number and its files' content."""
+
+    docnum: int
+    num: int
+    unit: dict[str, Any]
+    digest: str
+
+
+@dataclass
+class _Writer:
+    """Writes content-hashed files once; counts what was written and what was already there."""
+
+    out: Path
+    written: int = 0
+    kept: int = 0
+    nbytes: int = 0
+    names: set[str] = field(default_factory=set)
+
+    def put(self, rel: str, text: str) -> None:
+        """Write ``rel`` unless it holds exactly ``text`` already."""
+        data = text.encode("utf-8")
+        path = self.out / rel
+        self.names.add(rel)
+        self.nbytes += len(data)
+        if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            self.kept += 1
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        self.written += 1
+
+    def jsonp(self, folder: str, stem: str, data: Any) -> str:
+        """Write ``data`` as ``data/<folder>/[<stem>-]<hash>.js``; return the hash."""
+        body = _dumps(data)
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:HASH_CHARS]
+        name = f"{stem}-{digest}" if stem else digest
+        self.put(f"data/{folder}/{name}.js", _wrap(f"{folder}/{name}", body))
+        return digest
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _wrap(name: str, body: str) -> str:
+    return f"{CALLBACK}({json.dumps(name)},{body});\n"
+
+
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a of the UTF-8 bytes (the page computes the same to find a term's bucket)."""
+    h = 0x811C9DC5
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str, int]:
+    """Export the index at ``index_dir`` as a static search page in ``out_dir``.
+
+    Returns ``{"written", "kept", "removed", "bytes", "units", "terms"}``.
+    """
+    index_dir = Path(index_dir or index.default_index_dir())
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ProtokollsokError(f"{out} is a file", "give a folder to export the page into")
+    ix, info = index.open_index(index_dir)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        state = _read_state(out)
+        docs = _number_docs(reader, state)
+        by_docnum = {d.docnum: d for d in docs}
+        w = _Writer(out)
+        for name in STATIC_FILES:
+            w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
+        unit_names = {d.num: w.jsonp("u", "", d.unit) for d in docs}
+        meta_names, facets = _write_meta(w, docs, unit_names)
+        shard_names, nb, nterms = _write_shards(w, reader, info.chain, by_docnum, state)
+        root = _root(searcher, info.chain, docs, meta_names, shard_names, nb, facets)
+        w.put("data/root.js", _wrap("root", _dumps(root)))
+        _write_state(out, docs, nb)
+    removed = _remove_stale(out, w.names)
+    return {
+        "written": w.written,
+        "kept": w.kept,
+        "removed": removed,
+        "bytes": w.nbytes,
+        "units": len(docs),
+        "terms": nterms,
+    }
+
+
+# ----------------------------------------------------------------------------------- numbering
+
+
+def _read_state(out: Path) -> dict[str, Any]:
+    try:
+        return json.loads((out / "data" / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_state(out: Path, docs: list[_Doc], nb: int) -> None:
+    state = {"version": FORMAT_VERSION, "buckets": nb, "units": {d.unit["id"]: [d.num, d.digest] for d in docs}}
+    path = out / "data" / STATE_FILE
+    text = _dumps(state)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def _unit_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields the page shows for a unit (the same names and values as ``search --json``)."""
+    return {
+        "id": stored["id"],
+        "kind": stored.get("kind", ""),
+        "paragraf": stored.get("paragraf"),
+        "title": stored.get("title") or "",
+        "namnd": stored.get("namnd"),
+        "datum": stored.get("datum"),
+        "year": stored.get("year"),
+        "dnr": [x for x in (stored.get("dnr") or "").split(",") if x],
+        "parti": [x for x in (stored.get("parti") or "").split(",") if x],
+        "source": stored.get("source", ""),
+        "body": stored.get("body") or "",
+    }
+
+
+def _live_units(reader) -> Iterator[tuple[int, dict[str, Any]]]:
+    for docnum, stored in reader.iter_docs():
+        if stored.get("doctype") != "file" and stored.get("id"):
+            yield docnum, _unit_fields(stored)
+
+
+def _number_docs(reader, state: dict[str, Any]) -> list[_Doc]:
+    """Units in whoosh order with bundle numbers (kept from the last export where unchanged)."""
+    old: dict[str, list] = state.get("units", {}) if state.get("version") == FORMAT_VERSION else {}
+    live = [(dn, u, hashlib.sha256(_dumps(u).encode("utf-8")).hexdigest()[:16]) for dn, u in _live_units(reader)]
+    docs: list[_Doc] = []
+    nxt = max((v[0] for v in old.values()), default=-1) + 1
+    for dn, u, digest in live:
+        prev = old.get(u["id"])
+        if prev and prev[1] == digest:
+            docs.append(_Doc(dn, prev[0], u, digest))
+        else:
+            docs.append(_Doc(dn, nxt, u, digest))
+            nxt += 1
+    if any(a.num >= b.num for a, b in itertools.pairwise(docs)):
+        docs = [_Doc(d.docnum, i, d.unit, d.digest) for i, d in enumerate(docs)]
+    return docs
+
+
+# ---------------------------------------------------------------------------------------- meta
+
+
+def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
+    """Per-unit filter values in chunks of ``META_CHUNK`` numbers; returns chunk names and facets."""
+    namnder = sorted({d.unit["namnd"] for d in docs if d.unit["namnd"]})
+    partier = sorted({p for d in docs for p in d.unit["parti"]})
+    n_idx = {n: i for i, n in enumerate(namnder)}
+    p_idx = {p: i for i, p in enumerate(partier)}
+    chunks: dict[int, list[Any]] = defaultdict(lambda: [None] * META_CHUNK)
+    for d in docs:
+        u = d.unit
+        chunks[d.num // META_CHUNK][d.num % META_CHUNK] = [
+            unit_names[d.num],
+            n_idx.get(u["namnd"], -1),
+            [p_idx[p] for p in u["parti"]],
+            u["datum"] or "",
+            u["year"] or "",
+        ]
+    top = max(chunks, default=-1)
+    names = [w.jsonp("m", str(c), chunks[c]) if c in chunks else "" for c in range(top + 1)]
+    facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier}
+    return names, facets
+
+
+# -------------------------------------------------------------------------------------- shards
+
+
+def _field_names(reader, chain: str) -> list[tuple[str, str]]:
+    """``(whoosh field, short name)`` of every field a query scores on."""
+    out = [(f"text_{f}", f) for f in analysis.chain(chain).fields if f"text_{f}" in reader.schema]
+    return [*out, ("title", "title"), ("dnr", "dnr")]
+
+
+def _postings(reader, fname: str, term: bytes, by_docnum: dict[int, _Doc], positions: bool):
+    """``[df, doc deltas, tfs or 0 when all are 1, field lengths, (position deltas per doc)]``."""
+    m = reader.postings(fname, term)
+    rows = []
+    while m.is_active():
+        d = by_docnum.get(m.id())
+        if d is not None:
+            pos = list(m.value_as("positions")) if positions else None
+            rows.append((d.num, m.weight(), reader.doc_field_length(m.id(), fname, 0), pos))
+        m.next()
+    if not rows:
+        return None
+    rows.sort(key=lambda r: r[0])
+    deltas = _deltas([r[0] for r in rows])
+    tfs = [_num(r[1]) for r in rows]
+    post: list[Any] = [reader.doc_frequency(fname, term), deltas, 0 if all(t == 1 for t in tfs) else tfs]
+    post.append([r[2] for r in rows])
+    if positions:
+        post.append([_deltas(r[3]) for r in rows])
+    return post
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+def _deltas(xs: list[int]) -> list[int]:
+    return [xs[0]] + [b - a for a, b in itertools.pairwise(xs)] if xs else []
+
+
+def _term_text(t: bytes | str) -> str:
+    return t.decode("utf-8") if isinstance(t, bytes) else t
+
+
+def _bucket_count(nkeys: int, state: dict[str, Any]) -> int:
+    """Power-of-two bucket count; kept from the last export unless the vocabulary grew or shrank a lot."""
+    prev = state.get("buckets")
+    if prev and TERMS_PER_BUCKET / 4 <= nkeys / prev <= TERMS_PER_BUCKET * 4:
+        return int(prev)
+    nb = 1
+    while nb * TERMS_PER_BUCKET < nkeys:
+        nb *= 2
+    return nb
+
+
+def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], state: dict[str, Any]):
+    """Term shards: postings per (term, field), table entries per word, dnr spellings per folded dnr."""
+    terms: dict[str, dict[str, Any]] = defaultdict(dict)
+    for fname, short in _field_names(reader, chain):
+        for t in reader.lexicon(fname):
+            post = _postings(reader, fname, t, by_docnum, positions=(fname == "text_stem"))
+            if post is not None:
+                terms[_term_text(t)][short] = post
+    table = termtable.build_index_table(termtable.vocabulary(reader), terms.__contains__, chain)
+    dnrs: dict[str, list[str]] = defaultdict(list)
+    for term, posts in terms.items():
+        if "dnr" in posts:
+            dnrs[analysis.fold(term)].append(term)
+    keys = set(terms) | set(table) | set(dnrs)
+    nb = _bucket_count(len(keys), state)
+    buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
+    for term, posts in terms.items():
+        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = posts
+    for word, forms in table.items():
+        buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
+    for key, values in dnrs.items():
+        buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
+    names = [w.jsonp("t", str(i), b) for i, b in enumerate(buckets)]
+    return names, nb, len(keys)
+
+
+# ---------------------------------------------------------------------------------------- root
+
+
+def _root(searcher, chain: str, docs, meta_names, shard_names, nb, facets) -> dict[str, Any]:
+    reader = searcher.reader()
+    fields = _field_names(reader, chain)
+    weighting = searcher.weighting
+    return {
+        "v": FORMAT_VERSION,
+        "chain": chain,
+        "fields": [short for _, short in fields if short not in ("title", "dnr")],
+        "N": searcher.doc_count_all(),
+        "avgfl": {short: searcher.avg_field_length(f) or 1 for f, short in fields if short != "dnr"},
+        "B": getattr(weighting, "B", 0.75),
+        "K1": getattr(weighting, "K1", 1.2),
+        "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},
+        "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
+        "units": len(docs),
+        "buckets": nb,
+        "shards": shard_names,
+        "metaChunk": META_CHUNK,
+        "meta": meta_names,
+        "namnd": facets["namnd"],
+        "parti": facets["parti"],
+    }
+
+
+def _remove_stale(out: Path, keep: set[str]) -> int:
+    """Delete data files of earlier exports that the new root no longer names."""
+    removed = 0
+    for sub in ("t", "m", "u"):
+        folder = out / "data" / sub
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if f"data/{sub}/{p.name}" not in keep:
+                p.unlink()
+                removed += 1
+    return removed
+
+
+# --------------------------------------------------------------------------------------- serve
+
+
+def serve(index_dir: str | Path | None, out_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Export the bundle (into ``out_dir`` or a temporary folder) and serve it with a JSON API."""
+    import tempfile
+
+    from protokollsok import server
+
+    index_dir = Path(index_dir or index.default_index_dir())
+    tmp = None
+    if out_dir is None:
+        tmp = tempfile.mkdtemp(prefix="protokollsok-web-")
+        out_dir = tmp
+    try:
+        export_bundle(index_dir, out_dir)
+        server.run(index_dir, Path(out_dir), host, port)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)

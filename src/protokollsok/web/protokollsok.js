@@ -1,0 +1,656 @@
+/* protokollsök — the search page of an exported bundle (see src/protokollsok/web.py).
+ *
+ * Embed with two lines:
+ *   <script src="BUNDLE/protokollsok.js" defer></script>
+ *   <div id="protokollsok"></div>
+ *
+ * The engine mirrors the Python side: query.py (parsing), termtable.py (query word forms),
+ * search._Builder (the query tree) and whoosh's BM25F (scores). It loads data/root.js, then only the
+ * term shards of the query's terms, the filter chunks of the matching units and the units shown.
+ * All document text is put on the page with textContent, never as HTML.
+ */
+(function (global) {
+  "use strict";
+
+  // ------------------------------------------------------------------------------ analysis
+  const TOKEN_RE = /[\p{L}\p{N}]+(?:[-/.:][\p{L}\p{N}]+)*/gu;
+  const JOINERS = /[-/.:]/;
+  const DIGIT = /[\p{Nd}\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]/u;
+  const FOLD = { "å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o" };
+
+  /** Lower-cased word tokens with positions and offsets, as analysis.tokenize. */
+  function tokenize(text) {
+    const out = [];
+    let pos = 0;
+    for (const m of text.matchAll(TOKEN_RE)) {
+      const tok = m[0];
+      if (DIGIT.test(tok) || !JOINERS.test(tok)) {
+        out.push({ pos: pos++, start: m.index, end: m.index + tok.length, word: tok.toLowerCase() });
+        continue;
+      }
+      let offset = m.index;
+      for (const part of tok.split(JOINERS)) {
+        if (part) out.push({ pos: pos++, start: offset, end: offset + part.length, word: part.toLowerCase() });
+        offset += part.length + 1;
+      }
+    }
+    return out;
+  }
+
+  /** å/ä/ö/é folded, as analysis.fold. */
+  function fold(word) {
+    let w = "";
+    for (const c of word) w += FOLD[c] || c;
+    if (/^[\x00-\x7f]*$/.test(w)) return w;
+    return w.normalize("NFD").replace(/\p{Mn}/gu, "");
+  }
+
+  function hasDigit(w) { return DIGIT.test(w); }
+
+  // ------------------------------------------------------------------------------ query language
+  const MAX_QUERY_CHARS = 1000;
+  const MAX_CLAUSES = 64;
+  const FIELD_ALIASES = { "nämnd": "namnd", namnd: "namnd", parti: "parti", dnr: "dnr",
+    diarienummer: "dnr", datum: "datum", "år": "datum", ar: "datum" };
+  const DNR_RE = new RegExp(
+    "(?<![\\p{L}\\p{N}_/.-])(?:[A-ZÅÄÖ]{1,6} \\p{Nd}{4}/\\p{Nd}{1,6}|\\p{Nd}+(?:\\.\\p{Nd}+)+-\\p{Nd}+/\\p{Nd}{4}" +
+    "|[A-Za-zÅÄÖåäö]{2,6}/\\p{Nd}{4}:\\p{Nd}{1,6}|[A-ZÅÄÖ]{2,6}-\\p{Nd}{4}-\\p{Nd}{3,6})(?![\\p{L}\\p{N}_/-])", "gu");
+  const PART_RE = /(-)?(?:([\p{L}\p{Nl}\p{No}]+):)?(?:"([^"]*)"?|([^\s"]+))/gu;
+  const DATE_RE = /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/;
+
+  class QueryError extends Error {}
+
+  /** Parse a query string as query.parse does: {slots, excluded, namnd, parti, dnr, dateFrom, dateTo}. */
+  function parse(text) {
+    const q = { slots: [], excluded: [], namnd: [], parti: [], dnr: [], dateFrom: null, dateTo: null };
+    text = (text || "").slice(0, MAX_QUERY_CHARS);
+    const dnrs = [...text.matchAll(DNR_RE)].map((m) => m[0]);
+    text = text.replace(DNR_RE, " ");
+    for (const d of dnrs) q.slots.push([{ kind: "dnr", words: [d] }]);
+    let pendingOr = false;
+    for (const m of text.matchAll(PART_RE)) {
+      if (!m[0]) continue;
+      const neg = !!m[1];
+      let fname = m[2];
+      const quoted = m[3] !== undefined;
+      let value = quoted ? m[3] : m[4];
+      if (value === undefined) continue;
+      if (fname && FIELD_ALIASES[fname.toLowerCase()]) {
+        addFilter(q, FIELD_ALIASES[fname.toLowerCase()], value.trim());
+        continue;
+      }
+      if (fname) value = fname + ":" + value;
+      if (!quoted && value === "OR") { pendingOr = q.slots.length > 0; continue; }
+      const c = clause(value, quoted, neg);
+      if (!c) continue;
+      if (c.negated) q.excluded.push(c);
+      else if (pendingOr && q.slots.length) q.slots[q.slots.length - 1].push(c);
+      else q.slots.push([c]);
+      pendingOr = false;
+      if (q.slots.length + q.excluded.length >= MAX_CLAUSES) break;
+    }
+    return q;
+  }
+
+  function clause(value, quoted, negated) {
+    const words = tokenize(value).map((t) => t.word);
+    if (!words.length) return null;
+    if (quoted && words.length > 1) return { kind: "phrase", words, negated };
+    if (!quoted && value.endsWith("*") && words.length === 1) return { kind: "prefix", words, negated };
+    if (words.length > 1) return { kind: "phrase", words, negated };
+    return { kind: "word", words, negated };
+  }
+
+  function addFilter(q, name, value) {
+    if (!value) return;
+    if (name === "namnd") q.namnd.push(value);
+    else if (name === "parti") q.parti.push(...value.split(/[,\s]+/).filter(Boolean));
+    else if (name === "dnr") q.dnr.push(value);
+    else [q.dateFrom, q.dateTo] = dateRange(value);
+  }
+
+  function dateRange(value) {
+    let [lo, hi] = value.split("..", 2);
+    if (hi === undefined) hi = lo;
+    return [lo ? dateBound(lo, false) : null, hi ? dateBound(hi, true) : null];
+  }
+
+  function dateBound(value, end) {
+    value = value.trim();
+    if (!DATE_RE.test(value)) {
+      throw new QueryError(`kan inte läsa datumet "${value}" — skriv 2023, 2023-05 eller 2023-05-17`);
+    }
+    if (value.length === 4) return end ? value + "-12-31" : value + "-01-01";
+    if (value.length === 7) return end ? value + "-31" : value + "-01";
+    return value;
+  }
+
+  // ------------------------------------------------------------------------------ engine
+  function fnv1a(text) {
+    let h = 0x811c9dc5;
+    for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return h >>> 0;
+  }
+
+  function treeSum(vals) {
+    if (vals.length === 1) return vals[0];
+    const half = vals.length >> 1;
+    const a = treeSum(vals.slice(0, half));
+    const b = treeSum(vals.slice(half));
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return a + b;
+  }
+
+  /** The search engine over one bundle; `load(name)` resolves to a data file's content. */
+  function createEngine(load, stem) {
+    let root = null;
+    const postingsCache = new Map();
+
+    async function init() {
+      if (!root) root = await load("root");
+      return root;
+    }
+
+    function shardOf(key) {
+      const b = fnv1a(key) % root.buckets;
+      return "t/" + b + "-" + root.shards[b];
+    }
+    function shard(key) { return load(shardOf(key)); }
+
+    function fallbackForms(word) {
+      const exact = root.fields.includes("exact") ? [word] : [];
+      if (root.chain === "whoosh-default" || hasDigit(word)) return { exact, stem: [word], fold: [], parts: [] };
+      const folded = root.fields.includes("fold") ? [stem(fold(word))] : [];
+      return { exact, stem: [stem(word)], fold: folded, parts: [] };
+    }
+
+    /** The forms a query word is searched by (termtable.query_forms). */
+    async function forms(word) {
+      const entry = ((await shard(word)).w || {})[word];
+      if (entry === undefined) return fallbackForms(word);
+      const [stems, folds, parts] = entry.split("|").map((x) => (x ? x.split(" ") : []));
+      return { exact: root.fields.includes("exact") ? [word] : [], stem: stems, fold: folds, parts };
+    }
+
+    /** Decoded postings of `term` in `field`: {df, docs, tfs, fls, pos} or null. */
+    async function postings(field, term) {
+      const key = field + "\u0000" + term;
+      if (postingsCache.has(key)) return postingsCache.get(key);
+      const raw = (((await shard(term)).t || {})[term] || {})[field];
+      let p = null;
+      if (raw) {
+        const docs = []; let n = 0;
+        for (const d of raw[1]) { n += d; docs.push(n); }
+        const pos = raw[4] ? raw[4].map((ds) => { let x = 0; return ds.map((d) => (x += d)); }) : null;
+        p = { df: raw[0], docs, tfs: raw[2] || null, fls: raw[3], pos };
+      }
+      postingsCache.set(key, p);
+      return p;
+    }
+
+    function bm25(idf, tf, fl, avgfl) {
+      const B = root.B, K1 = root.K1;
+      return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)));
+    }
+
+    /** A Term query: Map(unit number -> score), as whoosh's BM25F with the term's boost. */
+    async function term(field, text, boost) {
+      const p = await postings(field, text);
+      const out = new Map();
+      if (!p) return out;
+      const scorable = field !== "dnr";
+      const idf = Math.log(root.N / (p.df + 1)) + 1;
+      const avgfl = root.avgfl[field] || 1;
+      p.docs.forEach((d, i) => {
+        const tf = p.tfs ? p.tfs[i] : 1;
+        let s = scorable ? bm25(idf, tf, p.fls[i], avgfl) : tf;
+        if (boost !== 1.0) s = s * boost;
+        out.set(d, s);
+      });
+      return out;
+    }
+
+    function or(maps) {
+      if (maps.length === 1) return maps[0];
+      const out = new Map();
+      const all = new Set();
+      for (const m of maps) for (const d of m.keys()) all.add(d);
+      for (const d of all) out.set(d, treeSum(maps.map((m) => m.get(d))));
+      return out;
+    }
+
+    function and(maps) {
+      if (maps.length === 1) return maps[0];
+      const out = new Map();
+      const [first, ...rest] = maps;
+      for (const d of first.keys()) {
+        if (rest.every((m) => m.has(d))) out.set(d, treeSum(maps.map((m) => m.get(d))));
+      }
+      return out;
+    }
+
+    /** whoosh Phrase: every stem present, in order, each within `slop` of the span so far. */
+    async function phrase(stems, slop, boost) {
+      const ps = await Promise.all(stems.map((t) => postings("stem", t)));
+      if (ps.some((p) => !p)) return new Map();
+      const scores = await Promise.all(stems.map((t) => term("stem", t, 1.0)));
+      const idx = ps.map((p) => new Map(p.docs.map((d, i) => [d, i])));
+      const out = new Map();
+      for (const d of ps[0].docs) {
+        if (!idx.every((m) => m.has(d))) continue;
+        const positions = ps.map((p, k) => p.pos[idx[k].get(d)]);
+        if (!spansMatch(positions, slop)) continue;
+        let s = treeSum(scores.map((m) => m.get(d)));
+        if (boost !== 1.0) s = s * boost;
+        out.set(d, s);
+      }
+      return out;
+    }
+
+    function spansMatch(positions, slop) {
+      let aspans = positions[0].map((p) => [p, p]);
+      for (let i = 1; i < positions.length && aspans.length; i++) {
+        const bspans = positions[i];
+        const found = new Map();
+        for (const [as, ae] of aspans) {
+          for (const b of bspans) {
+            if (b < as) continue;
+            if (b > ae + slop) break;
+            const dist = (b <= ae) ? 0 : b - ae;
+            if (dist >= 1 && dist <= slop) found.set(as + ":" + b, [as, Math.max(ae, b)]);
+          }
+        }
+        aspans = [...found.values()];
+      }
+      return aspans.length > 0;
+    }
+
+    async function wordQuery(word) {
+      const f = await forms(word);
+      const subs = [];
+      // A word is found as a compound part by its stems (search._Builder.word).
+      for (const field of root.fields) {
+        for (const t of field === "parts" ? f.stem : f[field]) subs.push(term(field, t, root.boosts[field]));
+      }
+      for (const t of f.stem) subs.push(term("title", t, root.boosts.title));
+      return or(await Promise.all(subs));
+    }
+
+    async function phraseQuery(words, slop) {
+      const stems = await Promise.all(words.map(async (w) => (await forms(w)).stem[0]));
+      return phrase(stems, slop, 1.0);
+    }
+
+    async function dnrValues(dnr) {
+      const key = fold(dnr.toLowerCase());
+      return ((await shard(key)).d || {})[key] || [];
+    }
+
+    async function dnrQuery(dnr) {
+      const values = await dnrValues(dnr);
+      if (!values.length) return null;
+      return or(await Promise.all(values.map((v) => term("dnr", v, 1.0))));
+    }
+
+    async function clauseQuery(c) {
+      if (c.kind === "word") return wordQuery(c.words[0]);
+      if (c.kind === "phrase") return phraseQuery(c.words, 1);
+      if (c.kind === "prefix") throw new QueryError("prefixsökning (ord*) finns bara i protokollsok search");
+      return dnrQuery(c.words[0]);
+    }
+
+    async function proximity(q) {
+      const words = [];
+      for (const slot of q.slots) if (slot.length === 1) for (const c of slot) if (c.kind === "word") words.push(c.words[0]);
+      if (words.length < 2 || words.length > 8) return null;
+      return phraseQuery(words, root.proximity.slop).then((m) => {
+        if (root.proximity.boost === 1.0) return m;
+        for (const [d, s] of m) m.set(d, s * root.proximity.boost);
+        return m;
+      });
+    }
+
+    async function metaOf(nums) {
+      const chunks = [...new Set([...nums].map((n) => Math.floor(n / root.metaChunk)))];
+      const loaded = await Promise.all(chunks.map((c) => load("m/" + c + "-" + root.meta[c])));
+      const out = new Map();
+      chunks.forEach((c, i) => loaded[i].forEach((m, k) => { if (m) out.set(c * root.metaChunk + k, m); }));
+      return out;
+    }
+
+    async function allNums() {
+      const meta = await metaOf(root.meta.flatMap((h, c) => (h ? [c * root.metaChunk] : [])));
+      return [...meta.keys()];
+    }
+
+    /** Unit numbers allowed by the query's filters (null: no filter), or an empty Set. */
+    async function filterSets(q, meta) {
+      const tests = [];
+      if (q.namnd.length) {
+        const keys = q.namnd.map((n) => fold(n.normalize("NFC").toLowerCase()));
+        const ok = new Set(root.namnd.map((nk, i) => (keys.some((k) => nk[1].includes(k)) ? i : -1)).filter((i) => i >= 0));
+        tests.push((m) => ok.has(m[1]));
+      }
+      if (q.parti.length) {
+        const want = new Set(q.parti.map((p) => p.toLowerCase()));
+        const ok = new Set(root.parti.map((p, i) => (want.has(p.toLowerCase()) ? i : -1)).filter((i) => i >= 0));
+        tests.push((m) => m[2].some((i) => ok.has(i)));
+      }
+      if (q.dnr.length) {
+        const maps = (await Promise.all(q.dnr.map(dnrQuery))).filter(Boolean);
+        const ok = new Set(maps.flatMap((m) => [...m.keys()]));
+        tests.push((m, n) => ok.has(n));
+      }
+      if (q.dateFrom || q.dateTo) {
+        tests.push((m) => m[3] !== "" && (!q.dateFrom || m[3] >= q.dateFrom) && (!q.dateTo || m[3] <= q.dateTo));
+      }
+      return tests;
+    }
+
+    /** Run a query: {total, hits: [{num, score, unit, meta}], facets}; as search.search. */
+    async function search(text, opts = {}) {
+      await init();
+      const limit = opts.limit || 10;
+      const q = parse(text);
+      if (opts.namnd) q.namnd.push(...[].concat(opts.namnd));
+      if (opts.parti) q.parti.push(...[].concat(opts.parti));
+      if (opts.from) q.dateFrom = dateBound(opts.from, false);
+      if (opts.to) q.dateTo = dateBound(opts.to, true);
+      const empty = { total: 0, hits: [], facets: { namnd: [], parti: [], year: [] }, query: q };
+      const musts = [];
+      for (const slot of q.slots) {
+        const alts = (await Promise.all(slot.map(clauseQuery))).filter(Boolean);
+        if (!alts.length) return empty;
+        musts.push(or(alts));
+      }
+      const hasFilters = q.namnd.length || q.parti.length || q.dnr.length || q.dateFrom || q.dateTo;
+      if (!musts.length) {
+        if (!(q.excluded.length || hasFilters)) return empty;
+        musts.push(new Map((await allNums()).map((n) => [n, 1.0])));
+      }
+      let scores = and(musts);
+      const prox = await proximity(q);
+      if (prox) {
+        const out = new Map();
+        for (const [d, s] of scores) out.set(d, prox.has(d) ? s + prox.get(d) : s);
+        scores = out;
+      }
+      const negs = (await Promise.all(q.excluded.map(clauseQuery))).filter(Boolean);
+      for (const n of negs) for (const d of n.keys()) scores.delete(d);
+      const meta = await metaOf(scores.keys());
+      const tests = await filterSets(q, meta);
+      const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(meta.get(n), n)));
+      const facets = facetCounts(matched, meta);
+      const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
+      const shown = ranked.slice(opts.offset || 0);
+      const units = await Promise.all(shown.map((n) => load("u/" + meta.get(n)[0])));
+      const hits = shown.map((n, i) => ({ num: n, score: round4(scores.get(n)), unit: units[i] }));
+      return { total: matched.length, hits, facets, query: q };
+    }
+
+    function rank(nums, scores, meta, sort, limit) {
+      if (sort === "date") {
+        return nums.sort((a, b) => cmpDesc(meta.get(a)[3], meta.get(b)[3]) || scores.get(b) - scores.get(a) || a - b).slice(0, limit);
+      }
+      const top = nums.sort((a, b) => scores.get(b) - scores.get(a) || a - b).slice(0, limit);
+      return top.map((n, i) => [n, i]).sort((x, y) => {
+        const d = round4(scores.get(y[0])) - round4(scores.get(x[0]));
+        return d || cmpDesc(meta.get(x[0])[3], meta.get(y[0])[3], true) || x[1] - y[1];
+      }).map((x) => x[0]);
+    }
+
+    function facetCounts(nums, meta) {
+      const count = (key) => {
+        const c = new Map();
+        for (const n of nums) for (const v of key(meta.get(n))) if (v !== "" && v != null) c.set(v, (c.get(v) || 0) + 1);
+        return [...c.entries()];
+      };
+      const byCount = (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+      return {
+        namnd: count((m) => (m[1] >= 0 ? [root.namnd[m[1]][0]] : [])).sort(byCount),
+        parti: count((m) => m[2].map((i) => root.parti[i])).sort(byCount),
+        year: count((m) => [m[4]]).sort((a, b) => (a[0] < b[0] ? 1 : -1)),
+      };
+    }
+
+    /** Query words and their forms, for highlighting. */
+    async function highlightKeys(q) {
+      const words = q.slots.flat().filter((c) => c.kind === "word" || c.kind === "phrase").flatMap((c) => c.words);
+      const keys = new Set();
+      for (const w of words) {
+        const f = await forms(w);
+        keys.add("x" + w);
+        f.stem.forEach((s) => keys.add("s" + s));
+        f.fold.forEach((s) => keys.add("f" + s));
+      }
+      return keys;
+    }
+
+    function matchesKey(keys, word) {
+      if (keys.has("x" + word) || keys.has("s" + stem(word))) return true;
+      return !hasDigit(word) && keys.has("f" + stem(fold(word)));
+    }
+
+    return { init, search, forms, fallbackForms, highlightKeys, matchesKey, root: () => root };
+  }
+
+  function cmpDesc(a, b) { return a === b ? 0 : (a || "") < (b || "") ? 1 : -1; }
+  function round4(x) { return Math.round(Math.abs(x) * 1e4) / 1e4; }
+
+  /** A snippet around the densest cluster of matches: [{text, mark}] pieces. */
+  function snippet(body, isMatch, width = 260) {
+    const toks = tokenize(body).filter((t) => isMatch(t.word));
+    let center = 0;
+    if (toks.length) {
+      let best = -1;
+      for (const t of toks) {
+        const n = toks.filter((u) => Math.abs(u.start - t.start) < width / 2).length;
+        if (n > best) { best = n; center = t.start; }
+      }
+    }
+    let start = Math.max(0, center - Math.floor(width / 3));
+    while (start > 0 && /\S/.test(body[start - 1])) start--;
+    let end = Math.min(body.length, start + width);
+    while (end < body.length && /\S/.test(body[end])) end++;
+    const pieces = [];
+    if (start > 0) pieces.push({ text: "… " });
+    let at = start;
+    for (const t of toks) {
+      if (t.start < start || t.end > end) continue;
+      if (t.start > at) pieces.push({ text: body.slice(at, t.start) });
+      pieces.push({ text: body.slice(t.start, t.end), mark: true });
+      at = t.end;
+    }
+    if (at < end) pieces.push({ text: body.slice(at, end) });
+    if (end < body.length) pieces.push({ text: " …" });
+    return pieces.map((p) => ({ ...p, text: p.text.replace(/\s+/g, " ") }));
+  }
+
+  const api = { tokenize, fold, parse, createEngine, snippet, QueryError, fnv1a };
+  if (typeof module !== "undefined" && module.exports) { module.exports = api; return; }
+  global.protokollsok = api;
+
+  // ------------------------------------------------------------------------------ the page
+  const script = document.currentScript;
+  const BASE = new URL(".", script ? script.src : location.href).href;
+  const pending = new Map();
+  const cache = new Map();
+
+  global.__protokollsok = function (name, data) {
+    const p = pending.get(name);
+    if (p) { pending.delete(name); p(data); }
+  };
+
+  /** Load data/<name>.js (a JSONP script: works from file:// too), once. */
+  function load(name) {
+    if (cache.has(name)) return cache.get(name);
+    const pr = new Promise((resolve, reject) => {
+      pending.set(name, resolve);
+      const s = document.createElement("script");
+      s.src = BASE + "data/" + name + ".js";
+      s.onload = () => s.remove();
+      s.onerror = () => { pending.delete(name); cache.delete(name); s.remove(); reject(new Error("kunde inte läsa " + name)); };
+      document.head.appendChild(s);
+    });
+    cache.set(name, pr);
+    return pr;
+  }
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = src; s.onload = resolve; s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+
+  function el(tag, attrs = {}, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") e.textContent = v; else e.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children) if (c) e.append(c);
+    return e;
+  }
+
+  const KIND = { paragraf: "§", bilaga: "bilaga", dokument: "dokument" };
+
+  function buildUi(host) {
+    host.classList.add("protokollsok");
+    const input = el("input", { type: "search", id: "ps-q", name: "q", autocomplete: "off",
+      placeholder: "Sök i protokollen, t.ex. våld i nära relationer", "aria-describedby": "ps-help" });
+    const select = (id, label) => {
+      const s = el("select", { id, name: id });
+      return [el("label", { for: id, text: label }), s];
+    };
+    const [lN, sN] = select("ps-namnd", "Nämnd");
+    const [lP, sP] = select("ps-parti", "Parti");
+    const [lY, sY] = select("ps-ar", "År");
+    const [lS, sS] = select("ps-sort", "Sortera");
+    sS.append(el("option", { value: "relevance", text: "Relevans" }), el("option", { value: "date", text: "Datum (nyast först)" }));
+    const status = el("p", { class: "ps-status", role: "status", "aria-live": "polite" });
+    const list = el("ol", { class: "ps-hits", "aria-label": "Träffar" });
+    const more = el("button", { type: "button", class: "ps-more", hidden: true, text: "Visa fler träffar" });
+    const form = el("form", { role: "search", "aria-label": "Sök i protokoll", class: "ps-form" },
+      el("label", { for: "ps-q", class: "ps-label", text: "Sök" }), input,
+      el("p", { id: "ps-help", class: "ps-help",
+        text: "Alla ord måste finnas. \"Citattecken\" för fras, -ord för att utesluta, OR för antingen eller." }),
+      el("div", { class: "ps-filters" }, el("span", {}, lN, sN), el("span", {}, lP, sP), el("span", {}, lY, sY), el("span", {}, lS, sS)));
+    host.replaceChildren(form, status, list, more);
+    return { form, input, sN, sP, sY, sS, status, list, more };
+  }
+
+  function fillSelect(sel, pairs, current) {
+    const opts = [el("option", { value: "", text: "Alla" })];
+    let seen = false;
+    for (const [v, n] of pairs) {
+      opts.push(el("option", { value: v, text: `${v} (${n})`, selected: v === current }));
+      seen = seen || v === current;
+    }
+    if (current && !seen) opts.push(el("option", { value: current, text: `${current} (0)`, selected: true }));
+    sel.replaceChildren(...opts);
+  }
+
+  function hitElement(engine, keys, hit, sourceBase) {
+    const u = hit.unit;
+    const where = u.kind === "paragraf" ? `§ ${u.paragraf}` : u.paragraf != null ? `${KIND[u.kind] || u.kind} till § ${u.paragraf}` : (KIND[u.kind] || u.kind);
+    const li = el("li", { class: "ps-hit", "data-id": u.id, "data-source": u.source, "data-kind": u.kind,
+      "data-paragraf": u.paragraf == null ? "" : u.paragraf, "data-score": hit.score });
+    const link = el("a", { href: sourceBase + u.source.split("/").map(encodeURIComponent).join("/"), text: u.title || u.id });
+    const metaParts = [u.namnd, u.datum, where, u.dnr.length ? "dnr " + u.dnr.join(", ") : null,
+      u.parti.length ? "partier: " + u.parti.join(", ") : null].filter(Boolean);
+    const snip = el("p", { class: "ps-snippet" });
+    for (const piece of snippet(u.body, (w) => engine.matchesKey(keys, w))) {
+      snip.append(piece.mark ? el("mark", { text: piece.text }) : document.createTextNode(piece.text));
+    }
+    li.append(el("h3", {}, link), el("p", { class: "ps-meta", text: metaParts.join(" · ") }), snip);
+    return li;
+  }
+
+  function readUrl() {
+    const p = new URLSearchParams(location.search);
+    return { q: p.get("q") || "", namnd: p.get("namnd") || "", parti: p.get("parti") || "", ar: p.get("ar") || "", sort: p.get("sort") || "relevance" };
+  }
+
+  function writeUrl(state) {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(state)) if (v && !(k === "sort" && v === "relevance")) p.set(k, v);
+    const qs = p.toString();
+    try { history.replaceState(null, "", qs ? "?" + qs : location.pathname); } catch (e) { /* file:// in some browsers */ }
+  }
+
+  async function start(host) {
+    if (!global.snowballSwedish) await loadScript(BASE + "snowball-sv.js");
+    if (!document.querySelector('link[data-protokollsok]')) {
+      document.head.append(el("link", { rel: "stylesheet", href: BASE + "style.css", "data-protokollsok": true }));
+    }
+    const engine = createEngine(load, global.snowballSwedish);
+    const ui = buildUi(host);
+    const sourceBase = host.getAttribute("data-source-base") || "";
+    const state = readUrl();
+    ui.input.value = state.q;
+    ui.sS.value = state.sort;
+    let shown = 10;
+    let seq = 0;
+    let timer = null;
+
+    async function run(keepCount) {
+      const my = ++seq;
+      if (!keepCount) shown = 10;
+      state.q = ui.input.value; state.namnd = ui.sN.value || state.namnd; state.parti = ui.sP.value || state.parti;
+      state.ar = ui.sY.value || state.ar; state.sort = ui.sS.value;
+      writeUrl(state);
+      host.setAttribute("aria-busy", "true");
+      try {
+        const res = await engine.search(state.q, { namnd: state.namnd || null, parti: state.parti || null,
+          from: state.ar || null, to: state.ar || null, sort: state.sort, limit: shown });
+        if (my !== seq) return;
+        const keys = await engine.highlightKeys(res.query);
+        fillSelect(ui.sN, res.facets.namnd, state.namnd);
+        fillSelect(ui.sP, res.facets.parti, state.parti);
+        fillSelect(ui.sY, res.facets.year, state.ar);
+        ui.list.replaceChildren(...res.hits.map((h) => hitElement(engine, keys, h, sourceBase)));
+        ui.status.textContent = state.q || state.namnd || state.parti || state.ar
+          ? `${res.total} ${res.total === 1 ? "träff" : "träffar"}` : "";
+        ui.more.hidden = res.total <= res.hits.length;
+      } catch (e) {
+        if (my !== seq) return;
+        ui.list.replaceChildren();
+        ui.status.textContent = e instanceof QueryError ? e.message : "Fel: " + e.message;
+      } finally {
+        if (my === seq) { host.removeAttribute("aria-busy"); host.setAttribute("data-ready", "true"); }
+      }
+    }
+
+    const soon = () => { clearTimeout(timer); timer = setTimeout(() => run(false), 120); };
+    ui.input.addEventListener("input", soon);
+    ui.form.addEventListener("submit", (e) => { e.preventDefault(); run(false); });
+    for (const [sel, key] of [[ui.sN, "namnd"], [ui.sP, "parti"], [ui.sY, "ar"]]) {
+      sel.addEventListener("change", () => { state[key] = sel.value; run(false); });
+    }
+    ui.sS.addEventListener("change", () => run(false));
+    ui.more.addEventListener("click", () => { shown += 10; run(true); });
+    ui.input.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { ui.input.value = ""; run(false); }
+      if (e.key === "ArrowDown") { const a = ui.list.querySelector("a"); if (a) { e.preventDefault(); a.focus(); } }
+    });
+    ui.list.addEventListener("keydown", (e) => {
+      const links = [...ui.list.querySelectorAll("a")];
+      const i = links.indexOf(document.activeElement);
+      if (i < 0) return;
+      if (e.key === "ArrowDown" && links[i + 1]) { e.preventDefault(); links[i + 1].focus(); }
+      if (e.key === "ArrowUp") { e.preventDefault(); (links[i - 1] || ui.input).focus(); }
+    });
+    await engine.init();
+    await run(false);
+  }
+
+  function boot() {
+    const host = document.getElementById("protokollsok") || document.querySelector("[data-protokollsok]");
+    if (host) start(host);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})(typeof globalThis !== "undefined" ? globalThis : this);
