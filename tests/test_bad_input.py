@@ -201,6 +201,17 @@ def test_unreadable_file_is_permission_denied(tmp_path):
         path.chmod(0o644)
 
 
+def test_permission_error_while_opening_is_permission_denied(tmp_path, monkeypatch):
+    """The same as above where root can read everything: the OS refusal is simulated."""
+    path = write(tmp_path / "hemlig.txt", TXT.read_bytes())
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert reason_of(path).reason == "permission denied"
+
+
 def test_symlink_loop_is_named(tmp_path):
     (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
     (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
@@ -277,6 +288,26 @@ def test_discover_skips_an_unreadable_folder_and_reports_it(tmp_path):
         assert errors == [(locked, "permission denied")]
     finally:
         locked.chmod(0o755)
+
+
+def test_discover_goes_on_past_a_folder_it_may_not_list(tmp_path, monkeypatch):
+    """The same as above where root can list everything: the OS refusal is simulated."""
+    write(tmp_path / "a.txt", b"x")
+    (tmp_path / "locked").mkdir()
+    write(tmp_path / "locked" / "b.txt", b"x")
+    write(tmp_path / "z.md", b"x")
+    scandir = os.scandir
+
+    def refuse_locked(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(ingest.os, "scandir", refuse_locked)
+    errors: list[tuple[Path, str]] = []
+    found = [s for _, s in ingest.discover([tmp_path], on_error=lambda p, r: errors.append((p, r)))]
+    assert found == ["a.txt", "z.md"]
+    assert errors == [(tmp_path / "locked", "permission denied")]
 
 
 def test_discover_of_a_missing_root_yields_nothing(tmp_path):
