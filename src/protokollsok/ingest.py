@@ -179,9 +179,15 @@ def decode_text(raw: bytes, name: str) -> tuple[str, list[str]]:
     if _has_utf8_sequences(raw):
         text = raw.decode("utf-8", errors=_STRAY_BYTE_HANDLER)
         return text, ["mixed encodings: bytes that are not UTF-8 were read as cp1252"]
-    encoding = best_legacy_encoding(raw)
+    encoding = best_legacy_encoding(raw[:_SAMPLE])
     notes = [] if encoding in ("cp1252", "latin-1") else [f"read as {encoding}"]
-    return raw.decode(encoding), notes
+    try:
+        return raw.decode(encoding), notes
+    except UnicodeDecodeError:  # the sample decoded, a byte further on does not
+        return raw.decode("latin-1"), ["read as latin-1"]
+
+
+_SAMPLE = 256 * 1024  # bytes an encoding guess looks at
 
 
 def _decode_utf16_bom(raw: bytes) -> str | None:
@@ -218,21 +224,16 @@ def _reject_binary(raw: bytes, name: str) -> None:
         raise ParseError(name, "not a text file (binary content)")
 
 
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-
-
 def _has_utf8_sequences(raw: bytes) -> bool:
     """True if ``raw`` is mostly UTF-8: more well-formed multi-byte sequences than stray bytes.
 
     A cp1252 file can hold a chance pair like ``Å`` + no-break space, but then its other
     å ä ö are stray bytes and outnumber it; a UTF-8 file with a pasted-in cp1252 word does not.
     """
-    sequences = _UTF8_MULTIBYTE.findall(raw)
-    high = sum(1 for b in raw if b >= 0x80)
-    stray = high - sum(len(s) for s in sequences)
-    return len(sequences) > stray
+    decoded = raw.decode("utf-8", errors="replace")
+    stray = decoded.count("\ufffd") - raw.count("\ufffd".encode())
+    non_ascii = len(decoded) - len(decoded.encode("ascii", errors="ignore"))
+    return non_ascii - stray > stray
 
 
 def _stray_byte(e: UnicodeError) -> tuple[str, int]:
