@@ -31,14 +31,17 @@ whoosh's document order, everything is renumbered.
 from __future__ import annotations
 
 import hashlib
+import http.server
 import itertools
 import json
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from protokollsok import analysis, index, schema, search, termtable
 from protokollsok.errors import ProtokollsokError
@@ -357,11 +360,83 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
 # --------------------------------------------------------------------------------------- serve
 
 
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the bundle's files (nothing outside it, no folder listings) and ``/api/search``."""
+
+    index_dir: Path
+    bundle: Path
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path.encode("latin-1", "replace").decode("utf-8", "replace"))
+        if url.path == "/api/search":
+            self._api(parse_qs(url.query))
+            return
+        super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if urlsplit(self.path).path == "/api/search":
+            self.send_error(405)
+            return
+        super().do_HEAD()
+
+    def translate_path(self, path: str) -> str:
+        """The file for a URL path, or a path that does not exist when it would leave the bundle."""
+        raw = urlsplit(path).path.encode("latin-1", "replace").decode("utf-8", "replace")
+        rel = unquote(raw).lstrip("/")
+        target = (self.bundle / rel).resolve()
+        if target != self.bundle and self.bundle not in target.parents:
+            return str(self.bundle / ".not-in-bundle" / "x")
+        if target.is_dir():
+            target = target / "index.html"
+        return str(target)
+
+    def list_directory(self, path):  # never list folders
+        self.send_error(404)
+
+    def _api(self, params: dict[str, list[str]]) -> None:
+        one = {k: v[-1] for k, v in params.items() if v}
+        try:
+            result = search.search(
+                self.index_dir,
+                one.get("q", ""),
+                limit=min(int(one.get("limit", "10") or 10), 100),
+                namnd=params.get("namnd"),
+                parti=params.get("parti"),
+                date_from=one.get("from"),
+                date_to=one.get("to"),
+                sort=one.get("sort", "relevance"),
+            )
+            self._json(200, result.to_json())
+        except ValueError:
+            self._json(400, {"error": "limit must be a number"})
+        except ProtokollsokError as e:
+            self._json(400, {"error": str(e)})
+
+    def _json(self, status: int, data: Any) -> None:
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        return
+
+
+def make_server(index_dir: str | Path, bundle: str | Path, host: str = "127.0.0.1", port: int = 8080):
+    """A threading HTTP server for an exported bundle and its index (``port`` 0 picks a free one)."""
+    handler = type(
+        "Handler",
+        (_Handler,),
+        {"index_dir": Path(index_dir), "bundle": Path(bundle).resolve()},
+    )
+    return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(Path(bundle).resolve())))
+
+
 def serve(index_dir: str | Path | None, out_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Export the bundle (into ``out_dir`` or a temporary folder) and serve it with a JSON API."""
     import tempfile
-
-    from protokollsok import server
 
     index_dir = Path(index_dir or index.default_index_dir())
     tmp = None
@@ -370,7 +445,11 @@ def serve(index_dir: str | Path | None, out_dir: str | Path | None, host: str = 
         out_dir = tmp
     try:
         export_bundle(index_dir, out_dir)
-        server.run(index_dir, Path(out_dir), host, port)
+        httpd = make_server(index_dir, out_dir, host, port)
+        h, p = httpd.server_address[:2]
+        print(f"Serving {out_dir} on http://{h}:{p}/ (API: /api/search?q=...) — Ctrl-C stops", flush=True)
+        with httpd:
+            httpd.serve_forever()
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
