@@ -111,6 +111,8 @@ _BODY = re.compile(
     r"|(?P<kf>Kommunfullmäktige|Kommunstyrelsen|Regionfullmäktige|Regionstyrelsen))"
     r"(?P<gen>s)?$",
 )
+_BODY_HINT = re.compile(r"mnd|fullmäktige|styrelse", re.IGNORECASE)  # cheap filter before _BODY
+_MARKS = re.compile(r"[*_#>]+")
 _DECISION_VERB = re.compile(
     r"^(.{3,60}?)\s+(?:beslutar|beslutade|godkänner|överlämnar|antar|tillstyrker|föreslår|"
     r"lägger|noterar|antecknar|avslår|bifaller)\b"
@@ -183,6 +185,8 @@ def _header_text(doc: Document, segments: list[Segment]) -> str:
 def find_dnr(text: str, namnd: str | None = None) -> tuple[str, ...]:
     """Every diarienummer in ``text``, canonical, in order of first appearance."""
     found: list[tuple[int, str]] = []
+    if "/" not in text and ":" not in text and "-" not in text:
+        return ()
     for m in _DNR_STHLM.finditer(text):
         prefix = canonical_prefix(m.group(1), namnd)
         if prefix:
@@ -278,7 +282,9 @@ def _standalone_bodies(text: str) -> Iterator[str]:
     """Bodies named on a line of their own (letterheads, running heads, "Till …"), not recipients."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        bare = " ".join(re.sub(r"[*_#>]+", " ", line).split())
+        if len(line) > 90 or not _BODY_HINT.search(line):
+            continue
+        bare = " ".join(_MARKS.sub(" ", line).split())
         body = canonical_body(bare)
         if not body:
             continue
@@ -291,7 +297,9 @@ def _standalone_bodies(text: str) -> Iterator[str]:
 def _decision_bodies(text: str) -> Iterator[str]:
     """Bodies that head a decision: "Socialnämndens beslut", "X stadsdelsnämnd godkänner …"."""
     for line in text.split("\n"):
-        bare = " ".join(re.sub(r"[*_#>]+", " ", line).split())
+        if not _BODY_HINT.search(line):
+            continue
+        bare = " ".join(_MARKS.sub(" ", line).split())
         bare = re.sub(r"^\d+\.\s*", "", bare)
         if bare.lower().endswith("s beslut"):
             body = canonical_body(bare[: -len(" beslut")])
@@ -375,8 +383,10 @@ def find_parties(text: str) -> tuple[str, ...]:
     codes = {m.group(1) for m in _PAREN_PARTY.finditer(text)}
     for m in _LIST_PARTY.finditer(text):
         codes.update(re.findall(rf"\b({_CODE_ALT})\b", m.group(1)))
-    for m in _NAME_PARTY.finditer(text):
-        codes.add(PARTY_NAMES[" ".join(m.group(1).lower().split())])
+    lowered = text.lower()
+    if "erna" in lowered or "partiet" in lowered or "initiativ" in lowered:  # cheap filter
+        for m in _NAME_PARTY.finditer(text):
+            codes.add(PARTY_NAMES[" ".join(m.group(1).lower().split())])
     return tuple(sorted(codes))
 
 
