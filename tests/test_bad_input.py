@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -308,6 +309,19 @@ def test_discover_goes_on_past_a_folder_it_may_not_list(tmp_path, monkeypatch):
     found = [s for _, s in ingest.discover([tmp_path], on_error=lambda p, r: errors.append((p, r)))]
     assert found == ["a.txt", "z.md"]
     assert errors == [(tmp_path / "locked", "permission denied")]
+
+
+def test_discover_survives_a_tree_deeper_than_the_recursion_limit(tmp_path):
+    deep = tmp_path.joinpath(*["d"] * 150)
+    deep.mkdir(parents=True)
+    write(deep / "botten.txt", b"x")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(120)
+    try:
+        found = list(ingest.discover([tmp_path]))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert found == [(deep / "botten.txt", "d/" * 150 + "botten.txt")]
 
 
 def test_discover_of_a_missing_root_yields_nothing(tmp_path):

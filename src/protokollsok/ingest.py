@@ -775,7 +775,7 @@ def discover(
     for root in roots:
         root = Path(root)
         if root.is_dir():
-            yield from _walk(root, root, set(), on_error)
+            yield from _walk(root, on_error)
         elif root.is_file() and format_of(root):
             yield root, root.name
         elif on_error:
@@ -798,28 +798,37 @@ def is_candidate(name: str) -> bool:
     return format_of(name) is not None
 
 
-def _walk(
-    folder: Path, root: Path, seen: set[tuple[int, int]], on_error: OnError | None
-) -> Iterator[tuple[Path, str]]:
+def _walk(root: Path, on_error: OnError | None) -> Iterator[tuple[Path, str]]:
+    """Depth-first, sorted by name, without recursion (a very deep tree cannot overflow)."""
+    seen: set[tuple[int, int]] = set()
+    stack = [iter(_listing(root, seen, on_error))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+        elif entry.name.startswith("."):
+            continue
+        elif _is(entry.is_dir):
+            stack.append(iter(_listing(Path(entry.path), seen, on_error)))
+        elif is_candidate(entry.name) and _is(entry.is_file):
+            path = Path(entry.path)
+            yield path, path.relative_to(root).as_posix()
+
+
+def _listing(folder: Path, seen: set[tuple[int, int]], on_error: OnError | None) -> list:
+    """The entries of ``folder`` sorted by name; empty if it was walked already (a loop) or
+    cannot be listed (reported to ``on_error``)."""
     try:
         st = folder.stat()
         if (st.st_dev, st.st_ino) in seen:
-            return
+            return []
         seen.add((st.st_dev, st.st_ino))
         with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            return sorted(it, key=lambda e: e.name)
     except OSError as e:
         if on_error:
             on_error(folder, _os_reason(e))
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
-        if _is(entry.is_dir):
-            yield from _walk(path, root, seen, on_error)
-        elif is_candidate(entry.name) and _is(entry.is_file):
-            yield path, path.relative_to(root).as_posix()
+        return []
 
 
 def _is(check: Callable[[], bool]) -> bool:
