@@ -127,6 +127,15 @@ def test_a_title_broken_over_lines_is_joined_at_a_run_on_word() -> None:
     )
 
 
+def test_a_name_broken_over_the_title_lines_is_joined() -> None:
+    text = (
+        "§6\nAnmälan av länsstyrelsens beslut att utse Anna Silvén (SD)\n"
+        "till ny ersättare i kommunfullmäktige i stället för Rebecka\nRapp (SD)\n"
+        "Länsstyrelsen har den 31 januari 2023 beslutat.\n"
+    )
+    assert units(text)[0].title.endswith("i stället för Rebecka Rapp (SD)")
+
+
 def test_running_heads_and_page_numbers_do_not_title_a_paragraf() -> None:
     page = "Göteborgs Stad Kommunfullmäktige, protokoll\n\n{n} (9)\n\nKommunfullmäktige\n\n"
     text = (

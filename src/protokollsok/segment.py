@@ -61,6 +61,10 @@ _SECTION_WORDS = frozenset(
     ["beslut", "beslutsunderlag", "sammanfattning", "ärendet", "bakgrund", "yrkanden", "propositionsordning", "beslutsgång", "reservationer", "reservation", "handlingar", "handling", "information"]
 )
 _MARKUP = re.compile(r"[*_#`]+")
+# The rest of a person's name and their party, at the start of a line.
+_NAME_TAIL = re.compile(
+    r"^[A-ZÅÄÖ][\wåäöéü'-]+(?: [A-ZÅÄÖ][\wåäöéü'-]+)? \((?:S|M|C|L|KD|V|MP|SD|Fi|D)\)"
+)
 _MAX_TITLE_LINES = 6
 _FURNITURE_MIN_REPEATS = 3
 
@@ -253,7 +257,10 @@ def _continues(previous: str, line: _Line) -> bool:
     bare = line.bare
     if not bare or not previous or _is_section_word(bare):
         return False
-    runs_on = previous.endswith(",") or previous.split()[-1].lower() in _RUN_ON_WORDS
+    last = previous.split()[-1]
+    runs_on = previous.endswith(",") or last.lower() in _RUN_ON_WORDS
+    if last[:1].isupper() and _NAME_TAIL.match(bare):
+        return True  # a name broken over the line: "… i stället för Rebecka" / "Rapp (SD)"
     if _HEADING.match(line.text):
         return runs_on  # "… protokoll den 11 juni 2025," / "§ 558 i ärende …" is no heading
     return runs_on or bare[0].islower()
