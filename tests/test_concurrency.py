@@ -150,12 +150,6 @@ def test_searches_in_a_loop_never_fail_while_the_index_is_updated(concurrent_run
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="search._Opened refreshes with whoosh Searcher.refresh(), whose reader reuse re-adds "
-    "segments a merge removed (whoosh/index.py FileIndex._reader): a § is then found twice. "
-    "Fix in search.py: open a new searcher instead of refresh().",
-)
 def test_every_state_a_searching_reader_sees_is_consistent(concurrent_run):
     results, *_ = concurrent_run
     for res in results:

@@ -63,12 +63,11 @@ class _Opened:
         with cls._lock:
             info = index.read_info(Path(index_dir))
             cached = cls._cache.get(key)
-            if cached and info and cached[0] == info.indexname:
-                _, ix, s = cached
-                if not s.up_to_date():
-                    s = s.refresh()
-                    cls._cache[key] = (info.indexname, ix, s)
-                return s, info
+            if cached and info and cached[0] == info.indexname and cached[2].up_to_date():
+                return cached[2], info
+            # A new searcher, not whoosh's refresh(): refresh reuses segment readers and can count
+            # a segment that a merge has just replaced twice. The old searcher is left to the
+            # garbage collector, so a thread still using it is not cut off.
             ix, info = index.open_index(Path(index_dir))
             s = ix.searcher()
             cls._cache[key] = (info.indexname, ix, s)
