@@ -19,7 +19,12 @@ the table and falls back to Snowball + folding otherwise; ``_Builder.word`` in `
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
+import os
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
 
 from protokollsok import analysis, lexicon
 from protokollsok.analysis import Forms
@@ -79,15 +84,62 @@ def vocabulary(reader) -> Iterator[str]:
 
 def build_table(words: Iterable[str], chain_name: str = "full") -> dict[str, Forms]:
     """Forms of the domain words (``words`` plus the frequency list) that differ from the fallback."""
+    table = dict(frequency_table(chain_name))
+    for word in dict.fromkeys(words):
+        if word not in table and lexicon.get().frequency(word) == 0:
+            full = analysis.forms(word, chain_name)
+            if full != fallback_forms(word, chain_name):
+                table[word] = full
+    return table
+
+
+def _table_of(words: Iterable[str], chain_name: str) -> dict[str, Forms]:
     table: dict[str, Forms] = {}
-    seen: set[str] = set()
-    for word in _chain(words, frequency_words()):
-        if word in seen:
-            continue
-        seen.add(word)
+    for word in words:
         full = analysis.forms(word, chain_name)
         if full != fallback_forms(word, chain_name):
             table[word] = full
+    return table
+
+
+def _cache_key(chain_name: str) -> str:
+    """Changes whenever the frequency list, the dictionary or the analysis code changes."""
+    h = hashlib.sha256(chain_name.encode())
+    here = Path(__file__).resolve().parent
+    for name in ("analysis.py", "compound.py", "lexicon.py", "termtable.py"):
+        h.update((here / name).read_bytes())
+    for path in (lexicon.WORDFREQ, lexicon.dictionary_path(), lexicon.dictionary_path().with_suffix(".aff")):
+        st = path.stat() if path.exists() else None
+        h.update(f"{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}".encode())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Where computed tables are kept: ``$PROTOKOLLSOK_CACHE`` or ``~/.cache/protokollsok``."""
+    base = os.environ.get("PROTOKOLLSOK_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "protokollsok"
+    return Path(base)
+
+
+@lru_cache(maxsize=4)
+def frequency_table(chain_name: str = "full") -> dict[str, Forms]:
+    """Table entries of the frequency-list words (the same for every index): computed once
+    (about half a minute) and kept on disk, keyed by the analysis code and the data it reads."""
+    path = cache_dir() / f"termtable-{_cache_key(chain_name)}.json.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            raw = json.load(fh)
+        return {w: Forms(tuple(e[0]), tuple(e[1]), tuple(e[2]), tuple(e[3])) for w, e in raw.items()}
+    except (OSError, ValueError, IndexError, TypeError):
+        pass
+    table = _table_of(frequency_words(), chain_name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+            json.dump({w: [f.exact, f.stem, f.fold, f.parts] for w, f in table.items()}, fh, ensure_ascii=False)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home: compute again next time
     return table
 
 
@@ -123,8 +175,3 @@ def decode(word: str, entry: str, chain_name: str = "full") -> Forms:
     stems, folds, parts = (tuple(x.split()) for x in entry.split("|"))
     exact = (word,) if analysis.chain(chain_name).exact else ()
     return Forms(exact, stems, folds, parts)
-
-
-def _chain(*its: Iterable[str]) -> Iterator[str]:
-    for it in its:
-        yield from it

@@ -1,0 +1,198 @@
+"""The web export: a self-contained, content-hashed bundle; re-exports rewrite only what changed;
+the local server serves the bundle and the search API and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from protokollsok import search, web
+from protokollsok.errors import ProtokollsokError
+from protokollsok.index import build_index, index_units
+from protokollsok.model import Metadata, Segment, Unit
+
+HOSTILE = 'Beslut om <b>budget</b>. <script>window.__xss = 1</script> <img src=x onerror="window.__xss = 2"> hemtjänst'
+
+
+def hostile_unit() -> Unit:
+    """A unit whose text carries markup that must never be run by the page."""
+    seg = Segment("hostile.txt#§1", "hostile.txt", "paragraf", 1, "Test <i>rubrik</i>", HOSTILE, 0, len(HOSTILE), (1, 1))
+    return Unit(seg, Metadata(dnr=("KS 2024/1",), namnd="Testnämnden", datum="2024-05-02", parti=("S",)))
+
+
+@pytest.fixture(scope="module")
+def bundle(seed_index, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bundle")
+    web.export_bundle(seed_index, out)
+    return out
+
+
+def data_of(path: Path):
+    """The JSON inside a JSONP data file."""
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index(",") + 1 : text.rindex(")")])
+
+
+def test_bundle_holds_a_page_one_script_one_stylesheet_and_the_stemmer(bundle):
+    for name in ("index.html", "protokollsok.js", "style.css", "snowball-sv.js", "data/root.js"):
+        assert (bundle / name).is_file(), name
+    html = (bundle / "index.html").read_text(encoding="utf-8")
+    assert '<script src="protokollsok.js"' in html and 'id="protokollsok"' in html
+
+
+def test_data_files_are_named_by_a_hash_of_their_content(bundle):
+    files = [p for sub in ("t", "m", "u") for p in (bundle / "data" / sub).iterdir()]
+    assert files
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        body = text[text.index(",") + 1 : text.rindex(")")]
+        digest = p.stem.rsplit("-", 1)[-1]
+        assert hashlib.sha256(body.encode("utf-8")).hexdigest().startswith(digest), p.name
+
+
+def test_root_names_every_shard_and_the_statistics_whoosh_scores_with(bundle, seed_index):
+    root = data_of(bundle / "data" / "root.js")
+    assert len(root["shards"]) == root["buckets"]
+    for b, h in enumerate(root["shards"]):
+        assert (bundle / "data" / "t" / f"{b}-{h}.js").is_file()
+    stats = search.stats(seed_index)
+    assert root["units"] == stats["units"]
+    assert root["N"] >= root["units"]  # whoosh counts the bookkeeping documents too
+    assert {"exact", "stem", "title"} <= set(root["avgfl"])
+
+
+def test_a_unit_file_carries_the_fields_of_search_json(bundle, seed_index):
+    hit = search.search(seed_index, "vittnen").hits[0]
+    root = data_of(bundle / "data" / "root.js")
+    units = [data_of(p) for p in (bundle / "data" / "u").iterdir()]
+    unit = next(u for u in units if u["id"] == hit.id)
+    for key in ("kind", "paragraf", "title", "namnd", "datum", "source"):
+        assert unit[key] == getattr(hit, key), key
+    assert unit["dnr"] == list(hit.dnr) and unit["parti"] == list(hit.parti)
+    assert len(units) == root["units"]
+
+
+def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
+    before = {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()}
+    report = web.export_bundle(seed_index, bundle)
+    assert report["written"] == 0 and report["removed"] == 0
+    assert report["kept"] > 0
+    assert {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()} == before
+
+
+def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
+    seeds = Path(__file__).resolve().parents[1] / "corpus"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    names = sorted(p.name for p in seeds.glob("00*.txt"))
+    for name in names[:4]:
+        shutil.copy(seeds / name, corpus / name)
+    build_index([corpus], tmp_path / "ix", full=True)
+    out = tmp_path / "out"
+    first = web.export_bundle(tmp_path / "ix", out)
+    old_files = {p.relative_to(out) for p in (out / "data").rglob("*.js")}
+    shutil.copy(seeds / names[4], corpus / names[4])
+    build_index([corpus], tmp_path / "ix")
+    second = web.export_bundle(tmp_path / "ix", out)
+    new_files = {p.relative_to(out) for p in (out / "data").rglob("*.js")}
+    assert second["units"] > first["units"]
+    assert 0 < second["written"] < len(new_files)
+    kept_units = {p for p in old_files if p.parts[1] == "u"} & new_files
+    assert len(kept_units) == first["units"]  # no unit of the first files was rewritten
+    new_nums = set(range(first["units"], second["units"]))
+    for rel in new_files - old_files:
+        if rel.parts[1] != "t":
+            continue
+        shard = data_of(out / rel)
+        posted = {n for posts in shard.get("t", {}).values() for p in posts.values() for n in _nums(p[1])}
+        assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
+
+
+def _nums(deltas: list[int]) -> list[int]:
+    out, n = [], 0
+    for d in deltas:
+        n += d
+        out.append(n)
+    return out
+
+
+def test_document_text_with_markup_is_exported_as_plain_strings(tmp_path):
+    index_units(tmp_path / "ix", [hostile_unit()])
+    web.export_bundle(tmp_path / "ix", tmp_path / "out")
+    (unit_file,) = (tmp_path / "out" / "data" / "u").iterdir()
+    assert data_of(unit_file)["body"] == HOSTILE
+    assert "<script>" not in unit_file.read_text(encoding="utf-8").split(",", 1)[0]
+
+
+def test_the_page_never_writes_data_as_html():
+    js = (web.ASSETS / "protokollsok.js").read_text(encoding="utf-8")
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", js)
+
+
+def test_exporting_into_a_file_is_one_clear_error(tmp_path, seed_index):
+    target = tmp_path / "afile"
+    target.write_text("x")
+    with pytest.raises(ProtokollsokError, match="afile"):
+        web.export_bundle(seed_index, target)
+
+
+# ------------------------------------------------------------------------------------ serve
+
+
+@pytest.fixture(scope="module")
+def server(bundle, seed_index):
+    httpd = web.make_server(seed_index, bundle, "127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_serve_answers_the_api_with_the_fields_of_search_json(server, seed_index):
+    status, body = get(server + "/api/search?q=vittnen&parti=KD")
+    assert status == 200
+    assert json.loads(body) == search.search(seed_index, "vittnen", parti="KD").to_json()
+
+
+def test_serve_reports_a_bad_query_as_json_with_status_400(server):
+    status, body = get(server + "/api/search?q=budget&from=ig%C3%A5r")
+    assert status == 400 and "igår" in json.loads(body)["error"]
+
+
+def test_serve_serves_the_page(server):
+    status, body = get(server + "/")
+    assert status == 200 and b'id="protokollsok"' in body
+
+
+@pytest.mark.parametrize(
+    "path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/data/..%2f..%2f..%2fetc/passwd", "/data/"]
+)
+def test_serve_reads_nothing_outside_the_bundle_and_lists_no_folder(server, path):
+    req = urllib.request.Request(server + path)
+    req.full_url = server + path  # keep the dots: urllib would not normalise them anyway
+    status, body = get(req.full_url)
+    assert status == 404 and b"root:" not in body
+
+
+def test_serve_binds_to_localhost_unless_told_otherwise():
+    import inspect
+
+    assert inspect.signature(web.serve).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(web.make_server).parameters["host"].default == "127.0.0.1"
