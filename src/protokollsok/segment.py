@@ -222,14 +222,21 @@ def _title_from(lines: list[_Line], first: int, text: str) -> str:
     ends in a word such as "och", "för", "mellan"."""
     block = _title_block(lines, first)
     if block > 1:
-        parts = [text] + [_strip_dnr(ln.bare) or ln.bare for ln in lines[first + 1 : first + block]]
+        parts = [text] + [_title_part(ln) for ln in lines[first + 1 : first + block]]
         return " ".join(" ".join(parts).split())
     parts = [text]
     j = first + 1
     while len(parts) < _MAX_TITLE_LINES and j < len(lines) and _continues(parts[-1], lines[j]):
-        parts.append(_strip_dnr(lines[j].bare) or lines[j].bare)
+        parts.append(_title_part(lines[j]))
         j += 1
     return " ".join(" ".join(parts).split())
+
+
+def _title_part(line: _Line) -> str:
+    """A continuation line of a title: markup and a trailing dnr gone, a leading dash kept
+    ("Förändring genom försök" / "- Försöksverksamhet i …")."""
+    plain = " ".join(_MARKUP.sub(" ", line.text).split())
+    return _strip_dnr(plain) or plain
 
 
 def _title_block(lines: list[_Line], first: int) -> int:
