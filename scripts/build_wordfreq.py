@@ -13,8 +13,10 @@ file would exceed ``--max-bytes`` the threshold is raised until it fits.
 ``bor``/``bör``, ``har``/``här``): words of at least ``AMBIGUOUS_MIN`` occurrences that differ only
 in å/ä/ö (they coincide once å/ä become ``a`` and ö ``o``) form a group, and for every member the
 script counts its left and right neighbours, themselves folded that way (``<s>`` marks a sentence
-boundary). Lines are ``L<TAB>left<TAB>word<TAB>count`` and ``R<TAB>word<TAB>right<TAB>count``;
-pairs seen fewer than ``CONTEXT_MIN`` times are dropped.
+boundary, ``<num>`` a number other than 1). ``i`` and ``1`` get the same treatment, since OCR
+reads one for the other. Lines are ``U<TAB>word<TAB><TAB>count`` (the word's own count),
+``L<TAB>left<TAB>word<TAB>count`` and ``R<TAB>word<TAB>right<TAB>count``; pairs seen fewer than
+``CONTEXT_MIN`` times are dropped.
 
     .venv/bin/python scripts/build_wordfreq.py [--corpora ../shared/corpora]
 """
@@ -35,8 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "protokollsok" / "data" / "wordfreq.tsv.gz"
 CONTEXTS_OUT = OUT.with_name("contexts.tsv.gz")
 WORD_RE = re.compile(r"[^\W\d_]+")
-TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?:;]")
+TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|[.!?:;]")
 BOUNDARY = "<s>"
+NUMBER = "<num>"
+ONE_OR_I = {"1", "i"}  # OCR reads a lone ``i`` as ``1``: both get contexts too
 FOLD = str.maketrans("åäö", "aao")
 AMBIGUOUS_MIN = 20
 CONTEXT_MIN = 2
@@ -109,11 +113,17 @@ def ambiguous_words(counts: Counter[str]) -> set[str]:
     return {w for members in groups.values() if len(members) > 1 for w in members}
 
 
+def _token(raw: str) -> str:
+    if raw.isalpha():
+        return raw.lower()
+    if raw.isdigit():
+        return raw if raw == "1" else NUMBER
+    return BOUNDARY
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-cased words with ``<s>`` for sentence punctuation."""
-    return [
-        t if t.isalpha() else BOUNDARY for t in (m.group().lower() for m in TOKEN_RE.finditer(text))
-    ]
+    """Lower-cased words, ``1``, ``<num>`` for other numbers, ``<s>`` for sentence punctuation."""
+    return [_token(m.group()) for m in TOKEN_RE.finditer(text)]
 
 
 def count_contexts(corpora: Path, targets: set[str]) -> Counter[tuple[str, str, str]]:
@@ -123,6 +133,7 @@ def count_contexts(corpora: Path, targets: set[str]) -> Counter[tuple[str, str, 
         toks = [BOUNDARY, *tokens(text), BOUNDARY]
         for i in range(1, len(toks) - 1):
             if toks[i] in targets:
+                pairs["U", toks[i], ""] += 1
                 pairs["L", toks[i - 1].translate(FOLD), toks[i]] += 1
                 pairs["R", toks[i], toks[i + 1].translate(FOLD)] += 1
     return pairs
@@ -162,7 +173,7 @@ def main() -> None:
     args.out.write_bytes(data)
     kept = sum(1 for n in counts.values() if n >= threshold)
     print(f"{args.out}: {kept} words with count >= {threshold}, {len(data)} bytes")
-    targets = ambiguous_words(counts)
+    targets = ambiguous_words(counts) | ONE_OR_I
     contexts = encode_contexts(count_contexts(args.corpora, targets))
     contexts_out = args.out.with_name(CONTEXTS_OUT.name)
     contexts_out.write_bytes(contexts)

@@ -25,6 +25,7 @@ text and the text as a whole is OCR-damaged.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import html
 import itertools
@@ -266,8 +267,10 @@ CONFUSIONS: dict[str, dict[str, int]] = {
 }
 _OCR_TOKEN_RE = re.compile(r"(?<![\w&§])[\w&§]+(?![\w&§])")
 MAX_EDITS = 3  # most letters changed in one word
+EDIT_PENALTY = math.log(0.25)  # each edit is one more misreading: prefer the fewest
 MAX_CANDIDATES = 1500
 REAL_WORD_RATIO = 20  # a word is replaced only by a spelling this many times more frequent
+CAPITALISED_RATIO = 200  # ... and a capitalised word, which may be a name, by a far more frequent
 MIN_DAMAGE_SHARE = 0.03  # share of words that must look damaged before OCR repair runs
 MIN_DAMAGED_WORDS = 3
 DAMAGE_SAMPLE = 3000  # words looked at to decide whether a text is OCR-damaged
@@ -311,7 +314,7 @@ def candidates(
             if any(a[0] + a[1] > b[0] for a, b in itertools.pairwise(chosen)):
                 continue  # overlapping sites
             for readings in itertools.product(*(site[2] for site in chosen)):
-                out, pos, prior = [], 0, 0.0
+                out, pos, prior = [], 0, n * EDIT_PENALTY
                 for (start, length, _), (repl, logp) in zip(chosen, readings, strict=True):
                     out.append(word[pos:start])
                     out.append(repl)
@@ -367,22 +370,41 @@ def _looks_damaged(word: str) -> bool:
 
 @lru_cache(maxsize=500_000)
 def repair_word(word: str) -> str:
-    """The repaired spelling of one OCR-damaged ``word`` (the word itself when nothing fits)."""
+    """The likeliest spelling of one OCR-damaged ``word`` out of context (itself when none fits).
+
+    A word the lexicon knows is only replaced by a spelling ``REAL_WORD_RATIO`` times more frequent
+    (``CAPITALISED_RATIO`` when capitalised: ``Lisa`` is a name, not ``Läsa``).
+    """
     if not any(c.isalpha() for c in word) or not (_edit_sites(word) or len(word) <= 2):
         return word
     if word.isupper() and len(word) > 1:
         return word  # an abbreviation or code (``AT``, ``SOD``): no lexicon to judge it by
-    if word.lower() in _contexts().members:
-        return word  # a word either way: decided from its neighbours by ``resolve_ambiguous``
-    lex = lexicon.get()
-    known = lex.is_word(word)
     best = _best_known(word)
     if best is None:
         return word
+    lex = lexicon.get()
     cand, freq = best
-    if known and freq < REAL_WORD_RATIO * max(lex.frequency(word), 1):
+    ratio = CAPITALISED_RATIO if word[0].isupper() else REAL_WORD_RATIO
+    if lex.is_word(word) and freq < ratio * max(lex.frequency(word), 1):
         return word
     return cand
+
+
+@lru_cache(maxsize=500_000)
+def spellings(word: str) -> tuple[str, ...]:
+    """What ``word`` may stand for when its neighbours must decide: ``repair_word(word)`` first,
+    then the other words with context counts that OCR may have read as ``word``.
+
+    ``bor`` -> ``('bor', 'bör')``; ``fdr`` -> ``('för', 'får')``; ``nämnden`` -> ``('nämnden',)``.
+    """
+    first = repair_word(word)
+    members = _contexts().members
+    if first.lower() not in members or (word.isupper() and len(word) > 1):
+        return (first,)
+    lower = word.lower()
+    reachable = dict.fromkeys(c.lower() for c, _ in candidates(word))
+    others = [m for m in (lower, *reachable) if m in members and m != first.lower()]
+    return (first, *dict.fromkeys(_with_case_of(word, m) for m in others))
 
 
 def ocr_damage(text: str) -> float:
@@ -401,42 +423,10 @@ def ocr_damage(text: str) -> float:
 
 
 _URLISH_RE = re.compile(r"(\S*(?:://|www\.|@|%[0-9A-Fa-f]{2})\S*)")
-# Words around a genuine ``1`` (``den 1 december``, ``typ 1 diabetes``, ``1 gång``).
-_BEFORE_NUMBER = frozenset(
-    ["den", "typ", "än", "under", "över", "nr", "kap", "punkt", "sidan", "bilaga", "steg", "lgh"]
-)
-_AFTER_NUMBER = frozenset(
-    [
-        "januari",
-        "februari",
-        "mars",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "augusti",
-        "september",
-        "oktober",
-        "november",
-        "december",
-        "gång",
-        "gånger",
-        "procent",
-        "kr",
-        "kronor",
-        "år",
-        "dag",
-        "dagar",
-        "timme",
-        "timmar",
-        "vecka",
-        "veckor",
-        "månad",
-        "månader",
-        "mmol",
-    ]
-)
-_ONE_AS_I_RE = re.compile(r"(?:(?<=[a-zåäö] )|(?<=[a-zåäö], ))1(?=\s+[a-zåäö])")
+# A word, or a sentence mark (a boundary for the context counts).
+_PROSE_TOKEN_RE = re.compile(r"(?<![\w&§])[\w&§]+(?![\w&§])|[.!?:;]")
+# ``1`` between lower-case words may be a misread ``i`` (``del 1 arbetet``).
+_LONE_ONE_RE = re.compile(r"(?:(?<=[a-zåäö] )|(?<=[a-zåäö], ))1(?=\s+[a-zåäö])")
 
 
 def repair_ocr(text: str, force: bool = False) -> str:
@@ -452,19 +442,40 @@ def repair_ocr(text: str, force: bool = False) -> str:
     return "".join(parts)
 
 
+def _options(m: re.Match[str]) -> tuple[str, ...]:
+    word = m.group()
+    if word == "1":
+        return ("1", *spellings("i")) if _LONE_ONE_RE.match(m.string, m.start()) else ("1",)
+    if word in ".!?:;":
+        return (word,)
+    return spellings(word)
+
+
+def _context_key(word: str) -> str:
+    """How a neighbour is looked up in the context counts."""
+    if word.isalpha():
+        return word.lower().translate(FOLD)
+    if word.isdigit():
+        return word if word == "1" else NUMBER
+    return BOUNDARY if word in ".!?:;" else word.lower()
+
+
 def _repair_prose(text: str) -> str:
-    text = _OCR_TOKEN_RE.sub(lambda m: repair_word(m.group()), text)
-    return resolve_ambiguous(_ONE_AS_I_RE.sub(_one_as_i, text))
-
-
-def _one_as_i(m: re.Match[str]) -> str:
-    """``1`` between two lower-case words is a misread ``i``, unless it counts something."""
-    before = m.string[: m.start()].split()
-    after = m.string[m.end() :].split(None, 1)
-    prev = before[-1].rstrip(",").lower() if before else ""
-    nxt = after[0].lower() if after else ""
-    counted = prev in _BEFORE_NUMBER or nxt.rstrip(".,;:") in _AFTER_NUMBER
-    return m.group() if counted else "i"
+    """Repair each word: out of context first, then let the neighbours pick where words compete."""
+    toks = list(_PROSE_TOKEN_RE.finditer(text))
+    options = [_options(t) for t in toks]
+    keys = [_context_key(o[0]) for o in options]
+    out, pos = [], 0
+    for i, tok in enumerate(toks):
+        prev = keys[i - 1] if i else BOUNDARY
+        nxt = keys[i + 1] if i + 1 < len(toks) else BOUNDARY
+        chosen = decide(options[i], prev, nxt)
+        if chosen != tok.group():
+            out.append(text[pos : tok.start()])
+            out.append(chosen)
+            pos = tok.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # --- 7b: words that are words either way (``for``/``för``) -----------------------------------------
@@ -472,43 +483,47 @@ def _one_as_i(m: re.Match[str]) -> str:
 CONTEXTS = Path(__file__).resolve().parent / "data" / "contexts.tsv.gz"
 FOLD = str.maketrans("åäöÅÄÖ", "aaoAAO")
 BOUNDARY = "<s>"
-_CONTEXT_TOKEN_RE = re.compile(r"[^\W\d_]+|[.!?:;]")
-CONTEXT_MARGIN = 1.0  # log-odds a spelling must gain over the written one to replace it
+NUMBER = "<num>"
+CONTEXT_MARGIN = 1.0  # log-odds a spelling must gain over the context-free choice to replace it
 _SMOOTH = 0.5
 _VOCABULARY = 50_000
 
 
 @dataclasses.dataclass(frozen=True)
 class Contexts:
-    """Neighbour counts of the words that differ only in å/ä/ö (built by ``build_wordfreq.py``)."""
+    """Counts of the words that differ only in å/ä/ö, and of ``i``/``1``, with their neighbours
+    (built by ``scripts/build_wordfreq.py``)."""
 
+    unigram: dict[str, int]
     left: dict[tuple[str, str], int]
     right: dict[tuple[str, str], int]
-    groups: dict[str, tuple[str, ...]]
 
-    @property
+    @functools.cached_property
     def members(self) -> frozenset[str]:
-        return frozenset(w for g in self.groups.values() for w in g)
+        """The words that have context counts."""
+        return frozenset(self.unigram)
 
 
 @lru_cache(maxsize=1)
 def _contexts() -> Contexts:
+    unigram: dict[str, int] = {}
     left: dict[tuple[str, str], int] = {}
     right: dict[tuple[str, str], int] = {}
-    groups: dict[str, set[str]] = {}
     if CONTEXTS.exists():
         with gzip.open(CONTEXTS, "rt", encoding="utf-8") as fh:
             for line in fh:
                 side, a, b, n = line.rstrip("\n").split("\t")
-                word = b if side == "L" else a
-                (left if side == "L" else right)[a, b] = int(n)
-                groups.setdefault(word.translate(FOLD), set()).add(word)
-    return Contexts(left, right, {k: tuple(sorted(v)) for k, v in groups.items()})
+                if side == "U":
+                    unigram[a] = int(n)
+                else:
+                    (left if side == "L" else right)[a, b] = int(n)
+    return Contexts(unigram, left, right)
 
 
 def _context_score(word: str, prev: str, nxt: str) -> float:
-    """log P(word) + log P(prev | word) + log P(next | word), smoothed."""
-    ctx, n = _contexts(), max(lexicon.get().frequency(word), 1)
+    """log P(word) + log P(prev | word) + log P(next | word), smoothed (``word`` lower-case)."""
+    ctx = _contexts()
+    n = max(ctx.unigram.get(word, 0), 1)
     denominator = n + _SMOOTH * _VOCABULARY
     left = (ctx.left.get((prev, word), 0) + _SMOOTH) / denominator
     right = (ctx.right.get((word, nxt), 0) + _SMOOTH) / denominator
@@ -518,48 +533,22 @@ def _context_score(word: str, prev: str, nxt: str) -> float:
 def _with_case_of(model: str, word: str) -> str:
     if model.isupper() and len(model) > 1:
         return word.upper()
-    return word[0].upper() + word[1:] if model[0].isupper() else word
+    return word[0].upper() + word[1:] if model[:1].isupper() else word
 
 
-def _can_misread(written: str, meant: str) -> bool:
-    """True when OCR may have read ``meant`` as ``written``: it only drops å/ä/ö to a/o."""
-    return all(w == m or w in "ao" for w, m in zip(written, meant, strict=True))
+def decide(options: tuple[str, ...], prev: str, nxt: str) -> str:
+    """The option its (folded) neighbours make likeliest; the first unless another wins clearly."""
+    if len(options) == 1:
+        return options[0]
+    scores = [_context_score(o.lower(), prev, nxt) for o in options]
+    best = max(range(len(options)), key=scores.__getitem__)
+    return options[best] if scores[best] - scores[0] >= CONTEXT_MARGIN else options[0]
 
 
-@lru_cache(maxsize=200_000)
 def choose_in_context(word: str, prev: str, nxt: str) -> str:
-    """The spelling of ``word`` its folded neighbours make likeliest (``bor kompletteras`` -> ``bör``)."""
-    lower = word.lower()
-    if word.isupper() and len(word) > 1:
-        return word
-    group = _contexts().groups.get(lower.translate(FOLD), ())
-    if lower not in group:
-        return word
-    group = tuple(m for m in group if m == lower or _can_misread(lower, m))
-    scores = {m: _context_score(m, prev, nxt) for m in group}
-    best = max(group, key=scores.__getitem__)
-    if best == lower or scores[best] - scores[lower] < CONTEXT_MARGIN:
-        return word
-    return _with_case_of(word, best)
-
-
-def resolve_ambiguous(text: str) -> str:
-    """Pick, from the neighbours, between words that differ only in å/ä/ö (``for``/``för``)."""
-    toks = list(_CONTEXT_TOKEN_RE.finditer(text))
-    folded = [t.group().lower().translate(FOLD) if t.group().isalpha() else BOUNDARY for t in toks]
-    out, pos = [], 0
-    for i, tok in enumerate(toks):
-        if not tok.group().isalpha():
-            continue
-        prev = folded[i - 1] if i else BOUNDARY
-        nxt = folded[i + 1] if i + 1 < len(toks) else BOUNDARY
-        chosen = choose_in_context(tok.group(), prev, nxt)
-        if chosen != tok.group():
-            out.append(text[pos : tok.start()])
-            out.append(chosen)
-            pos = tok.end()
-    out.append(text[pos:])
-    return "".join(out)
+    """The spelling of ``word`` between neighbours ``prev`` and ``nxt`` (folded, lower-case;
+    ``<s>`` at a sentence boundary): ``choose_in_context("bor", "det", "tydligt")`` -> ``bör``."""
+    return decide(spellings(word), prev, nxt)
 
 
 # --- 8: words broken over lines -------------------------------------------------------------------
