@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 from pathlib import Path
 
@@ -325,3 +326,27 @@ def test_split_never_raises_and_units_are_ordered_disjoint_slices(lines: list[st
     assert all(a.end <= b.start for a, b in pairwise(segs))
     assert len({s.id for s in segs}) == len(segs)
     assert bool(segs) == bool(text.strip())
+
+
+# --- golden: small real excerpts (tests/data/segment) --------------------------------------
+
+DATA = Path(__file__).resolve().parent / "data" / "segment"
+GOLDEN = json.loads((DATA / "golden.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_real_excerpts_yield_their_golden_units(name: str) -> None:
+    _, got = pipeline.units_of(DATA / name, source=name)
+    assert [
+        {
+            "id": u.id,
+            "kind": u.segment.kind,
+            "paragraf": u.segment.paragraf,
+            "title": u.segment.title,
+            "lines": list(u.segment.lines),
+            "dnr": list(u.meta.dnr),
+            "datum": u.meta.datum,
+            "namnd": u.meta.namnd,
+        }
+        for u in got
+    ] == GOLDEN[name]
