@@ -37,6 +37,7 @@ FIELDS = ("exact", "stem", "fold", "parts")
 # Bun/2024:73 stay whole; hyphenated words are cut into their parts below).
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-/.:][^\W_]+)*")
 _JOINERS_RE = re.compile(r"[-/.:]")
+_DIGIT_RE = re.compile(r"\d")
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o"})
 
 
@@ -97,7 +98,7 @@ def tokenize(text: str) -> Iterator[Token]:
     pos = 0
     for m in TOKEN_RE.finditer(text):
         tok = m.group()
-        if any(c.isdigit() for c in tok) or not _JOINERS_RE.search(tok):
+        if tok.isalpha() or _DIGIT_RE.search(tok) or not _JOINERS_RE.search(tok):
             yield Token(pos, m.start(), m.end(), tok.lower())
             pos += 1
             continue
@@ -183,9 +184,16 @@ def analyse(text: str, field: str, chain_name: str = "full") -> Iterator[tuple[i
     if chain(chain_name).whoosh_default:
         yield from _whoosh_default(text)
         return
-    for tok in tokenize(text):
-        for term in forms(tok.word, chain_name).of(field):
-            yield tok.pos, term, tok.start, tok.end
+    for pos, start, end, word_forms in _analysed(text, chain_name):
+        for term in word_forms.of(field):
+            yield pos, term, start, end
+
+
+@lru_cache(maxsize=4)
+def _analysed(text: str, chain_name: str) -> tuple[tuple[int, int, int, Forms], ...]:
+    """Tokens with their forms, kept for the few most recent texts: whoosh analyses the same
+    text once per field, and this makes that one tokenisation instead of four."""
+    return tuple((t.pos, t.start, t.end, forms(t.word, chain_name)) for t in tokenize(text))
 
 
 def _whoosh_default(text: str) -> Iterator[tuple[int, str, int, int]]:
