@@ -39,7 +39,8 @@ OUT = BENCH / "out" / "perf"
 RESULTS = BENCH / "results"
 WORKER = BENCH / "bench_worker.py"
 FAILURES: list[str] = []
-SLOW_PEERS = ("protokollsok", "whoosh-naive")  # built --big-build-runs times from 50k units on
+SLOW_PEERS = ("protokollsok", "whoosh-naive")  # built --big-build-runs times from SLOW_FROM units
+SLOW_FROM = 10_000
 MEETING = "kf-2025-06-18"  # 29 §§; left out of the volume units, added by the incremental run
 
 
@@ -163,7 +164,7 @@ def _timed_command(argv: list[str]) -> float | str:
 def run_size(peer: str, cache: Path, n: int, label: str, args: argparse.Namespace) -> dict:
     """All measurements of one peer at one corpus size."""
     index_dir = OUT / label / peer
-    slow = peer in SLOW_PEERS and n >= 50_000
+    slow = peer in SLOW_PEERS and n >= SLOW_FROM
     build_runs = args.big_build_runs if slow else args.build_runs
     print(f"[{time.strftime('%H:%M:%S')}] {label} {peer}: build x{build_runs}", flush=True)
     res: dict[str, object] = {"build": measure_build(peer, cache, n, index_dir, build_runs)}
@@ -192,7 +193,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--peers", default=",".join(PEERS), help="comma-separated peer names")
     p.add_argument("--corpora", type=Path, default=units.DEFAULT_CORPORA)
     p.add_argument("--build-runs", type=int, default=None)
-    p.add_argument("--big-build-runs", type=int, default=1, help="builds of the slow peers from 50k units on")
+    p.add_argument("--big-build-runs", type=int, default=1, help="builds of the slow peers (protokollsök, naive whoosh) from 10k units on")
     p.add_argument("--query-runs", type=int, default=None)
     p.add_argument("--e2e-runs", type=int, default=None)
     p.add_argument("--no-incremental", action="store_true")
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no corpora at {args.corpora} (see ../shared/corpora/SOURCES.md)", file=sys.stderr)
         return 1
     started = time.monotonic()
+    stem = "perf-quick" if args.quick else "perf"
     cache, total = ensure_cache(args.corpora)
     sizes = parse_sizes(args.sizes, total)
     result: dict[str, object] = {"machine": machine(), "quick": args.quick, "sizes": {},
@@ -219,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         result["sizes"][label] = {"units": n, "peers": {}}
         for peer in args.peers.split(","):
             result["sizes"][label]["peers"][peer] = run_size(peer, cache, n, label, args)
+        write_results(result, stem)  # partial results survive an interrupted run
     if not args.no_incremental and "protokollsok" in args.peers.split(","):
         label, n = sizes[-1]
         print(f"[{time.strftime('%H:%M:%S')}] incremental update at {label}", flush=True)
@@ -228,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     result["failures"] = FAILURES
     result["machine"]["loadavg_end"] = os.getloadavg()
     result["machine"]["wall_minutes"] = round((time.monotonic() - started) / 60, 1)
-    write_results(result, "perf-quick" if args.quick else "perf")
+    write_results(result, stem)
     return 0
 
 
