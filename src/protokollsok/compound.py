@@ -53,6 +53,8 @@ def _weight(word: str) -> float:
 
 def _modifier_forms(mod: str) -> list[str]:
     """The stems a compound modifier may stand for: itself, without its link, with a restored vowel."""
+    if mod in _NOT_PARTS:  # a prefix or particle (``för`` in ``förtryck``), not a word restored
+        return []
     forms = [mod]
     if len(mod) > MIN_PART and mod.endswith(_LINKS):
         forms.append(mod[:-1])
