@@ -344,6 +344,25 @@ def test_a_bug_in_a_stage_fails_that_file_only(corpus, ix, monkeypatch):
     report = build_index([corpus], ix)
     assert dict(report.failed) == {"bun-1.txt": "internal error: ZeroDivisionError: division by zero"}
     assert sorted(report.added) == ["ks-1.txt", "sub/tn-1.txt"]
+    monkeypatch.setattr(pipeline, "units_of", real)  # the bug is fixed: the file is retried
+    assert build_index([corpus], ix).added == ["bun-1.txt"]
+
+
+def test_two_corpus_folders_with_the_same_name_are_refused_not_mixed(tmp_path):
+    for parent in ("a", "b"):
+        write(tmp_path / parent / "corpus", "x.txt", FILES["ks-1.txt"])
+    roots = [tmp_path / "a" / "corpus", tmp_path / "b" / "corpus"]
+    with pytest.raises(ProtokollsokError, match="both called corpus"):
+        build_index(roots, tmp_path / "index")
+
+
+def test_several_corpus_folders_get_their_folder_name_as_prefix(tmp_path):
+    write(tmp_path / "ks", "p.txt", FILES["ks-1.txt"])
+    write(tmp_path / "bun", "p.txt", FILES["bun-1.txt"])
+    roots = [tmp_path / "ks", tmp_path / "bun", tmp_path / "ks"]  # the same folder twice counts once
+    report = build_index(roots, tmp_path / "index")
+    assert sorted(report.added) == ["bun/p.txt", "ks/p.txt"]
+    assert hit_ids(tmp_path / "index", "simhall") == {"ks/p.txt#§2"}
 
 
 def test_leftovers_of_killed_runs_are_swept_on_the_next_run(corpus, ix):

@@ -12,7 +12,19 @@ Layout of an index folder::
   or the new one. A full rebuild writes a new generation beside the old one and switches
   ``protokollsok.json`` with an atomic rename.
 - Locked: an exclusive ``flock``, which the kernel releases when the holder dies, so a lock left by
-  a killed process is recovered by the next run.
+  a killed process is recovered by the next run. A second writer waits ``lock_wait`` seconds, then
+  gets ``IndexLocked`` naming the holder's pid.
+- Crash-safe: a first run publishes an empty index before parsing anything, so a killed first run
+  still leaves an index that opens. What a killed run leaves behind (a generation that was never
+  switched to, whoosh temp folders, TOC files never renamed, unreferenced segments) is swept by
+  the next run, under the lock (``sweep``). SIGKILL needs no fsync; a power cut is not covered.
+- Robust: a file that cannot be used never stops the run. A ``ParseError`` is listed in
+  ``IndexReport.failed`` and recorded in the manifest with its sha256 and reason, so an unchanged
+  bad file is not read again (it is listed again, "unchanged since it failed"; ``--full``
+  retries it); a changed file that fails keeps its previous units. A ``NoText`` file (image-only
+  PDF, empty) is a warning, recorded as ``empty``. An internal error (a bug in a stage) fails the
+  file but is not recorded, so it is retried on every run. An index that cannot be written (disk
+  full) raises one ``ProtokollsokError`` and stays as it was.
 """
 
 from __future__ import annotations
@@ -197,15 +209,31 @@ def _discover(roots: Sequence[Path], report: IndexReport | None = None) -> list[
         if report is not None:
             report.failed.append((str(path), reason))
 
+    roots = list({Path(r).resolve(): Path(r) for r in roots}.values())  # the same folder once
+    prefixes = _prefixes(roots)
     for root in roots:
         if not Path(root).exists():
             raise ProtokollsokError(f"corpus {root} does not exist", "give a folder or file to index")
-        prefix = f"{Path(root).resolve().name}/" if len(roots) > 1 else ""
+        prefix = prefixes[root]
         for path, source in ingest.discover([root], on_error=on_error):
             f = manifest.found(path, prefix + source)
             if f is not None:
                 files.append(f)
     return files
+
+
+def _prefixes(roots: Sequence[Path]) -> dict[Path, str]:
+    """The source prefix of each root: none for one root, else the root's folder name."""
+    if len(roots) < 2:
+        return dict.fromkeys(roots, "")
+    names = {r: f"{Path(r).resolve().name}/" for r in roots}
+    clash = sorted({n for n in names.values() if list(names.values()).count(n) > 1})
+    if clash:
+        raise ProtokollsokError(
+            f"two corpus folders are both called {clash[0].rstrip('/')}, so their files' ids would clash",
+            "index them into separate indexes, or give their common parent folder",
+        )
+    return names
 
 
 def _new_generation(index_dir: Path, chain: str):
@@ -272,6 +300,13 @@ def _clean_current(index_dir: Path, name: str) -> list[str]:
     return sorted(before - {p.name for p in index_dir.iterdir()})
 
 
+INTERNAL = "internal error: "
+
+
+def _is_internal(e: ParseError) -> bool:
+    return e.reason.startswith(INTERNAL)
+
+
 def _parse(found: manifest.Found) -> tuple[str, list[Unit]]:
     """The sha256 of the bytes read and the units of one file; every failure is a ParseError."""
     from protokollsok import pipeline
@@ -287,7 +322,7 @@ def _parse(found: manifest.Found) -> tuple[str, list[Unit]]:
     except MemoryError:
         raise ParseError(found.source, "too large to read into memory") from None
     except Exception as e:  # a bug in a stage must not stop the run or lose the index
-        raise ParseError(found.source, f"internal error: {type(e).__name__}: {e}") from None
+        raise ParseError(found.source, f"{INTERNAL}{type(e).__name__}: {e}") from None
     return doc.sha256, units
 
 
@@ -439,9 +474,9 @@ def _apply_file(
         return
     except ParseError as e:
         report.failed.append((f.source, e.reason))
-        if old is None or old.status != manifest.OK:  # else keep the previous units; retry next run
+        if (old is None or old.status != manifest.OK) and not _is_internal(e):
             _record_problem(writer, f, old, manifest.FAILED, e.reason, drop_units=False)
-        return
+        return  # a changed file keeps its previous units and entry: retried next run
     if old is not None:
         writer.delete_by_term("source", f.source)
         (report.replaced if old.status == manifest.OK else report.added).append(f.source)
