@@ -87,6 +87,31 @@ def test_a_lock_left_by_a_killed_process_is_recovered(corpus, tmp_path):
     assert len(report.added) == 6
 
 
+def test_whoosh_s_own_write_lock_left_by_a_killed_writer_is_recovered(corpus, tmp_path):
+    ix = tmp_path / "index"
+    build_index([corpus], ix)
+    code = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from protokollsok.index import open_index
+        whoosh_ix, _ = open_index(Path({str(ix)!r}))
+        writer = whoosh_ix.writer()  # takes <generation>_WRITELOCK
+        writer.add_document(id="half-written", source="x", doctype="")
+        print("writing", flush=True)
+        time.sleep(60)
+        """
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "writing"
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    write(corpus, "late.txt", 30, "Ishall", "Kommunen bygger en ishall.")
+    report = build_index([corpus], ix, lock_wait=0.5)
+    assert report.added == ["late.txt"]
+    assert index.check([corpus], ix).ok
+
+
 READER = textwrap.dedent(
     """
     import json, sys, time
