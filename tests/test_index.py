@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from protokollsok import index, pipeline
 from protokollsok.errors import ProtokollsokError
@@ -260,6 +262,30 @@ def test_a_bad_input_corpus_never_stops_the_run_and_every_file_is_accounted_for(
     assert all(reasons[n].strip() for n in kinds if n != "good.txt" and n in reasons)
     assert all("\n" not in r for r in reasons.values()), "one line per file"
     assert hit_ids(ix, "simhall") == {"good.txt#§2"}
+
+
+_endings = st.sampled_from([".txt", ".md", ".html", ".pdf", ".docx"])
+_contents = st.one_of(
+    st.binary(max_size=3000),
+    st.text(max_size=2000).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.text(max_size=500).map(lambda t: ("§ 1 " + t).encode("utf-8", "replace")),
+    st.sampled_from([b"%PDF-1.4\n", b"PK\x03\x04", b"<html><body>", b"\xef\xbb\xbf", b""]).flatmap(
+        lambda head: st.binary(max_size=1000).map(lambda tail: head + tail)
+    ),
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(st.tuples(_endings, _contents), min_size=1, max_size=6))
+def test_any_bytes_under_any_ending_are_accounted_for_and_never_crash_the_run(tmp_path, files):
+    root = tmp_path / f"fuzz{len(list(tmp_path.iterdir()))}"
+    root.mkdir()
+    for k, (ending, data) in enumerate(files):
+        (root / f"f{k}{ending}").write_bytes(data)
+    report = build_index([root], root.with_suffix(".index"))
+    assert sorted(accounted(report)) == sorted(f"f{k}{e}" for k, (e, _) in enumerate(files))
+    assert all(r and "\n" not in r for _, r in report.failed + report.warnings)
+    assert check([root], root.with_suffix(".index")).ok
 
 
 def test_a_rerun_does_not_read_unchanged_bad_files_again_but_still_reports_them(tmp_path, monkeypatch):
