@@ -412,6 +412,17 @@ def test_leftovers_of_killed_runs_are_swept_on_the_next_run(corpus, ix):
     assert hit_ids(ix, "simhall") == {"ks-1.txt#§2"}
 
 
+def test_an_index_whose_files_were_deleted_by_hand_is_rebuilt(corpus, ix):
+    build_index([corpus], ix)
+    for p in ix.iterdir():
+        if p.suffix in (".toc", ".seg"):
+            p.unlink()
+    report = build_index([corpus], ix)
+    assert str(ix) in dict(report.warnings)
+    assert sorted(report.added) == sorted(FILES)
+    assert check([corpus], ix).ok
+
+
 def test_a_first_run_publishes_an_index_that_opens_before_any_file_is_parsed(corpus, ix, monkeypatch):
     seen: list[int] = []
     real = pipeline.units_of

@@ -400,13 +400,14 @@ def _update(
     files = _discover(roots, report)
     report.files_seen = len(files)
     rebuild = full or info.chain != wanted or info.schema_version != schema.SCHEMA_VERSION
+    entries = {} if rebuild else _manifest_or_none(index_dir)
+    if entries is None:  # the current generation cannot be read (its files were deleted by hand)
+        report.warnings.append((str(index_dir), "the index could not be opened; rebuilt from scratch"))
+        rebuild, entries = True, {}
     if rebuild:
         ix, target = _new_generation(index_dir, wanted)
-        entries: dict[str, manifest.FileEntry] = {}
     else:
         ix, target = open_index(index_dir)
-        with ix.searcher() as s:
-            entries = manifest.load(s)
     changes = manifest.diff(entries, files, verify=verify)
     report.unchanged = len(changes.unchanged)
     _report_still_failed(report, changes)
@@ -423,6 +424,15 @@ def _update(
     if rebuild:
         _write_info(index_dir, target)
         _remove_generation(index_dir, info.indexname)
+
+
+def _manifest_or_none(index_dir: Path) -> dict[str, manifest.FileEntry] | None:
+    try:
+        s, _ = open_searcher(index_dir)
+    except (IndexNotFound, OSError):
+        return None
+    with s:
+        return manifest.load(s)
 
 
 def _publish_empty(index_dir: Path, chain: str) -> IndexInfo:
