@@ -189,7 +189,9 @@ def trial(kind: str, s: Setup, rng: random.Random, index_dir: Path) -> Trial:
     verdict = inspect_check(corpus, index_dir, may_change) if opened == "yes" else "agree"
     build_index([corpus], index_dir)
     reference = s.ref_b if corpus == s.corpus_b else s.ref_a
-    return Trial(kind, delay, finished, opened, verdict, snapshot(index_dir) == reference)
+    identical = snapshot(index_dir) == reference
+    shutil.rmtree(index_dir, ignore_errors=True)
+    return Trial(kind, delay, finished, opened, verdict, identical)
 
 
 def inspect_opens(index_dir: Path, kind: str) -> str:
