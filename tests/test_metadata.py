@@ -90,6 +90,10 @@ def test_a_bare_short_number_in_running_text_is_not_a_dnr() -> None:
         ("Kommunfullmäktiges", "Kommunfullmäktige"),
         ("Kommunstyrelsen", "Kommunstyrelsen"),
         ("Stadsledningskontoret", None),
+        ("Nämnden för Intraservice", "Nämnden för Intraservice"),
+        ("Nämnden för demokrati och medborgarservice", "Nämnden för demokrati och medborgarservice"),
+        ("Socialnämnd Sydväst", "Socialnämnd Sydväst"),
+        ("Socialnämnd", None),
     ],
 )
 def test_bodies_are_named_canonically(text: str, body: str | None) -> None:
@@ -261,3 +265,17 @@ def test_goteborg_units_carry_the_meeting_date_body_and_short_dnr() -> None:
 
 def test_module_lists_every_party_code_once() -> None:
     assert len(set(metadata.PARTY_CODES)) == len(metadata.PARTY_CODES) == 10
+
+
+@pytest.mark.parametrize(
+    ("text", "doctype"),
+    [
+        ("Rapportsammandrag\nStadsrevisionen\n\nGranskning av fordon\n", "rapportsammandrag"),
+        ("Nämnden för Intraservice\n\nDelårsrapport mars 2026\n", "delårsrapport"),
+        ("Riktlinjer för handläggning enligt socialtjänstlagen\n", "riktlinje"),
+        ("Måltider\n\nVi lagar mat och rutinerna följs.\n", None),
+    ],
+)
+def test_other_documents_are_typed_by_the_first_word_of_a_heading(text: str, doctype) -> None:
+    [unit] = described(text)
+    assert unit.meta.doctype == doctype

@@ -168,6 +168,27 @@ def test_a_file_without_paragraphs_is_one_dokument_titled_by_its_arende() -> Non
     assert seg.lines == (1, 14)
 
 
+def test_a_dokument_title_skips_running_heads_with_page_numbers_and_addressees() -> None:
+    page = "Stadsrevisionen, Rapportsammandrag {n} (3)\n\nText om fordon.\n\n"
+    text = (
+        "Göteborgs Stad kommunfullmäktige 1 (3)\nAnvändning av verksamhetsfordon\n\n"
+        + "".join(page.format(n=n) for n in (1, 2, 3))
+    )
+    [seg] = units(text)
+    assert seg.title == "Användning av verksamhetsfordon"
+
+
+def test_a_stated_title_shown_in_the_text_names_the_dokument() -> None:
+    text = "Rapportsammandrag\nStadsrevisionen\n\nAnvändning av\nverksamhetsfordon samt drivmedel\n"
+    d = Document(
+        path="r.pdf", sha256="0", format="pdf", text=text,
+        meta={"title": "Användning av verksamhetsfordon samt drivmedel"},
+    )
+    assert split(d)[0].title == "Användning av verksamhetsfordon samt drivmedel"
+    d2 = Document(path="r.pdf", sha256="0", format="pdf", text=text, meta={"title": "Dok1"})
+    assert split(d2)[0].title != "Dok1"
+
+
 def test_front_pages_before_the_first_paragraf_belong_to_no_unit() -> None:
     text = "Beslutande\nAnna Berg (S)\n\nJustering\nOlle Ek\n\n§ 1\nUpprop\n\nText.\n"
     [seg] = units(text)

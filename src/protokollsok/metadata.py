@@ -23,7 +23,8 @@ Where a fact comes from:
 * **parti** — party codes in parentheses (``(S)``, ``m.fl. (M)``, ``(Fi)``), lists after "från"/"av"
   (``yrkande från M, D, L och KD``) and party names (``Kristdemokraterna``).
 * **doctype** — tjänsteutlåtande (no §, förvaltningens förslag), protokollsutdrag (one §), protokoll
-  (several §§ or "Sammanträdesprotokoll").
+  (several §§ or "Sammanträdesprotokoll"); else a type a heading line of the header starts with
+  (rapportsammandrag, delårsrapport, revisionsberättelse, riktlinje, rutin, …); else None.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ _BODY = re.compile(
     r"^(?:(?P<sdn>" + _NAME + r"\s+stadsdelsn[äad]mnd)"
     r"|(?P<pair>[A-ZÅÄÖ][a-zåäö]+-\s+och\s+[a-zåäö]+n[äad]mnden?)"
     r"|(?P<one>[A-ZÅÄÖ][a-zåäö]*n[äad]mnden?)"
-    r"|(?P<kf>Kommunfullmäktige|Kommunstyrelsen|Regionfullmäktige|Regionstyrelsen))"
+    r"|(?P<kf>Kommunfullmäktige|Kommunstyrelsen|Regionfullmäktige|Regionstyrelsen)"
+    r"|(?P<for>[Nn][äa]mnden för [a-zåäöA-ZÅÄÖ][\wåäö-]*(?:\s+(?:och|samt)\s+[a-zåäö][\wåäö-]*)?)"
+    r"|(?P<geo>[A-ZÅÄÖ][a-zåäö]*n[äa]mnd\s+[A-ZÅÄÖ][a-zåäö]+))"
     r"(?P<gen>s)?$",
 )
 _BODY_HINT = re.compile(r"mnd|fullmäktige|styrelse", re.IGNORECASE)  # cheap filter before _BODY
@@ -260,9 +263,10 @@ def canonical_body(text: str) -> str | None:
     if match.group("sdn"):
         name = match.group("sdn").split()[0]
         return f"{_stadsdel_name(name)} stadsdelsnämnd"
-    body = next(g for g in (match.group("pair"), match.group("one"), match.group("kf")) if g)
+    groups = ("pair", "one", "kf", "for", "geo")
+    body = next(match.group(g) for g in groups if match.group(g))
     body = re.sub("n[äad]mnd", "nämnd", body)
-    if body.endswith("nämnd") and match.group("pair") is None and body != "Stadsdelsnämnd":
+    if body.endswith("nämnd") and match.group("one") and body != "Stadsdelsnämnd":
         return None  # "Socialnämnd" without article is not how a body names itself
     return body[0].upper() + body[1:]
 
@@ -399,4 +403,38 @@ def document_type(doc: Document, paragrafer: int) -> str | None:
         return "protokollsutdrag"
     if "tjänsteutlåtande" in head or re.search(r"förvaltningens förslag till beslut", head):
         return "tjänsteutlåtande"
+    return _named_type(doc.text)
+
+
+# Kinds of document that say what they are in the first word of a heading line.
+DOCUMENT_TYPES = (
+    "rapportsammandrag",
+    "delårsrapport",
+    "årsrapport",
+    "årsredovisning",
+    "årsredogörelse",
+    "revisionsberättelse",
+    "verksamhetsberättelse",
+    "riktlinje",
+    "rutin",
+    "policy",
+    "handlingsplan",
+    "yttrande",
+    "motion",
+    "interpellation",
+    "skrivelse",
+    "remiss",
+)
+_TYPE_WORD = re.compile(
+    r"^(" + "|".join(DOCUMENT_TYPES) + r")(?:er|en|erna|r|s)?\b", re.IGNORECASE
+)
+
+
+def _named_type(text: str, head_lines: int = 12) -> str | None:
+    """The type a heading line names with its first word ("Rapportsammandrag", "Riktlinjer för …")."""
+    lines = [ln for ln in (_MARKS.sub(" ", x).strip() for x in text.split("\n")[:200]) if ln]
+    for line in lines[:head_lines]:
+        match = _TYPE_WORD.match(line)
+        if match:
+            return match.group(1).lower()
     return None

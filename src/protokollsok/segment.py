@@ -40,6 +40,7 @@ _BILAGA_LINE = re.compile(
 )
 _ARENDE_LINE = re.compile(r"^[ \t\f#*_]*(?:Ä|A)rende[ \t]+(?:nr\.?[ \t]*)?(\d{1,4})[*_ \t]*$")
 _PAGE_NUMBER = re.compile(r"^(?:(?:sida|sid\.?|s\.)\s*)?\d{1,4}(?:\s*\(\s*\d{1,4}\s*\))?$", re.I)
+_TRAILING_PAGE = re.compile(r"\s*(?:\d{1,4}\s*\(\s*\d{1,4}\s*\)|[Ss]ida \d{1,4} av \d{1,4})$")
 _DATE_LINE = re.compile(
     r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}\s+[a-zåäö]+\s+\d{4})$",
     re.I,
@@ -61,6 +62,9 @@ _SECTION_WORDS = frozenset(
     ["beslut", "beslutsunderlag", "sammanfattning", "ärendet", "bakgrund", "yrkanden", "propositionsordning", "beslutsgång", "reservationer", "reservation", "handlingar", "handling", "information"]
 )
 _MARKUP = re.compile(r"[*_#`]+")
+_BODY_NAME = re.compile(
+    r"(?:nämnd|namnd|förvaltning|styrelse|fullmäktige)\w*$|^(?:nämnden|styrelsen) för ", re.I
+)
 # The rest of a person's name and their party, at the start of a line.
 _NAME_TAIL = re.compile(
     r"^[A-ZÅÄÖ][\wåäöéü'-]+(?: [A-ZÅÄÖ][\wåäöéü'-]+)? \((?:S|M|C|L|KD|V|MP|SD|Fi|D)\)"
@@ -127,14 +131,19 @@ def _lines(text: str) -> list[_Line]:
 
 
 def _furniture(lines: list[_Line]) -> frozenset[str]:
-    """Bare lines that repeat on many pages (running heads and feet) or are page numbers."""
-    counts = Counter(ln.bare for ln in lines if ln.bare)
+    """Lines that repeat on many pages (running heads and feet), compared without a trailing
+    page number ("Stadsrevisionen, Rapportsammandrag 3 (5)")."""
+    counts = Counter(_running_key(ln.bare) for ln in lines if ln.bare)
     return frozenset(t for t, n in counts.items() if n >= _FURNITURE_MIN_REPEATS and len(t) < 90)
+
+
+def _running_key(bare: str) -> str:
+    return _TRAILING_PAGE.sub("", bare)
 
 
 def _is_furniture(line: _Line, furniture: frozenset[str]) -> bool:
     bare = line.bare
-    return bare in furniture or bool(_PAGE_NUMBER.match(bare))
+    return _running_key(bare) in furniture or bool(_PAGE_NUMBER.match(bare))
 
 
 def _runs_on(previous: _Line | None) -> bool:
@@ -199,7 +208,7 @@ def _paragraf_title(lines: list[_Line], heading: int, furniture: frozenset[str])
         adjacent = j == heading + 1
         if not bare or _DNR_PREFIX.fullmatch(bare):
             continue
-        if _is_furniture(lines[j], furniture) and not (adjacent and bare in furniture):
+        if _is_furniture(lines[j], furniture) and not (adjacent and _running_key(bare) in furniture):
             continue
         return _title_from(lines, j, _strip_dnr(bare) or bare)
     return ""
@@ -332,37 +341,49 @@ def _bilaga_title(lines: list[_Line], start: int, stop: int, furniture: frozense
 def _is_body_name(text: str) -> bool:
     """True for a short line naming a nämnd or förvaltning (a letterhead line, not a title)."""
     words = text.split()
-    return len(words) <= 4 and bool(re.search(r"(nämnd|namnd|förvaltning|styrelse)\w*$", text, re.I))
+    return len(words) <= 5 and bool(_BODY_NAME.search(text))
 
 
 def _document_units(doc: Document, lines: list[_Line], furniture: frozenset[str]) -> list[Segment]:
     """A file without §: one ``dokument`` unit, followed by any bilagor printed in it."""
     first = next((ln.index for ln in lines if ln.bare), 0)
-    cuts = [_Cut(first, "dokument", None, _document_title(lines))]
+    title = _document_title(lines, furniture, doc.meta.get("title", ""))
+    cuts = [_Cut(first, "dokument", None, title)]
     cuts.extend(_bilaga_cuts(lines, first + 1, len(lines), None, furniture))
     return _segments(doc, lines, cuts)
 
 
-def _document_title(lines: list[_Line]) -> str:
-    """A dokument's ärende title: a markdown heading, the line after "Tjänsteutlåtande", or the
-    first heading-like line of the header."""
-    candidates = [ln for ln in lines[:80] if ln.bare]
+def _document_title(lines: list[_Line], furniture: frozenset[str], stated: str = "") -> str:
+    """A dokument's ärende title: the title the file states about itself (front matter, PDF or
+    HTML title) when its text shows it too, else a markdown heading, else the first heading-like
+    line of the header that is not a label, an addressee or a running head."""
+    candidates = [ln for ln in lines[:80] if ln.bare and not _is_furniture(ln, furniture)]
+    stated = " ".join(stated.split())
+    if _looks_like_title(stated) and not _is_body_name(stated) and _shows(lines, stated):
+        return stated
     for ln in candidates:
         if ln.text.lstrip().startswith("#") and _looks_like_title(ln.bare):
             return _title_from(lines, ln.index, ln.bare)
     for ln in candidates:
-        if len(ln.bare.split()) < 2 or _is_body_name(ln.bare):
+        bare = _running_key(ln.bare)
+        if len(bare.split()) < 2 or _is_body_name(bare):
             continue  # a label ("Till", "Handläggare") or the addressee, not the ärende
-        title = _title_from(lines, ln.index, ln.bare)
+        title = _title_from(lines, ln.index, bare)
         if _looks_like_title(title):
             return title
     return candidates[0].bare if candidates else ""
 
 
+def _shows(lines: list[_Line], phrase: str) -> bool:
+    """True when ``phrase`` appears in the first pages of the text (whitespace folded)."""
+    head = " ".join(ln.bare for ln in lines[:200] if ln.bare).lower()
+    return phrase.lower() in head
+
+
 def _looks_like_title(text: str) -> bool:
     """A heading-like line: starts upper case, 3+ words, no label colon, no closing full stop."""
     words = text.split()
-    return (
+    return bool(words) and (
         len(words) >= 3
         and text[0].isupper()
         and ":" not in text
