@@ -358,6 +358,14 @@ def test_a_full_disk_leaves_the_index_as_it_was_and_says_so_in_one_line(corpus, 
     assert check([corpus], ix).ok
 
 
+def test_an_index_folder_that_cannot_be_created_is_one_clear_error(corpus, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ProtokollsokError, match="cannot write to the index folder") as e:
+        build_index([corpus], blocker / "index")
+    assert "\n" not in str(e.value)
+
+
 def test_a_bug_in_a_stage_fails_that_file_only(corpus, ix, monkeypatch):
     real = pipeline.units_of
 

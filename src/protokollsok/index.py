@@ -119,9 +119,16 @@ def open_index(index_dir: Path, retries: int = 3):
 @contextlib.contextmanager
 def write_lock(index_dir: Path, wait: float = 5.0) -> Iterator[None]:
     """Hold the index's write lock; wait up to ``wait`` seconds, then raise ``IndexLocked``."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    index_dir = Path(index_dir)
     path = index_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise ProtokollsokError(
+            f"cannot write to the index folder {index_dir}/: {e.strerror or e}",
+            "check the path and its permissions, or pass another --index DIR",
+        ) from None
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -133,7 +140,7 @@ def write_lock(index_dir: Path, wait: float = 5.0) -> Iterator[None]:
                     raise _locked_error(index_dir, path) from None
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        os.write(fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n".encode())
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -144,7 +151,7 @@ def _locked_error(index_dir: Path, path: Path) -> IndexLocked:
         holder = path.read_text(encoding="utf-8").split()
     except OSError:
         holder = []
-    who = f"process {holder[0]} (since {' '.join(holder[1:3])})" if holder else "another process"
+    who = f"process {holder[0]} (since {' '.join(holder[1:])})" if holder else "another process"
     return IndexLocked(
         f"{index_dir}/ is being updated by {who}",
         "wait for it to finish, or stop that process and run again",
