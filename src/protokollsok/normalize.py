@@ -484,7 +484,7 @@ CONTEXTS = Path(__file__).resolve().parent / "data" / "contexts.tsv.gz"
 FOLD = str.maketrans("åäöÅÄÖ", "aaoAAO")
 BOUNDARY = "<s>"
 NUMBER = "<num>"
-CONTEXT_MARGIN = 1.0  # log-odds a spelling must gain over the context-free choice to replace it
+CONTEXT_MARGIN = 2.0  # log-odds a spelling must gain over the context-free choice to replace it
 _SMOOTH = 0.5
 _VOCABULARY = 50_000
 
