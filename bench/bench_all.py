@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -127,38 +128,46 @@ def measure_build(peer: str, cache: Path, n: int, index_dir: Path, runs: int) ->
         "units_per_s": first["units"] / secs,
         "mb_per_s": first["bytes"] / 1e6 / secs,
         "maxrss_mb": statistics.median(r["maxrss_mb"] for r in results),
+        "cpu_seconds": statistics.median(r.get("cpu_seconds", float("nan")) for r in results),
         "index_mb": dir_size_mb(index_dir),
     }
 
 
-def measure_e2e(peer: str, index_dir: Path, runs: int) -> dict[str, list[float]]:
-    """Wall time (ms) of one fresh command per query, ``runs`` times each.
+def measure_e2e(peer: str, index_dir: Path, runs: int) -> dict[str, dict[str, list[float]]]:
+    """Wall and CPU time (ms) of one fresh command per query, ``runs`` times each.
 
     A failed command is retried once; if it fails again the sample is dropped and the failure
     recorded in ``FAILURES`` (reported in RESULTS.md) so one bad query does not lose the run.
     """
     mod = load(peer)
-    out: dict[str, list[float]] = {q.name: [] for q in QUERIES}
+    wall: dict[str, list[float]] = {q.name: [] for q in QUERIES}
+    cpu: dict[str, list[float]] = {q.name: [] for q in QUERIES}
     for _ in range(runs):
         for q in QUERIES:
-            ms = _timed_command(mod.cli_argv(index_dir, q))
-            if isinstance(ms, str):
-                ms = _timed_command(mod.cli_argv(index_dir, q))
-            if isinstance(ms, str):
-                FAILURES.append(f"{peer} end to end {q.name!r}: {ms}")
+            got = _timed_command(mod.cli_argv(index_dir, q))
+            if isinstance(got, str):
+                got = _timed_command(mod.cli_argv(index_dir, q))
+            if isinstance(got, str):
+                FAILURES.append(f"{peer} end to end {q.name!r}: {got}")
                 continue
-            out[q.name].append(ms)
-    return out
+            wall[q.name].append(got[0])
+            cpu[q.name].append(got[1])
+    return {"wall": wall, "cpu": cpu}
 
 
-def _timed_command(argv: list[str]) -> float | str:
-    """Milliseconds the command took, or its failure as text."""
-    t = time.perf_counter()
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed_command(argv: list[str]) -> tuple[float, float] | str:
+    """(wall ms, CPU ms of the command and its children), or its failure as text."""
+    t, c = time.perf_counter(), _children_cpu()
     p = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, check=False)
     ms = (time.perf_counter() - t) * 1000
     if p.returncode not in (0, 1):
         return f"exit {p.returncode}: {p.stderr.decode(errors='replace').strip()[-300:]}"
-    return ms
+    return ms, (_children_cpu() - c) * 1000
 
 
 def run_size(peer: str, cache: Path, n: int, label: str, args: argparse.Namespace) -> dict:
@@ -172,7 +181,8 @@ def run_size(peer: str, cache: Path, n: int, label: str, args: argparse.Namespac
         print(f"[{time.strftime('%H:%M:%S')}] {label} {peer}: queries", flush=True)
         res["query"] = _run_worker("query", peer, str(index_dir), str(args.query_runs))
     print(f"[{time.strftime('%H:%M:%S')}] {label} {peer}: end to end", flush=True)
-    res["e2e_ms"] = measure_e2e(peer, index_dir, args.e2e_runs)
+    e2e = measure_e2e(peer, index_dir, args.e2e_runs)
+    res["e2e_ms"], res["e2e_cpu_ms"] = e2e["wall"], e2e["cpu"]
     return res
 
 
@@ -181,7 +191,8 @@ def parse_sizes(text: str, total: int) -> list[tuple[str, int]]:
     out = []
     for part in text.split(","):
         n = total if part.strip() == "all" else min(int(part), total)
-        out.append(("all" if part.strip() == "all" else f"{n // 1000}k", n))
+        label = f"{n // 1000}k" if n >= 1000 else str(n)
+        out.append(("all" if part.strip() == "all" else label, n))
     return out
 
 
@@ -221,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         result["sizes"][label] = {"units": n, "peers": {}}
         for peer in args.peers.split(","):
             result["sizes"][label]["peers"][peer] = run_size(peer, cache, n, label, args)
-        write_results(result, stem)  # partial results survive an interrupted run
+            write_results(result, stem)  # partial results survive an interrupted run
     if not args.no_incremental and "protokollsok" in args.peers.split(","):
         label, n = sizes[-1]
         print(f"[{time.strftime('%H:%M:%S')}] incremental update at {label}", flush=True)
