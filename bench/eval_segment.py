@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from protokollsok import pipeline
+from protokollsok.errors import ProtokollsokError
 from protokollsok.model import Unit
 
 BENCH = Path(__file__).resolve().parent
@@ -200,6 +201,27 @@ def run_goteborg(corpora: Path) -> tuple[list[FileScore], FieldScore, float, int
     return scores, fields, time.perf_counter() - started, bilagor
 
 
+BOTKYRKA_TAR = "kommun/botkyrka/botkyrka_vard_omsorg_styrdokument_md.tar.gz"
+
+
+def run_botkyrka(corpora: Path) -> tuple[Counter, int, int]:
+    """Units per kind over the 1,143 Botkyrka documents (no §; a false § shows up here)."""
+    kinds: Counter = Counter()
+    files = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(corpora / BOTKYRKA_TAR) as tar:
+            tar.extractall(tmp, filter="data")
+        for path in sorted(Path(tmp).rglob("*.md")):
+            files += 1
+            try:
+                _, units = pipeline.units_of(path, source=path.name)
+            except ProtokollsokError:
+                failed += 1
+                continue
+            kinds.update(u.segment.kind for u in units)
+    return kinds, files, failed
+
+
 def run_jonkoping(corpora: Path) -> list[tuple[str, list[int], list[Unit]]]:
     out = []
     for path in sorted((corpora / JONKOPING_DIR).glob("*.md")):
@@ -223,7 +245,13 @@ def _examples(items: Iterable[str], limit: int = 12) -> list[str]:
 
 
 def report(
-    scores: list[FileScore], fields: FieldScore, seconds: float, jkp, command: str, bilagor: int
+    scores: list[FileScore],
+    fields: FieldScore,
+    seconds: float,
+    jkp,
+    command: str,
+    bilagor: int,
+    botkyrka: tuple[Counter, int, int],
 ) -> str:
     exp = sum(s.expected for s in scores)
     found = sum(s.found for s in scores)
@@ -276,6 +304,14 @@ def report(
         )
         for u in units:
             lines.append(f"    - {u.id.split('#')[1]} {u.segment.title!r} {list(u.meta.dnr)}")
+    kinds, files, failed = botkyrka
+    lines += [
+        "",
+        "## Botkyrka, 1,143 vård- och omsorg documents (no reference; none is a protokoll)",
+        "",
+        f"- {files} files, {failed} refused; units by kind: {dict(kinds)}. A § here would be a",
+        "  false heading; the bilagor are attachments printed in the file (\"Bilaga 1\" + content).",
+    ]
     lines += ["", NOTES]
     return "\n".join(lines) + "\n"
 
@@ -287,7 +323,9 @@ def main() -> None:
     args = parser.parse_args()
     scores, fields, seconds, bilagor = run_goteborg(args.corpora)
     jkp = run_jonkoping(args.corpora)
-    text = report(scores, fields, seconds, jkp, ".venv/bin/python bench/eval_segment.py", bilagor)
+    botkyrka = run_botkyrka(args.corpora)
+    command = ".venv/bin/python bench/eval_segment.py"
+    text = report(scores, fields, seconds, jkp, command, bilagor, botkyrka)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(text)
