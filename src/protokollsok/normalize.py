@@ -345,8 +345,14 @@ def _scored(word: str, spell_check: bool) -> list[tuple[float, str, int]]:
         freq = lex.frequency(cand)
         (found if freq else unseen).append((math.log(1 + freq) + prior, cand, freq))
     if spell_check:
-        unseen.sort(reverse=True)
-        found.extend(c for c in unseen[:HUNSPELL_TRIES] if lex.is_word(c[1]))
+        bar = max(found)[0] if found else -math.inf
+        unseen.sort(reverse=True)  # likeliest first: the first word hunspell knows is the best
+        for cand in itertools.islice(unseen, HUNSPELL_TRIES):
+            if cand[0] <= bar:
+                break  # cannot beat a spelling seen in clean text
+            if lex.is_word(cand[1]):
+                found.append(cand)
+                break
     return found
 
 
