@@ -29,7 +29,7 @@ def _profile(fn, dest: Path) -> None:
     prof.start()
     fn()
     prof.stop()
-    dest.write_text(prof.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
+    dest.write_text(prof.output_text(unicode=True, color=False, show_all=True), encoding="utf-8")
     print(f"== {dest.name}: top own time")
     for name, secs in _own_times(prof)[:12]:
         print(f"  {secs:7.2f} s  {name}")
