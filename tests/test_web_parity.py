@@ -1,0 +1,242 @@
+"""The page finds what `protokollsok search --json` finds: the same query analysis (tokens, Snowball
+stems, folding, table-driven lemma forms) and the same top 10 in the same order.
+
+The page's engine (``protokollsok.js``) runs under node here, on the very files of an exported
+bundle; ``test_web_browser.py`` runs it in Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from protokollsok import analysis, index, search, termtable, web
+from protokollsok.index import index_units
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+NODE = shutil.which("node") or "/usr/bin/node"
+
+RUNNER = r"""
+const fs = require("fs"), path = require("path");
+const bundle = process.argv[2];
+const stem = require(path.join(bundle, "snowball-sv.js"));
+const ps = require(path.join(bundle, "protokollsok.js"));
+function load(name) {
+  const t = fs.readFileSync(path.join(bundle, "data", name + ".js"), "utf8");
+  return Promise.resolve(JSON.parse(t.slice(t.indexOf(",") + 1, t.lastIndexOf(")"))));
+}
+(async () => {
+  const engine = ps.createEngine(load, stem);
+  await engine.init();
+  const out = [];
+  for (const req of JSON.parse(fs.readFileSync(0, "utf8"))) {
+    try {
+      if (req.op === "search") {
+        const r = await engine.search(req.q, req);
+        out.push({ total: r.total, ids: r.hits.map((h) => h.unit.id), scores: r.hits.map((h) => h.score), facets: r.facets });
+      } else if (req.op === "forms") {
+        out.push(await Promise.all(req.words.map((w) => engine.forms(w))));
+      } else if (req.op === "words") {
+        out.push(req.words.map((w) => [stem(w), ps.fold(w)]));
+      } else if (req.op === "tokens") {
+        out.push(req.texts.map((t) => ps.tokenize(t).map((k) => [k.pos, k.start, k.end, k.word])));
+      }
+    } catch (e) { out.push({ error: String(e.message) }); }
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+"""
+
+# Suffixes that inflect Swedish nouns, verbs and adjectives: applied to corpus words they give
+# forms the corpus does not contain (and some non-words), which the page must analyse alike.
+SUFFIXES = ("en", "et", "na", "arna", "erna", "ornas", "ens", "ets", "s", "ade", "ande", "ar", "er", "or", "heten", "lig", "ast", "are")
+
+
+def run_node(bundle: Path, requests: list[dict], tmp_path: Path) -> list:
+    if not Path(NODE).exists():
+        pytest.skip("node is not installed")
+    script = tmp_path / "runner.js"
+    script.write_text(RUNNER, encoding="utf-8")
+    proc = subprocess.run(
+        [NODE, str(script), str(bundle)], input=json.dumps(requests), capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def python_top(index_dir: Path, req: dict) -> dict:
+    r = search.search(
+        index_dir, req["q"], parti=req.get("parti"), namnd=req.get("namnd"), date_from=req.get("from"), sort=req.get("sort", "relevance")
+    )
+    return {"total": r.total, "ids": [h.id for h in r.hits], "scores": [h.score for h in r.hits], "facets": r.to_json()["facets"]}
+
+
+def assert_same_results(index_dir: Path, bundle: Path, requests: list[dict], tmp_path: Path) -> None:
+    got = run_node(bundle, [{"op": "search", **r} for r in requests], tmp_path)
+    differ = []
+    for req, js in zip(requests, got, strict=True):
+        py = python_top(index_dir, req)
+        same_facets = js.get("facets") == py["facets"] or py["total"] == 0  # no facets without hits
+        if "error" in js or js["ids"] != py["ids"] or js["total"] != py["total"] or not same_facets:
+            differ.append((req, py, js))
+    assert not differ, "\n".join(f"{r}: python {p['ids'][:5]} ({p['total']}) js {j}" for r, p, j in differ[:5])
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def seed_bundle(seed_index, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("seed_bundle")
+    web.export_bundle(seed_index, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[Path, Path, list]:
+    """An index and bundle of 600 real units of the volume corpus (all five sources, mixed)."""
+    if not (SHARED / "corpora").exists():
+        pytest.skip("../shared/corpora not available")
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import units as bench_units
+    finally:
+        sys.path.pop(0)
+    units = list(bench_units.iter_units(SHARED / "corpora", limit=600))
+    base = tmp_path_factory.mktemp("sample")
+    index_units(base / "ix", units)
+    web.export_bundle(base / "ix", base / "out")
+    return base / "ix", base / "out", units
+
+
+# ------------------------------------------------------------------------------ analysis
+
+
+def vocabulary_and_inflections(index_dir: Path) -> tuple[list[str], list[str]]:
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        vocab = sorted(termtable.vocabulary(reader))
+    known = set(vocab)
+    inflected = sorted({w + s for w in vocab if w.isalpha() and len(w) > 3 for s in SUFFIXES} - known)
+    return vocab, inflected
+
+
+@pytest.mark.slow
+def test_stems_and_folding_agree_over_the_vocabulary_and_unseen_inflections(sample, tmp_path):
+    index_dir, bundle, _ = sample
+    vocab, inflected = vocabulary_and_inflections(index_dir)
+    words = vocab + inflected
+    assert len(inflected) > len(vocab)
+    (js,) = run_node(bundle, [{"op": "words", "words": words}], tmp_path)
+    differ = [(w, analysis.stem(w), analysis.fold(w), j) for w, j in zip(words, js, strict=True) if j != [analysis.stem(w), analysis.fold(w)]]
+    assert not differ, differ[:10]
+
+
+def effective(forms: dict, exists) -> tuple:
+    """What a query word searches for: its exact form, the stem phrases use, and the stems and
+    folded stems the index holds (absent terms change neither results nor scores)."""
+    return (
+        tuple(forms["exact"]),
+        forms["stem"][0],
+        frozenset(t for t in forms["stem"] if exists(t)),
+        frozenset(t for t in forms["fold"] if exists(t)),
+    )
+
+
+@pytest.mark.slow
+def test_query_forms_agree_over_the_vocabulary_and_unseen_inflections(sample, tmp_path):
+    index_dir, bundle, _ = sample
+    vocab, inflected = vocabulary_and_inflections(index_dir)
+    words = vocab + inflected
+    (js,) = run_node(bundle, [{"op": "forms", "words": words}], tmp_path)
+    ix, info = index.open_index(index_dir)
+    with ix.reader() as reader:
+        fields = ["text_stem", "text_fold", "text_parts", "title"]
+
+        def exists(t: str) -> bool:
+            return any((f, t) in reader for f in fields)
+
+        differ = []
+        for w, j in zip(words, js, strict=True):
+            py = termtable.query_forms(w, info.chain, reader)
+            mine = effective({"exact": py.exact, "stem": py.stem, "fold": py.fold}, exists)
+            if mine != effective(j, exists):
+                differ.append((w, mine, j))
+    assert not differ, differ[:10]
+    tabled = sum(1 for w, j in zip(words, js, strict=True) if j["stem"] != [analysis.stem(w)])
+    assert tabled > 0  # some words do get their lemma stems from the table
+
+
+def test_the_tokenizer_agrees_on_real_text(sample, tmp_path):
+    _, bundle, units = sample
+    texts = [u.segment.text for u in units[:200]]
+    (js,) = run_node(bundle, [{"op": "tokens", "texts": texts}], tmp_path)
+    for text, got in zip(texts, js, strict=True):
+        want = [[t.pos, t.start, t.end, t.word] for t in analysis.tokenize(text)]
+        if text.isascii() or all(ord(c) < 0x10000 for c in text):
+            assert got == want
+
+
+# ------------------------------------------------------------------------------ search
+
+
+def seed_requests(expected: dict) -> list[dict]:
+    out = []
+    for s in expected["searches"]:
+        req = {"q": s["query"]}
+        for k, v in (s.get("filters") or {}).items():
+            req["from" if k == "from" else k] = v
+        out.append(req)
+    return out
+
+
+def test_seed_searches_give_the_same_top_10_as_the_cli(seed_index, seed_bundle, expected, tmp_path):
+    requests = seed_requests(expected)
+    requests += [{"q": "våld i nära relationer"}, {"q": "samverkan", "sort": "date"}, {"q": "budget -skatt"}]
+    assert_same_results(seed_index, seed_bundle, requests, tmp_path)
+
+
+def test_the_bundled_corpus_gives_the_same_top_10_as_the_cli(corpus_index, tmp_path):
+    bundle = tmp_path / "out"
+    web.export_bundle(corpus_index, bundle)
+    requests = [{"q": q} for q in ("våld", "kommunfullmäktige", "barn", "skola OR förskola", "\"barn- och utbildningsnämnden\"", "budget 2024")]
+    requests += [{"q": "protokoll", "namnd": "barn"}, {"q": "beslut datum:2024"}, {"q": "beslut", "parti": "S"}]
+    assert_same_results(corpus_index, bundle, requests, tmp_path)
+
+
+FIXED_QUERIES = (
+    "budget", "skola", "förskolan", "äldreomsorg", "hemtjänst", "kommunfullmäktige", "interpellation",
+    "regeringen", "miljö", "bostäder", "trafiken", "socialtjänsten", "barn och unga", '"barn och unga"',
+    "vård OR omsorg", "skatt -kommun", "arbetsmarknaden", "integration", "brottslighet", "polisen",
+    "klimatet", "energi", "sjukvården", "utbildning", "kollektivtrafik", "jämställdhet", "försvaret",
+    "statsrådet", "anslag", "riksdagen beslut", "vald", "avgifter", "kommunstyrelsen föreslår",
+)
+
+
+def generated_queries(units: list, n: int = 12) -> list[str]:
+    """Frequent words and word pairs of the sample itself (so every query finds something)."""
+    df: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for u in units:
+        words = [t.word for t in analysis.tokenize(u.segment.text) if t.word.isalpha() and len(t.word) > 5]
+        df.update(set(words))
+        pairs.update({f"{a} {b}" for a, b in zip(words, words[1:], strict=False)})
+    common = [w for w, c in df.most_common() if c < len(units) / 3][:n]
+    return common + [f'"{p}"' for p, _ in pairs.most_common(4)] + [p for p, _ in pairs.most_common(8)[4:]]
+
+
+@pytest.mark.slow
+def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path):
+    index_dir, bundle, units = sample
+    queries = list(FIXED_QUERIES) + generated_queries(units)
+    assert len(queries) >= 30
+    requests = [{"q": q} for q in queries]
+    requests += [{"q": "regeringen", "parti": "S"}, {"q": "kommun", "from": "2020"}, {"q": "skola", "sort": "date"}]
+    assert_same_results(index_dir, bundle, requests, tmp_path)
