@@ -20,7 +20,7 @@ from protokollsok import analysis
 # Field weights: an exact match outranks a stem match, which outranks a folded or compound-part one.
 FIELD_BOOSTS = {"exact": 4.0, "stem": 2.0, "fold": 0.6, "parts": 0.8}
 TITLE_BOOST = 1.5
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: namnd, year and parti are columns (fast facets)
 
 
 class FormAnalyzer(Analyzer):
@@ -79,11 +79,13 @@ def build_schema(chain_name: str = "full") -> Schema:
         "kind": ID(stored=True),
         "doctype": ID(stored=True),
         "paragraf": NUMERIC(int, stored=True),
-        "namnd": ID(stored=True),  # display form, for facets
+        "namnd": ID(stored=True, sortable=True),  # display form; a column, for facets
         "namnd_key": ID(),  # folded lower case, for filtering
         "datum": ID(stored=True, sortable=True),
-        "year": ID(stored=True),
-        "parti": KEYWORD(stored=True, commas=True),  # canonical codes: S, KD, Fi
+        "year": ID(stored=True, sortable=True),
+        # Canonical codes (S, KD, Fi) as terms for filtering; the column holds the whole sorted
+        # list ("KD,S"), so a facet counts combinations, which ``search`` adds up per party.
+        "parti": KEYWORD(stored=True, commas=True, sortable=True),
         "dnr": KEYWORD(stored=True, commas=True, lowercase=True),
         "title": TEXT(analyzer=FormAnalyzer("stem", chain_name), stored=True, phrase=False),
         "body": STORED(),

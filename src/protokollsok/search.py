@@ -159,16 +159,20 @@ def _neg_date(datum: str | None) -> tuple[int, ...]:
 
 
 def _facet(name: str):
-    if name == "parti":
-        return sorting.FieldFacet("parti", allow_overlap=True)
+    """A facet read from the field's column (no per-search scan of postings)."""
     return sorting.FieldFacet(name)
 
 
 def _facet_counts(results) -> dict[str, list[tuple[str, int]]]:
     out: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
-        counts = results.groups(name)
-        pairs = [(str(k), int(n)) for k, n in counts.items() if k not in (None, "")]
+        counts: dict[str, int] = {}
+        for key, n in results.groups(name).items():
+            values = str(key).split(",") if name == "parti" else [str(key)]
+            for v in values:
+                if v and v != "None":
+                    counts[v] = counts.get(v, 0) + int(n)
+        pairs = list(counts.items())
         if name == "year":
             pairs.sort(key=lambda kv: kv[0], reverse=True)
         else:

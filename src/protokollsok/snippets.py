@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from protokollsok import analysis
 
@@ -26,16 +27,14 @@ class Match:
     clause: int
 
 
-def _keys(word: str, chain: str) -> frozenset[str]:
+@lru_cache(maxsize=200_000)
+def _keys(word: str, chain: str, with_parts: bool) -> frozenset[str]:
+    """A word's forms as tagged keys; a text word also offers its compound parts as stems, so
+    that the query word ``våld`` marks ``våldsutövare``."""
     f = analysis.forms(word, chain)
-    keys = {f"x:{t}" for t in f.exact} | {f"s:{t}" for t in f.stem} | {f"f:{t}" for t in f.fold}
+    stems = (*f.stem, *f.parts) if with_parts else f.stem
+    keys = {f"x:{t}" for t in f.exact} | {f"s:{t}" for t in stems} | {f"f:{t}" for t in f.fold}
     return frozenset(keys)
-
-
-def _matches_word(token_keys: frozenset[str], token_parts: Sequence[str], query_keys: frozenset[str]) -> bool:
-    if token_keys & query_keys:
-        return True
-    return any(f"s:{p}" in query_keys for p in token_parts)
 
 
 def find_matches(
@@ -43,16 +42,18 @@ def find_matches(
 ) -> list[Match]:
     """Spans of ``text`` matching each clause (a clause is a word or a phrase, as words)."""
     tokens = list(analysis.tokenize(text))
-    query_keys = [[_keys(w, chain) for w in c] for c in clauses]
-    token_keys = [_keys(t.word, chain) for t in tokens]
-    token_parts = [analysis.forms(t.word, chain).parts for t in tokens]
+    query_keys = [[_keys(w, chain, False) for w in c] for c in clauses]
+    token_keys = [_keys(t.word, chain, True) for t in tokens]
     matches: list[Match] = []
     for ci, words in enumerate(query_keys):
         n = len(words)
         if n == 0:
             continue
+        first = words[0]
         for i in range(len(tokens) - n + 1):
-            if all(_matches_word(token_keys[i + k], token_parts[i + k], words[k]) for k in range(n)):
+            if first.isdisjoint(token_keys[i]):
+                continue
+            if all(not words[k].isdisjoint(token_keys[i + k]) for k in range(1, n)):
                 matches.append(Match(tokens[i].start, tokens[i + n - 1].end, ci))
     base = len(clauses)
     for pi, p in enumerate(prefixes):
