@@ -557,7 +557,7 @@
     const u = hit.unit;
     const where = u.kind === "paragraf" ? `§ ${u.paragraf}` : u.paragraf != null ? `${KIND[u.kind] || u.kind} till § ${u.paragraf}` : (KIND[u.kind] || u.kind);
     const li = el("li", { class: "ps-hit", "data-id": u.id, "data-source": u.source, "data-kind": u.kind,
-      "data-paragraf": u.paragraf == null ? "" : u.paragraf, "data-score": hit.score });
+      "data-paragraf": u.paragraf == null ? "" : u.paragraf, "data-datum": u.datum || "", "data-score": hit.score });
     const link = el("a", { href: sourceBase + u.source.split("/").map(encodeURIComponent).join("/"), text: u.title || u.id });
     const metaParts = [u.namnd, u.datum, where, u.dnr.length ? "dnr " + u.dnr.join(", ") : null,
       u.parti.length ? "partier: " + u.parti.join(", ") : null].filter(Boolean);
