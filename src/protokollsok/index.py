@@ -53,6 +53,7 @@ META_FILE = "protokollsok.json"
 LOCK_FILE = "protokollsok.lock"
 DEFAULT_CHAIN = "full"
 WRITER_LIMIT_MB = 256
+SWITCH_GRACE = 0.5  # seconds the old generation outlives a full rebuild's pointer switch
 
 
 @dataclass(frozen=True)
@@ -430,6 +431,7 @@ def _update(
         raise
     if rebuild:
         _write_info(index_dir, target)
+        time.sleep(SWITCH_GRACE)  # a reader that has just read the old pointer opens it in time
         _remove_generation(index_dir, info.indexname)
 
 
@@ -646,9 +648,9 @@ def open_searcher(index_dir: str | Path, retries: int = 5):
         ix, info = open_index(Path(index_dir))
         try:
             return ix.searcher(), info
-        except OSError:
+        except (OSError, windex.EmptyIndexError):
             if attempt == retries - 1:
-                raise
+                raise IndexNotFound(str(index_dir)) from None
             time.sleep(0.02 * (attempt + 1))
     raise IndexNotFound(str(index_dir))
 
