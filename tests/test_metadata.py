@@ -94,6 +94,7 @@ def test_a_bare_short_number_in_running_text_is_not_a_dnr() -> None:
         ("Nämnden för demokrati och medborgarservice", "Nämnden för demokrati och medborgarservice"),
         ("Socialnämnd Sydväst", "Socialnämnd Sydväst"),
         ("Socialnämnd", None),
+        ("Nämnden", None),
     ],
 )
 def test_bodies_are_named_canonically(text: str, body: str | None) -> None:
@@ -279,3 +280,7 @@ def test_module_lists_every_party_code_once() -> None:
 def test_other_documents_are_typed_by_the_first_word_of_a_heading(text: str, doctype) -> None:
     [unit] = described(text)
     assert unit.meta.doctype == doctype
+
+
+def test_a_letterhead_date_on_the_first_line_is_found() -> None:
+    assert document_datum(doc("2023-10-19\nSödermalms stadsdelsnämnd\n\nRemiss\n")) == "2023-10-19"

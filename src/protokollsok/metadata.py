@@ -268,6 +268,8 @@ def canonical_body(text: str) -> str | None:
     body = re.sub("n[äad]mnd", "nämnd", body)
     if body.endswith("nämnd") and match.group("one") and body != "Stadsdelsnämnd":
         return None  # "Socialnämnd" without article is not how a body names itself
+    if body.lower() in ("nämnden", "nämnd"):
+        return None  # "Nämnden beslutar" names no particular body
     return body[0].upper() + body[1:]
 
 
@@ -345,6 +347,9 @@ def iso_date(text: str) -> str | None:
 
 def meeting_date(text: str) -> str | None:
     """A date labelled as the meeting's (``Sammanträdesdatum: 2023-01-26``) in ``text``."""
+    lowered = text.lower()
+    if "sammanträde" not in lowered and "mötesdatum" not in lowered:  # cheap filter
+        return None
     match = _MEETING_LABEL.search(text)
     return iso_date(match.group(1)) if match else None
 
@@ -359,15 +364,22 @@ def document_datum(doc: Document) -> str | None:
 
 def _letterhead_date(text: str) -> str | None:
     """A date on its own line next to (within two lines of) a line naming a body."""
-    lines = [" ".join(re.sub(r"[*_#>]+", " ", ln).split()) for ln in text.split("\n")]
-    for i, line in enumerate(lines):
-        match = _DATE_ONLY_LINE.match(line)
+    lines = text.split("\n")
+    for i, raw in enumerate(lines):
+        if len(raw) > 40 or not any(ch.isdigit() for ch in raw):
+            continue  # cheap filter: a date line is short and has digits
+        match = _DATE_ONLY_LINE.match(_clean_line(raw))
         if not match:
             continue
-        near = [ln for ln in lines[max(0, i - 2) : i + 3] if ln and ln != line]
-        if any(canonical_body(ln) for ln in near):
+        near = (_clean_line(lines[j]) for j in range(max(0, i - 2), min(len(lines), i + 3)) if j != i)
+        if any(canonical_body(ln) for ln in near if ln):
             return iso_date(match.group(1))
     return None
+
+
+def _clean_line(line: str) -> str:
+    """A line without markup characters and with whitespace folded."""
+    return " ".join(_MARKS.sub(" ", line).split())
 
 
 def _header_date(text: str, header_lines: int = 60) -> str | None:

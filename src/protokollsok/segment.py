@@ -25,9 +25,11 @@ Rules (each one a small function below):
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from protokollsok.model import Document, Segment
 
@@ -73,22 +75,26 @@ _MAX_TITLE_LINES = 6
 _FURNITURE_MIN_REPEATS = 3
 
 
-@dataclass(frozen=True)
-class _Line:
-    """One line of the document with its character offset and 0-based index."""
+class _Line(NamedTuple):
+    """One line of the document: 0-based index, character offset, text, and ``bare`` (the text
+    without markup, list bullets and surrounding whitespace)."""
 
     index: int
     start: int
     text: str
+    bare: str
 
     @property
     def end(self) -> int:
         return self.start + len(self.text)
 
-    @property
-    def bare(self) -> str:
-        """The line without markup and surrounding whitespace."""
-        return " ".join(_MARKUP.sub(" ", self.text).split()).lstrip("-–•> ")
+
+def _bare(text: str) -> str:
+    if not text.strip():
+        return ""
+    if "*" in text or "_" in text or "#" in text or "`" in text:
+        text = _MARKUP.sub(" ", text)
+    return " ".join(text.split()).lstrip("-–•> ")
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ def _lines(text: str) -> list[_Line]:
     out: list[_Line] = []
     offset = 0
     for i, piece in enumerate(text.split("\n")):
-        out.append(_Line(i, offset, piece))
+        out.append(_Line(i, offset, piece, _bare(piece)))
         offset += len(piece) + 1
     return out
 
@@ -138,7 +144,10 @@ def _furniture(lines: list[_Line]) -> frozenset[str]:
 
 
 def _running_key(bare: str) -> str:
-    return _TRAILING_PAGE.sub("", bare)
+    """``bare`` without a trailing page number, so running heads of all pages compare equal."""
+    if bare[-1:] == ")" or bare[-1:].isdigit():
+        return _TRAILING_PAGE.sub("", bare)
+    return bare
 
 
 def _is_furniture(line: _Line, furniture: frozenset[str]) -> bool:
@@ -172,7 +181,7 @@ def _without_listings(lines: list[_Line], headings: list[tuple[int, int]]) -> li
     starts = {line for line, _ in headings}
     kept = []
     for line, number in headings:
-        following = next((ln.index for ln in lines[line + 1 :] if ln.bare), None)
+        following = next((j for j in range(line + 1, len(lines)) if lines[j].bare), None)
         if following not in starts:
             kept.append((line, number))
     return kept
@@ -399,6 +408,7 @@ def _segments(doc: Document, lines: list[_Line], cuts: list[_Cut]) -> list[Segme
     seen: Counter[int] = Counter()
     bilagor = 0
     out: list[Segment] = []
+    starts = [ln.start for ln in lines]
     for i, cut in enumerate(cuts):
         stop = cuts[i + 1].line if i + 1 < len(cuts) else len(lines)
         start, end = _span(doc.text, lines, cut.line, stop)
@@ -412,7 +422,7 @@ def _segments(doc: Document, lines: list[_Line], cuts: list[_Cut]) -> list[Segme
             uid = f"{source}#bilaga{bilagor}"
         else:
             uid = f"{source}#dokument"
-        out.append(_segment(doc, uid, cut, start, end))
+        out.append(_segment(doc, uid, cut, (start, end), starts))
     return out
 
 
@@ -427,10 +437,14 @@ def _span(text: str, lines: list[_Line], first: int, stop: int) -> tuple[int, in
     return start, end
 
 
-def _segment(doc: Document, uid: str, cut: _Cut, start: int, end: int) -> Segment:
+def _segment(
+    doc: Document, uid: str, cut: _Cut, span: tuple[int, int], starts: list[int]
+) -> Segment:
+    """One Segment; ``starts`` are the line start offsets (for 1-based line numbers)."""
     text = doc.text
-    first_line = text.count("\n", 0, start) + 1
-    last_line = first_line + text.count("\n", start, max(start, end - 1))
+    start, end = span
+    first_line = bisect_right(starts, start)
+    last_line = bisect_right(starts, max(start, end - 1))
     pages = None
     if doc.page_starts:
         first_page, last_page = doc.page_of(start), doc.page_of(max(start, end - 1))
