@@ -172,7 +172,9 @@ def score_fields(name: str, units: list[Unit], reference: list[dict], acc: Field
             acc.title += 1
         else:
             acc.title_classes[_title_class(ours_title, their_title)] += 1
-            acc.title_misses.append(f"{where}: jsonl {rec.get('rubrik')!r} / ours {unit.segment.title!r}")
+            acc.title_misses.append(
+                f"{where}: jsonl {rec.get('rubrik')!r} / ours {unit.segment.title!r}"
+            )
 
 
 def _title_class(ours: str, theirs: str) -> str:
@@ -275,7 +277,7 @@ def report(
         f"{fields.datum_none}",
         f"- title == rubrik (whitespace and case folded) {_pct(fields.title, fields.total)}; "
         f"differences: {dict(fields.title_classes)}",
-        f"- bilagor found: {bilagor} (printed attachments such as the voting lists \"Bilaga 1\")",
+        f'- bilagor found: {bilagor} (printed attachments such as the voting lists "Bilaga 1")',
         "",
         "Per file (only files below 100 %):",
         "",
@@ -294,7 +296,11 @@ def report(
     lines += _examples(fields.datum_misses)
     lines += ["- title:"]
     lines += _examples(fields.title_misses)
-    lines += ["", "## Jönköping, 2 complete protokoll (expected = the range the protokoll states)", ""]
+    lines += [
+        "",
+        "## Jönköping, 2 complete protokoll (expected = the range the protokoll states)",
+        "",
+    ]
     for name, stated, units in jkp:
         got = [u.segment.paragraf for u in units if u.segment.kind == "paragraf"]
         lines.append(
@@ -310,7 +316,7 @@ def report(
         "## Botkyrka, 1,143 vård- och omsorg documents (no reference; none is a protokoll)",
         "",
         f"- {files} files, {failed} refused; units by kind: {dict(kinds)}. A § here would be a",
-        "  false heading; the bilagor are attachments printed in the file (\"Bilaga 1\" + content).",
+        '  false heading; the bilagor are attachments printed in the file ("Bilaga 1" + content).',
     ]
     lines += ["", NOTES]
     return "\n".join(lines) + "\n"

@@ -91,7 +91,10 @@ def test_a_bare_short_number_in_running_text_is_not_a_dnr() -> None:
         ("Kommunstyrelsen", "Kommunstyrelsen"),
         ("Stadsledningskontoret", None),
         ("Nämnden för Intraservice", "Nämnden för Intraservice"),
-        ("Nämnden för demokrati och medborgarservice", "Nämnden för demokrati och medborgarservice"),
+        (
+            "Nämnden för demokrati och medborgarservice",
+            "Nämnden för demokrati och medborgarservice",
+        ),
         ("Socialnämnd Sydväst", "Socialnämnd Sydväst"),
         ("Socialnämnd", None),
         ("Nämnden", None),
@@ -117,7 +120,9 @@ def test_a_decision_heading_names_the_namnd() -> None:
 
 
 def test_a_generic_stadsdelsnamnd_is_made_specific_from_the_forvaltning() -> None:
-    text = "§ 23\nRemiss\n\nStadsdelsnämndens beslut\n\nArbetet på Södermalms stadsdelsförvaltning.\n"
+    text = (
+        "§ 23\nRemiss\n\nStadsdelsnämndens beslut\n\nArbetet på Södermalms stadsdelsförvaltning.\n"
+    )
     assert document_namnd(doc(text)) == "Södermalms stadsdelsnämnd"
 
 
@@ -136,7 +141,11 @@ def test_a_file_naming_no_body_has_no_namnd() -> None:
 
 @pytest.mark.parametrize(
     ("text", "iso"),
-    [("2023-10-19", "2023-10-19"), ("19 oktober 2023", "2023-10-19"), ("1 mars 2016", "2016-03-01")],
+    [
+        ("2023-10-19", "2023-10-19"),
+        ("19 oktober 2023", "2023-10-19"),
+        ("1 mars 2016", "2016-03-01"),
+    ],
 )
 def test_iso_and_long_swedish_dates_are_read(text: str, iso: str) -> None:
     assert iso_date(text) == iso
@@ -175,7 +184,9 @@ def test_a_units_own_meeting_date_wins_over_the_documents() -> None:
 
 
 def test_parties_in_parentheses_are_affiliations() -> None:
-    text = "Ordföranden Jan Ek (L), Ola Berg m.fl. (M)\nAnna Ek m.fl.(V) och ersättaren Lisa Palm (Fi)"
+    text = (
+        "Ordföranden Jan Ek (L), Ola Berg m.fl. (M)\nAnna Ek m.fl.(V) och ersättaren Lisa Palm (Fi)"
+    )
     assert find_parties(text) == ("Fi", "L", "M", "V")
 
 

@@ -34,7 +34,16 @@ def numbers(text: str) -> list[int | None]:
 
 @pytest.mark.parametrize(
     "heading",
-    ["§ 23", " § 23 ", "§23", "## **§ 23**", "**§ 23**", "- § 23", "§ 23 Budget 2024", "§ 23 0901/22"],
+    [
+        "§ 23",
+        " § 23 ",
+        "§23",
+        "## **§ 23**",
+        "**§ 23**",
+        "- § 23",
+        "§ 23 Budget 2024",
+        "§ 23 0901/22",
+    ],
 )
 def test_a_line_starting_with_a_numbered_paragraph_sign_opens_a_paragraf(heading: str) -> None:
     text = f"{heading}\nBudget 2024\n\nBeslut\n\nNämnden beslutar.\n"
@@ -113,7 +122,10 @@ def test_the_title_is_the_next_line_when_the_heading_holds_only_the_number_and_d
 
 def test_a_title_broken_over_lines_is_joined_until_a_section_word() -> None:
     text = "§ 21 0594/22\nRevidering av reglemente för arkivnämnden för Västra\nGötalandsregionen\nBeslut\n"
-    assert units(text)[0].title == "Revidering av reglemente för arkivnämnden för Västra Götalandsregionen"
+    assert (
+        units(text)[0].title
+        == "Revidering av reglemente för arkivnämnden för Västra Götalandsregionen"
+    )
 
 
 def test_a_title_broken_over_lines_is_joined_at_a_run_on_word() -> None:
@@ -140,8 +152,13 @@ def test_a_name_broken_over_the_title_lines_is_joined() -> None:
 def test_running_heads_and_page_numbers_do_not_title_a_paragraf() -> None:
     page = "Göteborgs Stad Kommunfullmäktige, protokoll\n\n{n} (9)\n\nKommunfullmäktige\n\n"
     text = (
-        page.format(n=1) + "§ 1\nUpprop\nText.\n\n" + page.format(n=2) + "§ 2\n\n"
-        + page.format(n=3) + "Val av revisorer\nText.\n\n" + page.format(n=4)
+        page.format(n=1)
+        + "§ 1\nUpprop\nText.\n\n"
+        + page.format(n=2)
+        + "§ 2\n\n"
+        + page.format(n=3)
+        + "Val av revisorer\nText.\n\n"
+        + page.format(n=4)
     )
     segs = units(text)
     assert [s.title for s in segs] == ["Upprop", "Val av revisorer"]
@@ -170,9 +187,8 @@ def test_a_file_without_paragraphs_is_one_dokument_titled_by_its_arende() -> Non
 
 def test_a_dokument_title_skips_running_heads_with_page_numbers_and_addressees() -> None:
     page = "Stadsrevisionen, Rapportsammandrag {n} (3)\n\nText om fordon.\n\n"
-    text = (
-        "Göteborgs Stad kommunfullmäktige 1 (3)\nAnvändning av verksamhetsfordon\n\n"
-        + "".join(page.format(n=n) for n in (1, 2, 3))
+    text = "Göteborgs Stad kommunfullmäktige 1 (3)\nAnvändning av verksamhetsfordon\n\n" + "".join(
+        page.format(n=n) for n in (1, 2, 3)
     )
     [seg] = units(text)
     assert seg.title == "Användning av verksamhetsfordon"
@@ -181,7 +197,10 @@ def test_a_dokument_title_skips_running_heads_with_page_numbers_and_addressees()
 def test_a_stated_title_shown_in_the_text_names_the_dokument() -> None:
     text = "Rapportsammandrag\nStadsrevisionen\n\nAnvändning av\nverksamhetsfordon samt drivmedel\n"
     d = Document(
-        path="r.pdf", sha256="0", format="pdf", text=text,
+        path="r.pdf",
+        sha256="0",
+        format="pdf",
+        text=text,
         meta={"title": "Användning av verksamhetsfordon samt drivmedel"},
     )
     assert split(d)[0].title == "Användning av verksamhetsfordon samt drivmedel"
@@ -284,7 +303,9 @@ def test_jonkoping_2024_yields_paragrafer_26_to_42_by_their_headings() -> None:
     titles = {s.paragraf: s.title for s in segs}
     assert titles[26] == "Rapporter från kurser/konferenser/möten/ besök"
     assert titles[33] == "Utseende av skolchef"
-    assert titles[39] == "Uppföljande granskning av likvärdig skola - insatser för stöd och stimulans"
+    assert (
+        titles[39] == "Uppföljande granskning av likvärdig skola - insatser för stöd och stimulans"
+    )
     assert titles[42] == "Övrigt"
 
 

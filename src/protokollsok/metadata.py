@@ -67,7 +67,20 @@ _NAME_PARTY = re.compile(
 MONTHS = {
     m: i
     for i, m in enumerate(
-        ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"],
+        [
+            "januari",
+            "februari",
+            "mars",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "augusti",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ],
         start=1,
     )
 }
@@ -371,7 +384,9 @@ def _letterhead_date(text: str) -> str | None:
         match = _DATE_ONLY_LINE.match(_clean_line(raw))
         if not match:
             continue
-        near = (_clean_line(lines[j]) for j in range(max(0, i - 2), min(len(lines), i + 3)) if j != i)
+        near = (
+            _clean_line(lines[j]) for j in range(max(0, i - 2), min(len(lines), i + 3)) if j != i
+        )
         if any(canonical_body(ln) for ln in near if ln):
             return iso_date(match.group(1))
     return None
@@ -437,9 +452,7 @@ DOCUMENT_TYPES = (
     "skrivelse",
     "remiss",
 )
-_TYPE_WORD = re.compile(
-    r"^(" + "|".join(DOCUMENT_TYPES) + r")(?:er|en|erna|r|s)?\b", re.IGNORECASE
-)
+_TYPE_WORD = re.compile(r"^(" + "|".join(DOCUMENT_TYPES) + r")(?:er|en|erna|r|s)?\b", re.IGNORECASE)
 
 
 def _named_type(text: str, head_lines: int = 12) -> str | None:

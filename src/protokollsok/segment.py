@@ -18,8 +18,15 @@ Rules (each one a small function below):
 * **Front pages** before the first § (närvarolista, justering, innehåll) belong to no unit: they
   are dropped from the units; ``metadata.extract`` still reads the document header from
   ``doc.text`` itself, so the nämnd, date and dnr it states carry over to every unit.
-* **Page furniture** (lines that repeat on many pages, page numbers such as ``3 (74)``) never
-  splits a unit and is skipped when a title is looked for on the lines after a § heading.
+* A heading that repeats the number of the § just before it is that § continued on a new page
+  (Göteborg prints "§ 29 0128/22" again); a number that comes back later gets an id suffix
+  (``#§5.2``).
+* **Titles**: the text after the number, else the next line that is not page furniture; a
+  heading broken over lines is joined up to a section word ("Beslut"), or while a line starts in
+  lower case, the previous ends in a word such as "och"/"för" or a comma, or carries on a
+  person's name ("… i stället för Rebecka" / "Rapp (SD)"). A leading or trailing dnr is dropped.
+* **Page furniture** (lines that repeat on many pages, compared without their page number, and
+  page numbers such as ``3 (74)``) never splits a unit and never titles one.
 """
 
 from __future__ import annotations
@@ -58,10 +65,60 @@ _DNR_PREFIX = re.compile(
 _TRAILING_DNR = re.compile(r"[,;]?\s*(?:Dnr\.?\s*)?[A-ZÅÄÖ]{2,5}[ -]\d{4}[/-]\d{1,6}\s*$")
 # Words after which a heading line continues on the next line.
 _RUN_ON_WORDS = frozenset(
-    ["av", "och", "eller", "för", "till", "i", "om", "på", "med", "från", "samt", "inom", "vid", "över", "under", "enligt", "mot", "mellan", "gällande", "avseende", "angående", "inför", "efter", "hos", "utan", "genom", "kring", "rörande", "den", "det", "att", "som", "en", "ett", "de"]
+    [
+        "av",
+        "och",
+        "eller",
+        "för",
+        "till",
+        "i",
+        "om",
+        "på",
+        "med",
+        "från",
+        "samt",
+        "inom",
+        "vid",
+        "över",
+        "under",
+        "enligt",
+        "mot",
+        "mellan",
+        "gällande",
+        "avseende",
+        "angående",
+        "inför",
+        "efter",
+        "hos",
+        "utan",
+        "genom",
+        "kring",
+        "rörande",
+        "den",
+        "det",
+        "att",
+        "som",
+        "en",
+        "ett",
+        "de",
+    ]
 )
 _SECTION_WORDS = frozenset(
-    ["beslut", "beslutsunderlag", "sammanfattning", "ärendet", "bakgrund", "yrkanden", "propositionsordning", "beslutsgång", "reservationer", "reservation", "handlingar", "handling", "information"]
+    [
+        "beslut",
+        "beslutsunderlag",
+        "sammanfattning",
+        "ärendet",
+        "bakgrund",
+        "yrkanden",
+        "propositionsordning",
+        "beslutsgång",
+        "reservationer",
+        "reservation",
+        "handlingar",
+        "handling",
+        "information",
+    ]
 )
 _MARKUP = re.compile(r"[*_#`]+")
 _BODY_NAME = re.compile(
@@ -90,6 +147,7 @@ class _Line(NamedTuple):
 
 
 def _bare(text: str) -> str:
+    """``text`` without markup, list bullets and surrounding whitespace, spaces folded."""
     if not text.strip():
         return ""
     if "*" in text or "_" in text or "#" in text or "`" in text:
@@ -102,7 +160,7 @@ class _Cut:
     """Where a unit starts: a § heading or a bilaga."""
 
     line: int
-    kind: str  # paragraf | bilaga
+    kind: str  # paragraf | bilaga | dokument
     number: int | None
     title: str
 
@@ -217,7 +275,9 @@ def _paragraf_title(lines: list[_Line], heading: int, furniture: frozenset[str])
         adjacent = j == heading + 1
         if not bare or _DNR_PREFIX.fullmatch(bare):
             continue
-        if _is_furniture(lines[j], furniture) and not (adjacent and _running_key(bare) in furniture):
+        if _is_furniture(lines[j], furniture) and not (
+            adjacent and _running_key(bare) in furniture
+        ):
             continue
         return _title_from(lines, j, _strip_dnr(bare) or bare)
     return ""
