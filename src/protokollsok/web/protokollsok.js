@@ -587,6 +587,7 @@
       document.head.append(el("link", { rel: "stylesheet", href: BASE + "style.css", "data-protokollsok": true }));
     }
     const engine = createEngine(load, global.snowballSwedish);
+    global.protokollsok.engine = engine;  // for scripts on the embedding page (and the benchmark)
     const ui = buildUi(host);
     const sourceBase = host.getAttribute("data-source-base") || "";
     const state = readUrl();
