@@ -198,14 +198,30 @@ def test_seed_000_is_recognised_as_ocr_damaged() -> None:
 def test_one_read_for_i_is_repaired_but_dates_keep_their_one() -> None:
     damaged = "Förvaltningen utgör en viktig del 1 arbetet med att skapa förutsättningar för " * 3
     damaged += "Stadsdelsndmnden 6verlamnar tjdnsteutlatande den 1 december."
-    repaired = normalize.repair_ocr(damaged)
+    repaired = normalize.repair_ocr(damaged, force=True)
     assert "del i arbetet" in repaired
     assert "den 1 december" in repaired
 
 
-def test_addresses_are_not_repaired() -> None:
-    url = "https://botwebb.botkyrka.se/download/fa10f8/Sekretessf%C3%B6rbindelse.pdf"
-    assert normalize.repair_ocr(f"Se {url} om 6verenskommelsen", force=True).startswith(f"Se {url}")
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://botwebb.botkyrka.se/download/fa10f8/Sekretessf%C3%B6rbindelse.pdf",
+        "www.vardsamordning.sll.se",
+        "ad/sarskilt-boende/",
+        "rengoring-och-desinfektion.pdf",
+    ],
+)
+def test_addresses_are_neither_repaired_nor_taken_for_damage(address: str) -> None:
+    text = f"Se {address} om 6verenskommelsen"
+    assert normalize.repair_ocr(text, force=True) == f"Se {address} om överenskommelsen"
+    assert normalize.ocr_damage(f"{address} " * 10) == 0.0
+
+
+def test_seeds_in_clean_swedish_come_out_unchanged() -> None:
+    for prefix in ("001", "003"):
+        text = seed(prefix)
+        assert normalize.clean(text) == text
 
 
 def test_confusion_table_covers_every_confusion_seen_between_seed_000_and_003() -> None:

@@ -272,7 +272,7 @@ MAX_CANDIDATES = 1500
 REAL_WORD_RATIO = 20  # a word is replaced only by a spelling this many times more frequent
 CAPITALISED_RATIO = 200  # ... and a capitalised word, which may be a name, by a far more frequent
 MIN_DAMAGE_SHARE = 0.03  # share of words that must look damaged before OCR repair runs
-MIN_DAMAGED_WORDS = 3
+MIN_DAMAGED_WORDS = 5
 DAMAGE_SAMPLE = 3000  # words looked at to decide whether a text is OCR-damaged
 QUICK_EDITS, QUICK_CANDIDATES = 2, 300  # the cheaper search behind the damage check
 HUNSPELL_TRIES = 40  # candidates unseen in clean text that are put to hunspell, likeliest first
@@ -297,7 +297,7 @@ def _edit_sites(word: str) -> list[tuple[int, int, tuple[tuple[str, float], ...]
         for length in (1, 2):
             src = word[i : i + length]
             if len(src) == length and src in _READINGS:
-                if src == "1" and not (i == 0 and word[1:2].islower()):
+                if src == "1" and not (i == 0 and len(word) > 2 and word[1:].islower()):
                     continue  # a digit is only a damaged ``i`` at the start of a word
                 sites.append((i, length, _READINGS[src]))
     return sites
@@ -418,7 +418,8 @@ def ocr_damage(text: str) -> float:
 
     Only the first ``DAMAGE_SAMPLE`` words are looked at: OCR damage is not local.
     """
-    tokens = list(itertools.islice(_OCR_TOKEN_RE.finditer(text), DAMAGE_SAMPLE))
+    prose = " ".join(_URLISH_RE.split(text)[::2])
+    tokens = list(itertools.islice(_OCR_TOKEN_RE.finditer(prose), DAMAGE_SAMPLE))
     words = sum(1 for t in tokens if len(t.group()) > 1 and any(c.isalpha() for c in t.group()))
     if not words:
         return 0.0
@@ -428,7 +429,10 @@ def ocr_damage(text: str) -> float:
     return damaged / words
 
 
-_URLISH_RE = re.compile(r"(\S*(?:://|www\.|@|%[0-9A-Fa-f]{2})\S*)")
+# Addresses and paths (``https://…``, ``a@b.se``, ``%C3%B6``, ``x.pdf``, ``ad/sarskilt-boende/``).
+_URLISH_RE = re.compile(
+    r"(\S*(?://|www\.|@|%[0-9A-Fa-f]{2}|\.(?:pdf|html?|docx?|aspx?|php)\b|/[^\s/]+/)\S*)"
+)
 # A word, or a sentence mark (a boundary for the context counts).
 _PROSE_TOKEN_RE = re.compile(r"(?<![\w&§])[\w&§]+(?![\w&§])|[.!?:;]")
 # ``1`` between lower-case words may be a misread ``i`` (``del 1 arbetet``).
