@@ -412,27 +412,51 @@ def _update(
     if entries is None:  # the current generation cannot be read (its files were deleted by hand)
         report.warnings.append((str(index_dir), "the index could not be opened; rebuilt from scratch"))
         rebuild, entries = True, {}
-    if rebuild:
-        ix, target = _new_generation(index_dir, wanted)
-    else:
-        ix, target = open_index(index_dir)
     changes = manifest.diff(entries, files, verify=verify)
     report.unchanged = len(changes.unchanged)
     _report_still_failed(report, changes)
-    if changes.empty and not rebuild:
-        return  # nothing to write: an unchanged corpus leaves the index untouched
+    if rebuild:
+        _rebuild(index_dir, info, wanted, changes, report, progress)
+    elif not changes.empty:  # an unchanged corpus leaves the index untouched
+        ix, _ = open_index(index_dir)
+        _write(ix, changes, entries, schema.text_fields(info.chain), report, progress, merge=None)
+
+
+def _rebuild(
+    index_dir: Path,
+    old: IndexInfo,
+    chain: str,
+    changes: manifest.Changes,
+    report: IndexReport,
+    progress: Progress,
+) -> None:
+    """Write a new generation beside the current one, then switch the pointer to it."""
+    ix, target = _new_generation(index_dir, chain)
+    _write(ix, changes, {}, schema.text_fields(chain), report, progress, merge=CLEAR)
+    _write_info(index_dir, target)
+    time.sleep(SWITCH_GRACE)  # a reader that has just read the old pointer opens it in time
+    _remove_generation(index_dir, old.indexname)
+
+
+def _write(
+    ix,
+    changes: manifest.Changes,
+    entries: dict[str, manifest.FileEntry],
+    fields: Sequence[str],
+    report: IndexReport,
+    progress: Progress,
+    *,
+    merge,
+) -> None:
+    """Apply ``changes`` in one whoosh transaction: committed whole, or cancelled whole."""
     writer = ix.writer(limitmb=WRITER_LIMIT_MB)
     try:
-        _apply(writer, changes, entries, schema.text_fields(target.chain), report, progress)
-        writer.commit(mergetype=CLEAR) if rebuild else writer.commit()
+        _apply(writer, changes, entries, fields, report, progress)
+        writer.commit(mergetype=merge)
     except BaseException:
         with contextlib.suppress(Exception):
             writer.cancel()
         raise
-    if rebuild:
-        _write_info(index_dir, target)
-        time.sleep(SWITCH_GRACE)  # a reader that has just read the old pointer opens it in time
-        _remove_generation(index_dir, info.indexname)
 
 
 def _manifest_or_none(index_dir: Path) -> dict[str, manifest.FileEntry] | None:
