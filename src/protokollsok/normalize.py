@@ -15,11 +15,30 @@
 Every repair keeps the number of ``\\n`` (line numbers of the cleaned text are those of the file),
 and ``clean`` is idempotent.
 
-The OCR confusion table was learned by aligning seed 000 (a scanned protokollsutdrag) word by word
-with its born-digital twin seed 003: å was read as a/d/é/i, ä as a/d/é/i/&, ö as o/d/é/6/§ (and 0),
-i as 1. A candidate spelling is kept only when the lexicon knows it; a damaged form that is itself
-a word (``for``, ``ar``, ``pa``) is replaced only when the candidate is far more frequent in clean
-text and the text as a whole is OCR-damaged.
+OCR repair, in three steps:
+
+- *Is the text OCR'd?* ``ocr_damage`` counts the words (of the first 3,000, addresses left out)
+  that the lexicon does not know but that become a word of clean text by one or two of the
+  misreadings below. Below 3 % (or fewer than 5 such words) nothing is repaired: born-digital
+  text, names and foreign words are left alone. Seed 000 scores 20 %; no clean document of the
+  Göteborg, Botkyrka or Jönköping corpora reaches 3 %.
+- *Each word out of context* (``repair_word``): candidate spellings come from the confusion table
+  ``CONFUSIONS``, learned by aligning seed 000 (a scanned protokollsutdrag) word by word with its
+  born-digital twin seed 003: å was read as a/d/é/i, ä as a/d/é/i/&/éa, ö as o/d/é/6/§/0/oé, and
+  i as 1 (the test suite re-derives the table's coverage from the seeds). A candidate must be a
+  word (frequency list or hunspell); it scores log(1 + frequency) plus the log-likelihood of its
+  edits. A damaged form that is itself a word (``malet``, ``r``) is replaced only by a spelling 20
+  times more frequent (200 times when capitalised, which may be a name: ``Lisa``).
+- *Words that are words either way* (``for``/``för``, ``bor``/``bör``, ``har``/``här``, ``1``/``i``):
+  ``spellings`` lists what OCR may have hidden behind the word and ``decide`` picks by its
+  neighbours, with left/right counts of clean text (``data/contexts.tsv.gz``, see
+  ``scripts/build_wordfreq.py``) looked up by the å/ä/ö-folded neighbours, so that a damaged
+  neighbour counts like a repaired one. The context-free choice stays unless another spelling
+  gains ``CONTEXT_MARGIN`` in log-odds. OCR only ever loses diacritics, so a word written with
+  å/ä/ö is never turned into another one.
+
+A hyphen at a line end is removed when the joined word is a word and the second part starts in
+lower case and is not a conjunction (``hälso- och``), so ``Enskede-Årsta-Vantörs`` keeps its hyphens.
 """
 
 from __future__ import annotations
