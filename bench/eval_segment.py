@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import platform
 import re
 import tarfile
@@ -262,7 +263,9 @@ def report(
         "# Segmentation and metadata: measured against real protokoll",
         "",
         f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}; run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} (shared machine: times are indicative); "
+        f"run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
         f"Command: `{command}`",
         "",
         "## Göteborg KF/KS, 91 meeting files vs the paragrafer jsonl (3,936 §§)",
