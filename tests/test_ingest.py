@@ -154,6 +154,37 @@ def test_swedish_score_prefers_the_right_decoding():
         assert ingest.swedish_score(raw.decode("cp1252")) > ingest.swedish_score(raw.decode(other))
 
 
+PDFTOTEXT_TXT = DATA / "goteborg_intraservice_ramavtal_svar_pdftotext.txt"
+
+
+def test_form_feeds_of_pdftotext_output_give_the_pages():
+    doc = ingest.read(PDFTOTEXT_TXT)
+    raw = PDFTOTEXT_TXT.read_text(encoding="utf-8")
+    assert doc.text == raw  # the form feeds stay, the text is untouched
+    assert len(doc.page_starts) == 2
+    second = doc.page_starts[1]
+    assert doc.text[second - 1] == "\f"
+    assert doc.page_of(doc.text.index("Avtalsperiod (start- och slutdatum) 2026-07-01")) == 2
+    assert doc.page_of(0) == 1
+
+
+def test_form_feed_page_starts():
+    assert ingest.form_feed_pages("ett\ntvå\n") == []
+    assert ingest.form_feed_pages("ett\n\ftvå\n\f") == [0, 5]
+    assert ingest.form_feed_pages("ett\n\f\n\f\n") == [0]
+
+
+@pytest.mark.slow
+def test_pdftotext_pages_match_the_pdf_pages_of_the_same_report():
+    """The Göteborg delårsrapport exists as PDF and as pdftotext output: same page count."""
+    folder = SHARED / "corpora/kommun/goteborg"
+    txt = folder / "dokument/intraservice_delarsrapport_mars_2026.txt"
+    pdf = folder / "pdf/intraservice-delarsrapport-2026-mars.pdf"
+    if not (txt.exists() and pdf.exists()):
+        pytest.skip("../shared/corpora is not available")
+    assert len(ingest.read(txt).page_starts) == len(ingest.read(pdf).page_starts)
+
+
 # --- the seeds ---------------------------------------------------------------------------------
 
 

@@ -331,9 +331,21 @@ Read = tuple[str, list[int], dict[str, str], list[str]]
 
 
 def read_txt(raw: bytes, name: str) -> Read:
-    """A plain text file."""
+    """A plain text file; form feeds (pdftotext's page ends) give the page starts."""
     text, notes = decode_text(raw, name)
-    return unify_newlines(text), [], {}, notes
+    text = unify_newlines(text)
+    return text, form_feed_pages(text), {}, notes
+
+
+def form_feed_pages(text: str) -> list[int]:
+    """Page starts of text whose pages end with a form feed (``pdftotext`` output), else [].
+
+    A form feed after the last text (pdftotext ends every page with one) starts no page.
+    """
+    if "\f" not in text:
+        return []
+    end = len(text.rstrip())
+    return [0] + [m.end() for m in re.finditer("\f", text) if m.end() < end]
 
 
 def read_md(raw: bytes, name: str) -> Read:
