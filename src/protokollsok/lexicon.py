@@ -13,7 +13,8 @@ the regeringen.se pages, the Riksdag interpellations from 2001/02 on (earlier on
 paper and are left out) and Göteborg's verbatim KF speeches. Words are runs of letters (a single
 inner hyphen or apostrophe is split off), counted lower-cased; only counts of at least 3 are kept,
 and the threshold is raised until the gzipped file stays under 1.5 MB. The corpora themselves are
-never bundled. Rebuild with ``.venv/bin/python scripts/build_wordfreq.py``.
+never bundled. Rebuild with ``.venv/bin/python scripts/build_wordfreq.py`` (it also writes
+``data/contexts.tsv.gz``, the neighbour counts ``normalize`` uses for ``for``/``för`` and the like).
 
 The hunspell dictionary is found at ``$PROTOKOLLSOK_HUNSPELL`` (the ``.dic``; the ``.aff`` lies
 beside it) or ``/usr/share/hunspell/sv_SE.dic``.
@@ -68,7 +69,12 @@ class Lexicon:
     """Swedish word knowledge: hunspell spelling and stems, clean-text frequencies."""
 
     def __init__(self, dic: Path, frequencies: dict[str, int]) -> None:
-        import hunspell  # C binding; imported here so a missing dictionary is reported first
+        try:
+            import hunspell  # C binding; imported here so a missing dictionary is reported first
+        except ImportError as err:
+            raise ProtokollsokError(
+                "the hunspell Python binding is not installed", "run scripts/setup.sh"
+            ) from err
 
         self.dic = dic
         self._hs = hunspell.HunSpell(str(dic), str(dic.with_suffix(".aff")))
