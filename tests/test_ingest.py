@@ -307,6 +307,15 @@ def test_html_table_rows_are_lines_with_tab_separated_cells():
     assert lines[start + 1 : start + 3] == ["Gisela Norrman\tS", "Hassan Jama\tV"]
 
 
+def test_html_paragraphs_inside_table_cells_keep_the_row_on_one_line(tmp_path):
+    page = (
+        "<table><tr><td><p>Gisela Norrman</p><p>ordförande</p></td><td><p>S</p></td></tr>"
+        "<tr><td><div>Hassan Jama</div></td><td><p>V</p></td></tr></table>"
+    )
+    lines = ingest.read(write(tmp_path / "t.html", page.encode("utf-8"))).text.split("\n")
+    assert lines[:2] == ["Gisela Norrman ordförande\tS", "Hassan Jama\tV"]
+
+
 def test_html_title_and_meta_tags_go_to_meta():
     meta = html_doc().meta
     assert meta["title"] == "Protokoll § 13 – Enskede-Årsta-Vantörs stadsdelsnämnd"

@@ -489,8 +489,11 @@ def html_text(root) -> str:
         cell.insert_after(NavigableString(_CELL))
     for tags, marker in ((_LINE_TAGS, _LINE), (_PARAGRAPH_TAGS, _PARA)):
         for block in root.find_all(tags):
-            block.insert_before(NavigableString(marker))
-            block.insert_after(NavigableString(marker))
+            # a paragraph inside a table cell must not break the row's line
+            inside_cell = block.name not in ("table", "tr") and block.find_parent(("td", "th"))
+            split = " " if inside_cell else marker
+            block.insert_before(NavigableString(split))
+            block.insert_after(NavigableString(split))
     parts = []
     for s in root.find_all(string=True):
         if type(s) is not NavigableString:  # comments, doctype, CDATA
