@@ -80,6 +80,11 @@ def test_a_heading_after_a_line_that_runs_on_is_a_reference() -> None:
     assert numbers(text) == [3]
 
 
+def test_a_heading_right_after_page_labels_is_a_heading() -> None:
+    text = "Text.\n\nJusterandes sign\nUtdragsbestyrkande\n§ 26\nRapporter\n\nText.\n"
+    assert numbers(text) == [26]
+
+
 def test_ranges_tables_and_continuations_are_not_headings() -> None:
     text = (
         "Paragrafer § 52 -§ 59\n|§ 52|Informationsärenden|4|\n§§ 26-29\n\n"

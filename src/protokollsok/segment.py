@@ -129,6 +129,7 @@ _NAME_TAIL = re.compile(
     r"^[A-ZÅÄÖ][\wåäöéü'-]+(?: [A-ZÅÄÖ][\wåäöéü'-]+)? \((?:S|M|C|L|KD|V|MP|SD|Fi|D)\)"
 )
 _MAX_TITLE_LINES = 6
+_RUNNING_TEXT_WORDS = 5  # a line this long that ends in lower case is running text
 _FURNITURE_MIN_REPEATS = 3
 
 
@@ -214,11 +215,16 @@ def _is_furniture(line: _Line, furniture: frozenset[str]) -> bool:
 
 
 def _runs_on(previous: _Line | None) -> bool:
-    """True when ``previous`` is a line of running text that continues onto the next line."""
-    if previous is None:
+    """True when ``previous`` is a line of running text that continues onto the next line: it
+    ends in a comma or a word such as "enligt"/"i"/"och", or is a sentence-long line ending in
+    lower case. A short label ("Justerandes sign", "Utdragsbestyrkande") does not run on."""
+    if previous is None or not previous.bare:
         return False
-    text = previous.text.rstrip()
-    return bool(text) and (text[-1].islower() or text[-1] == ",")
+    words = previous.bare.split()
+    last = words[-1]
+    if last.endswith(",") or last.lower() in _RUN_ON_WORDS:
+        return True
+    return len(words) >= _RUNNING_TEXT_WORDS and last[-1].islower()
 
 
 def _headings(lines: list[_Line]) -> Iterator[tuple[int, int]]:
