@@ -434,6 +434,26 @@ def test_docx_table_rows_are_lines_and_a_merged_cell_counts_once(seed_docx):
     assert lines[start + 1 : start + 3] == ["Gisela Norrman\tS", "Hassan Jama\tV"]
 
 
+def test_docx_automatic_list_numbers_are_written_into_the_text(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Stadsdelsnämndens beslut")
+    for point in ("Nämnden godkänner förvaltningens tjänsteutlåtande.", "Paragrafen justeras."):
+        document.add_paragraph(point, style="List Number")
+    document.add_paragraph("Särskilt uttalande", style="List Bullet")
+    document.add_paragraph("Ärendet")
+    path = tmp_path / "beslut.docx"
+    document.save(str(path))
+    assert ingest.read(path).text.split("\n")[:5] == [
+        "Stadsdelsnämndens beslut",
+        "1. Nämnden godkänner förvaltningens tjänsteutlåtande.",
+        "2. Paragrafen justeras.",
+        "Särskilt uttalande",
+        "Ärendet",
+    ]
+
+
 def test_docx_page_header_is_left_out_and_title_goes_to_meta(seed_docx):
     path, paragraphs = seed_docx
     doc = ingest.read(path)

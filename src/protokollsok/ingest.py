@@ -717,11 +717,96 @@ def read_docx(raw: bytes, name: str) -> Read:
 def _docx_lines(document) -> Iterator[str]:
     from docx.table import Table
 
+    numbering = DocxNumbering(document)
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             yield from docx_table_lines(block)
         else:
-            yield from unify_newlines(block.text).split("\n")
+            yield from unify_newlines(numbering.label(block) + block.text).split("\n")
+
+
+_NUMBER_FORMATS: dict[str, Callable[[int], str]] = {
+    "decimal": str,
+    "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26),
+    "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26),
+}
+
+
+class DocxNumbering:
+    """Word's automatic list numbers ("1.", "2.", "a)"), which are not part of a paragraph's
+    text; a decision's "punkt 2" needs them. Bullets and unknown formats give no label."""
+
+    def __init__(self, document) -> None:
+        try:
+            self.levels = _docx_numbering_levels(document)
+        except Exception:  # no or odd numbering part: the text without numbers
+            self.levels = {}
+        self.counters: dict[str, list[int]] = {}
+
+    def label(self, paragraph) -> str:
+        """The number to put before ``paragraph`` ("" for none), counting it."""
+        num_id, level = _docx_num_pr(paragraph)
+        levels = self.levels.get(num_id or "")
+        if not levels or level not in levels or not 0 <= level < 10:
+            return ""
+        counts = self.counters.setdefault(num_id or "", [0] * 10)
+        counts[level] += 1
+        counts[level + 1 :] = [0] * (len(counts) - level - 1)
+        fmt, _, text = levels[level]
+        if fmt not in _NUMBER_FORMATS:
+            return ""
+        return (
+            re.sub(r"%(\d)", lambda m: self._number(levels, counts, int(m.group(1)) - 1), text)
+            + " "
+        )
+
+    @staticmethod
+    def _number(levels: dict[int, tuple[str, int, str]], counts: list[int], level: int) -> str:
+        fmt, start, _ = levels.get(level, ("decimal", 1, ""))
+        return _NUMBER_FORMATS.get(fmt, str)(start + max(counts[level], 1) - 1)
+
+
+def _docx_numbering_levels(document) -> dict[str, dict[int, tuple[str, int, str]]]:
+    """numId -> level -> (number format, start, level text like "%1.") from numbering.xml."""
+    from docx.oxml.ns import qn
+
+    root = document.part.numbering_part.element
+    abstract = {}
+    for a in root.findall(qn("w:abstractNum")):
+        levels = {}
+        for lvl in a.findall(qn("w:lvl")):
+            fmt, start, text = (lvl.find(qn(f"w:{k}")) for k in ("numFmt", "start", "lvlText"))
+            levels[int(lvl.get(qn("w:ilvl")))] = (
+                fmt.get(qn("w:val")) if fmt is not None else "decimal",
+                int(start.get(qn("w:val"))) if start is not None else 1,
+                text.get(qn("w:val")) if text is not None else "",
+            )
+        abstract[a.get(qn("w:abstractNumId"))] = levels
+    nums = {}
+    for num in root.findall(qn("w:num")):
+        ref = num.find(qn("w:abstractNumId"))
+        if ref is not None and ref.get(qn("w:val")) in abstract:
+            nums[num.get(qn("w:numId"))] = abstract[ref.get(qn("w:val"))]
+    return nums
+
+
+def _docx_num_pr(paragraph) -> tuple[str | None, int]:
+    """The (numId, level) of a paragraph, from itself or else from its style chain."""
+    from docx.oxml.ns import qn
+
+    elements = [paragraph._p]
+    style = paragraph.style
+    while style is not None:
+        elements.append(style.element)
+        style = style.base_style
+    for element in elements:
+        num_pr = element.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        if num_pr is not None:
+            num_id, ilvl = num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl"))
+            value = num_id.get(qn("w:val")) if num_id is not None else None
+            level = int(ilvl.get(qn("w:val"))) if ilvl is not None else 0
+            return (None if value == "0" else value), level
+    return None, 0
 
 
 def docx_table_lines(table) -> Iterator[str]:
