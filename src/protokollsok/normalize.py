@@ -19,7 +19,7 @@ OCR repair, in three steps:
 
 - *Is the text OCR'd?* ``ocr_damage`` counts the words (of the first 3,000, addresses left out)
   that the lexicon does not know but that become a word of clean text by one or two of the
-  misreadings below. Below 3 % (or fewer than 5 such words) nothing is repaired: born-digital
+  misreadings below. Below 3 % (or fewer than 3 such words) nothing is repaired: born-digital
   text, names and foreign words are left alone. Seed 000 scores 20 %; no clean document of the
   Göteborg, Botkyrka or Jönköping corpora reaches 3 %.
 - *Each word out of context* (``repair_word``): candidate spellings come from the confusion table
@@ -291,7 +291,7 @@ MAX_CANDIDATES = 1500
 REAL_WORD_RATIO = 20  # a word is replaced only by a spelling this many times more frequent
 CAPITALISED_RATIO = 200  # ... and a capitalised word, which may be a name, by a far more frequent
 MIN_DAMAGE_SHARE = 0.03  # share of words that must look damaged before OCR repair runs
-MIN_DAMAGED_WORDS = 5
+MIN_DAMAGED_WORDS = 3
 DAMAGE_SAMPLE = 3000  # words looked at to decide whether a text is OCR-damaged
 QUICK_EDITS, QUICK_CANDIDATES = 2, 300  # the cheaper search behind the damage check
 HUNSPELL_TRIES = 40  # candidates unseen in clean text that are put to hunspell, likeliest first
@@ -316,7 +316,7 @@ def _edit_sites(word: str) -> list[tuple[int, int, tuple[tuple[str, float], ...]
         for length in (1, 2):
             src = word[i : i + length]
             if len(src) == length and src in _READINGS:
-                if src == "1" and not (i == 0 and len(word) > 2 and word[1:].islower()):
+                if src == "1" and not (i == 0 and word[1:].isalpha() and word[1:].islower()):
                     continue  # a digit is only a damaged ``i`` at the start of a word
                 sites.append((i, length, _READINGS[src]))
     return sites
