@@ -116,6 +116,7 @@ class ChainRun:
     errors: dict[str, str] = field(default_factory=dict)
     index_seconds: float = 0.0
     units: int = 0
+    reused: bool = False
 
 
 def indexed_ids(index_dir: Path) -> set[str]:
@@ -143,7 +144,7 @@ def run_chain(corpus: Path, chain: str, queries: Sequence[Query], reuse: bool = 
     """Build the chain's index (unless ``reuse``) and score every query against it."""
     from protokollsok.search import search
 
-    run = ChainRun(chain)
+    run = ChainRun(chain, reused=reuse)
     index_dir = OUT / f"idx-{chain}"
     if not reuse:
         index_dir, run.index_seconds = build(corpus, chain)
@@ -152,7 +153,9 @@ def run_chain(corpus: Path, chain: str, queries: Sequence[Query], reuse: bool = 
     for q in queries:
         run.missing[q.id] = sorted(uid for uid in q.relevant if uid not in ids)
         try:
-            result = search(index_dir, q.query, limit=K, **q.search_kwargs())
+            result = search(
+                index_dir, q.query, limit=K, facets=False, suggest=False, **q.search_kwargs()
+            )
             ranked = [hit.id for hit in result.hits]
         except Exception as exc:  # a failing query scores zero and is reported, never hidden
             run.errors[q.id] = f"{type(exc).__name__}: {exc}"
@@ -293,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     queries = load_queries(args.queries)
     runs = []
     for name in parse_chains(args.chains):
-        print(f"{name}: indexing and searching …", file=sys.stderr)
+        print(
+            f"{name}: {'searching' if args.reuse else 'indexing and searching'} …", file=sys.stderr
+        )
         runs.append(run_chain(args.corpus, name, queries, reuse=args.reuse))
     command = "python bench/eval_search.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(runs, queries, command.strip())
