@@ -243,6 +243,11 @@ def report(runs: Sequence[ChainRun], queries: Sequence[Query], command: str) -> 
             f"- command: `{command}`",
             f"- judged set: `bench/judged/queries.json`, {len(queries)} queries, {n_rel} judged relevant units",
             "- metrics at k = 10, mean over queries; per type: nDCG@10 / recall@10 (number of queries)",
+            "- nDCG@10: gain 2^grade - 1, discount log2(rank + 1), normalised by the ideal ranking of the"
+            " judged units; recall@10: judged units in the top 10 / all judged units (a query with more"
+            " than 10 judged units cannot reach 1)",
+            "- chains (`protokollsok.analysis.CHAINS`): each row adds one step to the row above it;"
+            " `full` also indexes the exact lower-cased word",
             "",
             summary_table(runs, queries),
             "",
