@@ -243,6 +243,9 @@ def write(results_dir: Path, dest: Path) -> None:
     lines = ["# Performance benchmark results", "",
              "Written by `.venv/bin/python bench/bench_all.py [--quick]` (see the README); do not edit "
              "by hand.", "", NOTES]
+    notes = results_dir / "perf-notes.md"
+    if notes.exists():  # hand-written: profile findings and proposals
+        lines += [notes.read_text(encoding="utf-8"), ""]
     for f in files:
         lines += section(json.loads(f.read_text(encoding="utf-8")), f.stem)
     dest.write_text("\n".join(lines) + "\n", encoding="utf-8")
