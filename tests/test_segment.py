@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -319,6 +320,30 @@ def test_jonkoping_2016_yields_paragrafer_52_to_59_with_continued_pages_kept_tog
     assert [s.paragraf for s in segs] == list(range(52, 60))
     assert "Kränkande behandling" in segs[0].text  # printed on the page headed "Forts § 52"
     assert segs[3].title == "Ansökan om godkännande som huvudman för förskola"
+    assert segs[6].title == (  # a heading the converter split in two, with a blank line between
+        "Barn- och utbildningsnämnden 2015-2018, representation i organ och utskott"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "barn-och-utbildningsnamnden-2024-03-19.md",
+        "barn-och-utbildningsnamnden-2016-05-17.md",
+        "goteborg-kf-2023-01-26.txt",
+    ],
+)
+def test_the_same_protokoll_without_blank_lines_and_markup_splits_the_same(name: str) -> None:
+    """PDF text often has no blank lines and no markup: the §§ and titles must not depend on them."""
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"corpus/{name} is absent")
+    cleaned, got = pipeline.units_of(path, source=name)
+    dense = "\n".join(ln for ln in re.sub(r"[*#]", "", cleaned.text).split("\n") if ln.strip())
+    again = split(doc(dense, path=name))
+    assert [(s.paragraf, s.title) for s in again if s.kind == "paragraf"] == [
+        (u.segment.paragraf, u.segment.title) for u in got if u.segment.kind == "paragraf"
+    ]
 
 
 def test_goteborg_kf_yields_paragrafer_1_to_41_and_its_vote_lists_as_bilagor() -> None:

@@ -129,7 +129,9 @@ _NAME_TAIL = re.compile(
     r"^[A-ZÅÄÖ][\wåäöéü'-]+(?: [A-ZÅÄÖ][\wåäöéü'-]+)? \((?:S|M|C|L|KD|V|MP|SD|Fi|D)\)"
 )
 _MAX_TITLE_LINES = 6
-_RUNNING_TEXT_WORDS = 5  # a line this long that ends in lower case is running text
+_RUNNING_TEXT_WORDS = 5
+_ABBREVIATIONS = frozenset(["resp", "jfr", "dvs", "bl.a", "m.fl", "m.m", "kap", "osv", "etc"])
+_FRAGMENT_WORDS = 6  # a lower-case line this short after a blank one may end a split heading  # a line this long that ends in lower case is running text
 _FURNITURE_MIN_REPEATS = 3
 
 
@@ -310,10 +312,29 @@ def _title_from(lines: list[_Line], first: int, text: str) -> str:
         return " ".join(" ".join(parts).split())
     parts = [text]
     j = first + 1
-    while len(parts) < _MAX_TITLE_LINES and j < len(lines) and _continues(parts[-1], lines[j]):
+    while len(parts) < _MAX_TITLE_LINES and j < len(lines):
+        j = _next_heading_part(lines, j)
+        if not _continues(parts[-1], lines[j]):
+            break
         parts.append(_title_part(lines[j]))
         j += 1
     return " ".join(" ".join(parts).split())
+
+
+def _next_heading_part(lines: list[_Line], j: int) -> int:
+    """``j``, or the line after it when ``j`` is a single blank line before a short lower-case
+    fragment: a heading a converter split in two ("## **… representation i organ**" / "" /
+    "## **och utskott**", which normalize leaves as two lines around a blank one)."""
+    if lines[j].bare or j + 1 >= len(lines):
+        return j
+    fragment = lines[j + 1].bare
+    if (
+        fragment[:1].islower()
+        and len(fragment.split()) <= _FRAGMENT_WORDS
+        and not fragment.endswith(".")
+    ):
+        return j + 1
+    return j
 
 
 def _title_part(line: _Line) -> str:
@@ -324,17 +345,25 @@ def _title_part(line: _Line) -> str:
 
 
 def _title_block(lines: list[_Line], first: int) -> int:
-    """Number of lines from ``first`` that end, without a blank line, at a section word; 0 if
-    no section word follows within the title's reach."""
+    """Number of lines from ``first`` that end, without a blank line, at a section word or a
+    line holding only a dnr; 0 if none follows within the title's reach."""
     for k in range(1, _MAX_TITLE_LINES + 1):
         if first + k >= len(lines):
             return 0
         bare = lines[first + k].bare
-        if not bare or _HEADING.match(lines[first + k].text):
-            return 0
-        if _is_section_word(bare):
+        if not bare or _HEADING.match(lines[first + k].text) or _ends_sentence(bare):
+            return 0  # a blank line, the next §, or a sentence: not one title
+        if _is_section_word(bare) or _DNR_PREFIX.fullmatch(bare):
             return k
     return 0
+
+
+def _ends_sentence(bare: str) -> bool:
+    """True when a line ends with a full stop that is not an abbreviation's ("11 kap.", "m.fl.")."""
+    if not bare.endswith("."):
+        return False
+    last = bare.split()[-1].rstrip(".").lower()
+    return len(last) >= 4 and "." not in last and last not in _ABBREVIATIONS
 
 
 def _is_section_word(bare: str) -> bool:
@@ -346,7 +375,7 @@ def _is_section_word(bare: str) -> bool:
 def _continues(previous: str, line: _Line) -> bool:
     """True when ``line`` carries on the title ending in ``previous``."""
     bare = line.bare
-    if not bare or not previous or _is_section_word(bare):
+    if not bare or not previous or _is_section_word(bare) or _DNR_PREFIX.fullmatch(bare):
         return False
     last = previous.split()[-1]
     runs_on = previous.endswith(",") or last.lower() in _RUN_ON_WORDS
