@@ -167,6 +167,10 @@
 
     /** The forms a query word is searched by (termtable.query_forms). */
     async function forms(word) {
+      // Start loading the shards of the forms without a table entry at once (most words have
+      // none), so a query word costs one round trip, not two.
+      const guess = fallbackForms(word);
+      for (const t of [...guess.stem, ...guess.fold]) shard(t).catch(() => {});
       const entry = ((await shard(word)).w || {})[word];
       if (entry === undefined) return fallbackForms(word);
       const [stems, folds, parts] = entry.split("|").map((x) => (x ? x.split(" ") : []));
@@ -359,8 +363,9 @@
       if (opts.to) q.dateTo = dateBound(opts.to, true);
       const empty = { total: 0, hits: [], facets: { namnd: [], parti: [], year: [] }, query: q };
       const musts = [];
-      for (const slot of q.slots) {
-        const alts = (await Promise.all(slot.map(clauseQuery))).filter(Boolean);
+      const slots = await Promise.all(q.slots.map((slot) => Promise.all(slot.map(clauseQuery))));
+      for (const found of slots) {
+        const alts = found.filter(Boolean);
         if (!alts.length) return empty;
         musts.push(or(alts));
       }
