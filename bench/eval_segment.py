@@ -73,6 +73,8 @@ class FieldScore:
     dnr_expected: int = 0
     datum: int = 0
     datum_none: int = 0
+    namnd: int = 0
+    namnd_misses: list[str] = field(default_factory=list)
     title: int = 0
     title_classes: Counter = field(default_factory=Counter)
     dnr_misses: list[str] = field(default_factory=list)
@@ -96,6 +98,10 @@ NOTES = """## Who is right where we disagree (read against the text, 2026-11-23)
   comes from the file's metadata. ks-2024-11-20 mentions "den 20 november 2024" only as the date
   of a party's yttrande. By the rule "never a guess" None is right from the text alone; the
   file name holds the date, which a caller could pass in as `doc.meta["datum"]`.
+- **nämnd.** The §§ where we say None are in 4 KS files (ks-2024-02-28, ks-2025-02-19, -08-20,
+  -12-17) whose text names no body on a line of its own, in a decision heading or as the subject of
+  a decision; the jsonl's organ comes from the file's metadata. Recipient lists ("Protokollsutdrag
+  skickas till" + names, also across a page break) are not taken for the body.
 - **titles.** Every remaining difference was read. The jsonl is wrong where it appends the
   first sentence of the body ("Ordningsfråga Med anledning av att klockan är 21:24 …",
   interpellations + "Kommunstyrelsens ordförande …", "Övriga frågor Ordföranden …"), prefixes page
@@ -163,6 +169,10 @@ def score_fields(name: str, units: list[Unit], reference: list[dict], acc: Field
                 acc.dnr_misses.append(f"{where}: jsonl {rec['dnr']!r}, ours {list(unit.meta.dnr)}")
             if unit.meta.dnr[:1] == (rec["dnr"],):
                 acc.dnr_first += 1
+        if unit.meta.namnd == rec["organ"]:
+            acc.namnd += 1
+        else:
+            acc.namnd_misses.append(f"{where}: jsonl {rec['organ']}, ours {unit.meta.namnd}")
         if unit.meta.datum == rec["datum"]:
             acc.datum += 1
         else:
@@ -276,6 +286,7 @@ def report(
         f"{sum(1 for s in scores if s.recall == 1 and s.precision == 1)}/{len(scores)}",
         f"- dnr: jsonl dnr among ours {_pct(fields.dnr_in, fields.dnr_expected)}; "
         f"it is our first dnr {_pct(fields.dnr_first, fields.dnr_expected)}",
+        f"- nämnd equal to the jsonl organ {_pct(fields.namnd, fields.total)}",
         f"- datum equal {_pct(fields.datum, fields.total)}; of the rest, ours None: "
         f"{fields.datum_none}",
         f"- title == rubrik (whitespace and case folded) {_pct(fields.title, fields.total)}; "
@@ -295,6 +306,8 @@ def report(
             )
     lines += ["", "Examples of disagreement (read against the text below):", "", "- dnr:"]
     lines += _examples(fields.dnr_misses)
+    lines += ["- nämnd:"]
+    lines += _examples(fields.namnd_misses)
     lines += ["- datum:"]
     lines += _examples(fields.datum_misses)
     lines += ["- title:"]

@@ -174,10 +174,26 @@ def test_front_matter_gives_the_datum() -> None:
 
 def test_a_units_own_meeting_date_wins_over_the_documents() -> None:
     text = (
-        "Sammanträdesdatum: 2023-01-26\n\n§ 1\nVal\n\nText.\n\n"
-        "§ 2\nVal\n\nSammanträdesdatum: 2023-02-23\n"
+        "§ 1\nVal\n\nSammanträdesdatum: 2023-01-26\n\n"
+        + "Text.\n" * 10
+        + "\nKommunfullmäktige\nProtokoll\nSammanträdesdatum: 2023-02-23\n\n§ 2\nVal\n\nText.\n"
     )
     assert [u.meta.datum for u in described(text)] == ["2023-01-26", "2023-02-23"]
+
+
+def test_the_page_head_above_a_paragraf_names_its_body_and_date() -> None:
+    text = (
+        "Protokollsutdrag\nSammanträdesdatum: 2025-04-07\nGöteborgs Stads grundskolenämnd\n"
+        "§ 42 Ärendenummer GSF-2025-01221\nYttrande\nBeslut\n\nText.\n\n"
+        + "Text.\n" * 10
+        + "\nProtokollsutdrag\nSammanträdesdatum: 2026-04-08\n\nNämnden för funktionsstöd\n\n"
+        "§ 64 Ärendenummer FFS-2026-00773\nGranskning\nBeslut\n\nText.\n"
+    )
+    units = described(text)
+    assert [(u.meta.namnd, u.meta.datum) for u in units] == [
+        ("Grundskolenämnden", "2025-04-07"),
+        ("Nämnden för funktionsstöd", "2026-04-08"),
+    ]
 
 
 # --- parti -----------------------------------------------------------------------------------

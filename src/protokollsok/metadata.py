@@ -14,9 +14,12 @@ Where a fact comes from:
 * **nämnd** — front matter ``namnd``, else the body the document is written by or to: a line that
   is only a body's name (letterhead, running head, "Till …"), a "<Nämnd>s beslut" heading, or a
   sentence starting with a body's name; a generic "Stadsdelsnämnden" is made specific from a named
-  stadsdelsnämnd/-förvaltning in the file. One per document, carried to every unit.
+  stadsdelsnämnd/-förvaltning in the file; recipients ("Protokollsutdrag skickas till" + names)
+  never count. One per document, carried to every unit, except that a § whose page head names a
+  body next to its meeting date ("Sammanträdesdatum: 2025-04-07" / "Göteborgs Stads
+  grundskolenämnd") takes that body and date: files that bind several nämnders' utdrag together.
 * **datum** — a labelled meeting date (``Sammanträdesdatum: 2023-01-26``, ``SAMMANTRÄDESPROTOKOLL
-  2016-05-17``) in the unit, else the document's: front matter ``datum``, a labelled meeting date, a
+  2016-05-17``) in the page head just above the unit or in the unit, else the document's: front matter ``datum``, a labelled meeting date, a
   date line next to a body's name (letterhead, "Till <nämnd> / 19 oktober 2023"), or a date line of
   its own in a tjänsteutlåtande's header. Dates in running text ("daterat den 7 augusti 2019",
   "senast 27 oktober") are never used: None rather than a guess.
@@ -124,7 +127,8 @@ _BODY = re.compile(
     r"|(?P<one>[A-ZÅÄÖ][a-zåäö]*n[äad]mnden?)"
     r"|(?P<kf>Kommunfullmäktige|Kommunstyrelsen|Regionfullmäktige|Regionstyrelsen)"
     r"|(?P<for>[Nn][äa]mnden för [a-zåäöA-ZÅÄÖ][\wåäö-]*(?:\s+(?:och|samt)\s+[a-zåäö][\wåäö-]*)?)"
-    r"|(?P<geo>[A-ZÅÄÖ][a-zåäö]*n[äa]mnd\s+[A-ZÅÄÖ][a-zåäö]+))"
+    r"|(?P<geo>[A-ZÅÄÖ][a-zåäö]*n[äa]mnd\s+[A-ZÅÄÖ][a-zåäö]+)"
+    r"|(?P<city>[A-ZÅÄÖ][a-zåäö]+s\s+(?:[Ss]tads|[Kk]ommuns)\s+[a-zåäö]+n[äa]mnd))"
     r"(?P<gen>s)?$",
 )
 _BODY_HINT = re.compile(r"mnd|fullmäktige|styrelse", re.IGNORECASE)  # cheap filter before _BODY
@@ -154,12 +158,16 @@ _DNR_SHORT = re.compile(
     re.MULTILINE,
 )
 
+_PAGE_HEAD_LINES = 8
+_LIST_ITEM_WORDS = 8
+_RECIPIENT_REACH = 15  # a longer line ends a list of recipients
 _OCR_LETTERS = str.maketrans({"0": "O", "6": "Ö", "8": "Ä"})
 
 
 def extract(doc: Document, segments: list[Segment]) -> list[Unit]:
     """Attach metadata to every segment; document-level nämnd, datum and dnr carry over."""
     namnd = document_namnd(doc)
+    meta_namnd = bool(doc.meta.get("namnd") or doc.meta.get("nämnd"))
     paragrafer = sum(1 for s in segments if s.kind == "paragraf")
     doctype = document_type(doc, paragrafer)
     doc_datum = document_datum(doc)
@@ -168,6 +176,8 @@ def extract(doc: Document, segments: list[Segment]) -> list[Unit]:
     units: list[Unit] = []
     dnr_of_paragraf: tuple[str, ...] = ()
     for seg in segments:
+        head = _page_head(doc.text, seg.start)
+        head_body = _head_body(doc.text, seg.start) if head and not meta_namnd else None
         own = find_dnr(seg.text, namnd)
         if seg.kind == "paragraf":
             dnr_of_paragraf = own
@@ -176,13 +186,47 @@ def extract(doc: Document, segments: list[Segment]) -> list[Unit]:
             inherited = dnr_of_paragraf if seg.kind == "bilaga" else ()
         meta = Metadata(
             dnr=_unique([*own, *inherited, *header_dnr]),
-            namnd=namnd,
-            datum=meeting_date(seg.text) or doc_datum,
+            namnd=head_body or namnd,
+            datum=meeting_date(head + seg.text) or doc_datum,
             parti=find_parties(seg.text),
             doctype=doctype,
         )
         units.append(Unit(seg, meta))
     return units
+
+
+def _page_head(text: str, start: int, lines: int = _PAGE_HEAD_LINES) -> str:
+    """The few lines just before a unit: the head of the page its heading stands on (running
+    head with body and meeting date), empty for a unit at the top of the file."""
+    head = text[_lines_back(text, start, lines) : start]
+    return head if _MEETING_LABEL.search(head) else ""
+
+
+def _lines_back(text: str, start: int, lines: int) -> int:
+    """Offset of the start of the line ``lines`` lines above the one holding ``start``."""
+    begin = start
+    for _ in range(lines + 1):
+        begin = text.rfind("\n", 0, begin)
+        if begin < 0:
+            return 0
+    return begin + 1
+
+
+def _head_body(text: str, start: int) -> str | None:
+    """The body named on a line of its own near the meeting-date label in the page head above
+    offset ``start`` (nearest first, above before below), unless it is a recipient of the § before."""
+    begin = _lines_back(text, start, _PAGE_HEAD_LINES + _RECIPIENT_REACH)
+    lines = [_clean_line(ln) for ln in text[begin:start].split("\n")]
+    head_from = max(0, len(lines) - _PAGE_HEAD_LINES - 1)
+    for i in range(head_from, len(lines)):
+        if not _MEETING_LABEL.search(lines[i]):
+            continue
+        near = [i - d for d in range(1, 6)] + [i + d for d in range(1, 4)]
+        for j in (j for j in near if head_from <= j < len(lines)):
+            body = canonical_body(lines[j]) if 0 < len(lines[j]) < 90 else None
+            if body and not _is_recipient(lines, j):
+                return body
+    return None
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
@@ -276,6 +320,9 @@ def canonical_body(text: str) -> str | None:
     if match.group("sdn"):
         name = match.group("sdn").split()[0]
         return f"{_stadsdel_name(name)} stadsdelsnämnd"
+    if match.group("city"):  # "Göteborgs Stads grundskolenämnd" -> "Grundskolenämnden"
+        own = re.sub("n[äa]mnd$", "nämnd", match.group("city").split()[-1])
+        return own[0].upper() + own[1:] + "en"
     groups = ("pair", "one", "kf", "for", "geo")
     body = next(match.group(g) for g in groups if match.group(g))
     body = re.sub("n[äad]mnd", "nämnd", body)
@@ -307,10 +354,21 @@ def _standalone_bodies(text: str) -> Iterator[str]:
         body = canonical_body(bare)
         if not body:
             continue
-        before = " ".join(lines[max(0, i - 4) : i])
-        if _RECIPIENT_LIST.search(before):
+        if _is_recipient(lines, i):
             continue
         yield body
+
+
+def _is_recipient(lines: list[str], index: int, reach: int = _RECIPIENT_REACH) -> bool:
+    """True when line ``index`` is in a list of recipients: walking up over short lines (names,
+    blank lines, page furniture) reaches "Protokollsutdrag skickas till" / "expedieras till"."""
+    for k in range(index - 1, max(index - reach, -1), -1):
+        line = lines[k].strip()
+        if _RECIPIENT_LIST.search(line):
+            return True
+        if len(line.split()) > _LIST_ITEM_WORDS or (line.endswith(".") and len(line) > 20):
+            return False
+    return False
 
 
 def _decision_bodies(text: str) -> Iterator[str]:
