@@ -208,6 +208,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--query-runs", type=int, default=None)
     p.add_argument("--e2e-runs", type=int, default=None)
     p.add_argument("--no-incremental", action="store_true")
+    p.add_argument("--stem", default=None,
+                   help="results file name under bench/results/ (default perf, or perf-quick)")
     a = p.parse_args(argv)
     a.sizes = a.sizes or ("10000" if a.quick else "10000,50000,all")
     a.build_runs = a.build_runs or (1 if a.quick else 3)
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no corpora at {args.corpora} (see ../shared/corpora/SOURCES.md)", file=sys.stderr)
         return 1
     started = time.monotonic()
-    stem = "perf-quick" if args.quick else "perf"
+    stem = args.stem or ("perf-quick" if args.quick else "perf")
     cache, total = ensure_cache(args.corpora)
     sizes = parse_sizes(args.sizes, total)
     result: dict[str, object] = {"machine": machine(), "quick": args.quick, "sizes": {},
