@@ -234,6 +234,12 @@ def test_a_bilaga_heading_starts_a_bilaga_of_the_paragraf_before_it() -> None:
     assert "Omröstning" not in segs[0].text
 
 
+def test_a_bilaga_is_titled_by_its_label_and_the_heading_under_it() -> None:
+    text = "§ 3\nRutin\n\nText.\n\nBilaga 1\n\nLyft från golv vid fall\nGör en bedömning.\n"
+    assert units(text)[1].title == "Bilaga 1 – Lyft från golv vid fall"
+    assert units("§ 3\nRutin\n\nText.\n\nBilaga 2\nPlats\n\nLedamot\n")[1].title == "Bilaga 2"
+
+
 def test_a_list_of_attachment_names_is_not_a_bilaga() -> None:
     text = (
         "Tjänsteutlåtande om budget för nämnden\n\nText.\n\nBilagor\n\n"

@@ -395,7 +395,7 @@ def _bilaga_cuts(
         line = lines[j]
         previous = lines[j - 1] if j else None
         if _BILAGA_LINE.match(line.text) and not _runs_on(previous) and not _in_list(lines, j):
-            yield _Cut(j, "bilaga", number, line.bare)
+            yield _Cut(j, "bilaga", number, _named_bilaga_title(lines, j, furniture))
             floor = j + 1
             continue
         arende = _ARENDE_LINE.match(line.text)
@@ -403,6 +403,20 @@ def _bilaga_cuts(
             start = _block_start(lines, j, floor)
             yield _Cut(start, "bilaga", number, _bilaga_title(lines, start, j, furniture))
             floor = j + 1
+
+
+def _named_bilaga_title(lines: list[_Line], index: int, furniture: frozenset[str]) -> str:
+    """"Bilaga 1", followed by the heading on the next lines when there is one
+    ("Bilaga – Offentlighets- och sekretesslagens bestämmelser")."""
+    label = lines[index].bare
+    for j in range(index + 1, min(index + 4, len(lines))):
+        bare = lines[j].bare
+        if not bare or _is_furniture(lines[j], furniture):
+            continue
+        if len(bare.split()) >= 2 and _looks_like_title(_title_from(lines, j, bare)):
+            return f"{label} – {_title_from(lines, j, bare)}"
+        break
+    return label
 
 
 def _in_list(lines: list[_Line], index: int) -> bool:
