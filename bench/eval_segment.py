@@ -102,7 +102,8 @@ NOTES = """## Who is right where we disagree (read against the text, 2026-11-23)
   -12-17) whose text names no body on a line of its own, in a decision heading or as the subject of
   a decision; the jsonl's organ comes from the file's metadata. Recipient lists ("Protokollsutdrag
   skickas till" + names, also across a page break) are not taken for the body.
-- **titles.** Every remaining difference was read. The jsonl is wrong where it appends the
+- **titles.** Read: all of the "jsonl longer" and "other" classes, about 45 of the "ours longer"
+  class. The jsonl is wrong where it appends the
   first sentence of the body ("Ordningsfråga Med anledning av att klockan är 21:24 …",
   interpellations + "Kommunstyrelsens ordförande …", "Övriga frågor Ordföranden …"), prefixes page
   furniture ("Protokoll nr 9 Sammanträdesdatum: 2023-10-12 Bestämmande av …"), cuts a heading at
@@ -298,6 +299,8 @@ def report(
         "| file | jsonl §§ | ours | recall | precision | missing | extra |",
         "|---|---|---|---|---|---|---|",
     ]
+    if all(s.recall == 1 and s.precision == 1 for s in scores):
+        lines.append("| (none) | | | | | | |")
     for s in scores:
         if s.recall < 1 or s.precision < 1:
             lines.append(
