@@ -352,25 +352,27 @@ def _score(score: object) -> float:
 def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total: int) -> str | None:
     """Replace words the index does not know by its closest known word, if that finds more.
 
-    Only single words (not OR alternatives, phrases or filters) are replaced; a word of up to five
-    letters may differ by one edit, a longer one by two.
+    Only single words (not OR alternatives, phrases or filters) are replaced. Candidates are the
+    words one edit away, looked up in the index's term list (two edits for long words); the most
+    frequent wins.
     """
     field = "text_exact" if "exact" in builder.fields else "text_stem"
-    corrector = searcher.corrector(field)
     reader = builder.reader
     changed = query
     for slot in parsed.slots:
         if len(slot) != 1 or slot[0].kind != "word":
             continue
         word = slot[0].words[0]
-        if reader.doc_frequency(field, word) > 0 or any(ch.isdigit() for ch in word):
+        if (field, word) in reader or not word.isalpha():
             continue
-        maxdist = 1 if len(word) <= 5 else 2
-        options = [o for o in corrector.suggest(word, limit=5, maxdist=maxdist) if o != word]
-        if not options:
-            continue
-        best = min(options, key=lambda o: (_distance(word, o), -reader.doc_frequency(field, o)))
-        changed = _replace_word(changed, word, best)
+        best = _closest_known(
+            word,
+            lambda w: (field, w) in reader,
+            lambda w: reader.doc_frequency(field, w),
+            searcher.corrector(field),
+        )
+        if best:
+            changed = _replace_word(changed, word, best)
     if changed == query:
         return None
     built = builder.build(parse(changed))
@@ -380,15 +382,26 @@ def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total
     return changed if len(found) > total else None
 
 
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance (short words only, so the quadratic table is cheap)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+_LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
+
+
+def _edits1(word: str) -> set[str]:
+    """Every string one deletion, swap, replacement or insertion away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserts = {a + c + b for a, b in splits for c in _LETTERS}
+    return deletes | swaps | replaces | inserts
+
+
+def _closest_known(word: str, known, frequency, corrector=None) -> str | None:
+    """The most frequent known word one edit away; for a long word without one, whoosh's
+    corrector looks two edits away among words with the same first two letters."""
+    found = [w for w in _edits1(word) if w != word and known(w)]
+    if not found and len(word) >= 8 and corrector is not None:
+        found = [w for w in corrector.suggest(word, limit=5, maxdist=2, prefix=2) if w != word]
+    return max(found, key=lambda w: (frequency(w), w)) if found else None
 
 
 def _replace_word(text: str, word: str, new: str) -> str:

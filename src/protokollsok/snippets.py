@@ -7,6 +7,7 @@ one span from its first to its last word (not word by word, and never a lone ``i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,9 +42,9 @@ def find_matches(
     text: str, clauses: Sequence[Sequence[str]], chain: str = "full", prefixes: Sequence[str] = ()
 ) -> list[Match]:
     """Spans of ``text`` matching each clause (a clause is a word or a phrase, as words)."""
-    tokens = list(analysis.tokenize(text))
+    tokens = _tokens_to_check(text, clauses, prefixes)
     query_keys = [[_keys(w, chain, False) for w in c] for c in clauses]
-    token_keys = [_keys(t.word, chain, True) for t in tokens]
+    token_keys = [_keys(t.word, chain, True) if t else frozenset() for t in tokens]
     matches: list[Match] = []
     for ci, words in enumerate(query_keys):
         n = len(words)
@@ -59,10 +60,70 @@ def find_matches(
     for pi, p in enumerate(prefixes):
         folded = analysis.fold(p)
         for t in tokens:
-            if t.word.startswith(p) or analysis.fold(t.word).startswith(folded):
+            if t and (t.word.startswith(p) or analysis.fold(t.word).startswith(folded)):
                 matches.append(Match(t.start, t.end, base + pi))
     matches.sort(key=lambda m: (m.start, -m.end))
     return _drop_nested(matches)
+
+
+SCAN_FROM_CHARS = 4000  # shorter texts are simply tokenised whole
+_SPAN_CHARS_PER_WORD = 40
+
+
+def _tokens_to_check(
+    text: str, clauses: Sequence[Sequence[str]], prefixes: Sequence[str]
+) -> list[analysis.Token | None]:
+    """The tokens that may match: all of a short text; in a long one only the windows around
+    words that contain a query word's stem (found by one C-speed regex over the folded text),
+    with ``None`` between windows so that a phrase never spans two of them."""
+    # Each clause is anchored on its longest word (a phrase's ``i`` would match everywhere).
+    words = [max(c, key=len) for c in clauses if c] + list(prefixes)
+    if len(text) < SCAN_FROM_CHARS or not words or any(not w.isalpha() for w in words):
+        return list(analysis.tokenize(text))
+    needles = _needles(tuple(words))
+    if not needles:
+        return list(analysis.tokenize(text))
+    longest = max(len(c) for c in clauses) if clauses else 1
+    scan = re.compile(r"[^\W_]*(?:" + "|".join(map(re.escape, needles)) + r")", re.IGNORECASE)
+    folded = text.translate(_FOLD_SAME_LENGTH)
+    out: list[analysis.Token | None] = []
+    last_end = -1
+    reach = _SPAN_CHARS_PER_WORD * longest
+    for m in scan.finditer(folded):
+        if m.start() < last_end:
+            continue
+        start = max(last_end, 0, m.start() - reach)
+        while start > max(last_end, 0) and not text[start - 1].isspace():
+            start -= 1
+        end = min(len(text), m.end() + reach)
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        if start > last_end:
+            out.append(None)
+        out.extend(_shift(t, start) for t in analysis.tokenize(text[start:end]))
+        last_end = end
+    return out
+
+
+def _shift(t: analysis.Token, offset: int) -> analysis.Token:
+    return analysis.Token(t.pos, t.start + offset, t.end + offset, t.word)
+
+
+_FOLD_SAME_LENGTH = str.maketrans("åäöéèüæøÅÄÖÉÈÜÆØ", "aaoeeuaoAAOEEUAO")
+
+
+@lru_cache(maxsize=1024)
+def _needles(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Short folded beginnings of the stems of the anchor words (what a matching token holds)."""
+    found: set[str] = set()
+    for w in words:
+        f = analysis.forms(w)
+        for form in (w, *f.stem, *f.fold):
+            needle = form.translate(_FOLD_SAME_LENGTH)[:4]
+            if len(needle) < 3:
+                return ()
+            found.add(needle)
+    return tuple(sorted(found))
 
 
 def _drop_nested(matches: list[Match]) -> list[Match]:
