@@ -170,6 +170,16 @@ def test_running_heads_and_page_numbers_do_not_title_a_paragraf() -> None:
     assert [s.title for s in segs] == ["Upprop", "Val av revisorer"]
 
 
+def test_a_unit_ends_before_the_running_head_of_the_next_page() -> None:
+    page = "Göteborgs Stad Kommunfullmäktige, protokoll\n\n{n} (9)\n\nKommunfullmäktige\n\n"
+    text = "".join(
+        page.format(n=n) + f"§ {n}\nVal nummer {n}\nBeslut\n\nValet förrättas.\n\n"
+        for n in (1, 2, 3)
+    )
+    segs = units(text)
+    assert [s.text.splitlines()[-1] for s in segs] == ["Valet förrättas."] * 3
+
+
 def test_running_heads_do_not_split_a_paragraf() -> None:
     page = "Kommunfullmäktige\nProtokoll (nr 1)\nSammanträdesdatum: 2023-01-26\n\n"
     text = "§ 1\nUpprop\n\n" + (page + "Text.\n\n") * 4

@@ -26,7 +26,9 @@ Rules (each one a small function below):
   lower case, the previous ends in a word such as "och"/"för" or a comma, or carries on a
   person's name ("… i stället för Rebecka" / "Rapp (SD)"). A leading or trailing dnr is dropped.
 * **Page furniture** (lines that repeat on many pages, compared without their page number, and
-  page numbers such as ``3 (74)``) never splits a unit and never titles one.
+  page numbers such as ``3 (74)``) never splits a unit and never titles one; the running head of
+  the page on which the next unit starts is not part of the unit before it (lines printed around
+  the page numbers of at least half the pages are running heads).
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ _RUNNING_TEXT_WORDS = 5
 _ABBREVIATIONS = frozenset(["resp", "jfr", "dvs", "bl.a", "m.fl", "m.m", "kap", "osv", "etc"])
 _FRAGMENT_WORDS = 6  # a lower-case line this short after a blank one may end a split heading  # a line this long that ends in lower case is running text
 _FURNITURE_MIN_REPEATS = 3
+_HEAD_REACH = 5  # lines above and below a page number that may belong to the running head
 
 
 class _Line(NamedTuple):
@@ -406,7 +409,7 @@ def _bilaga_cuts(
 
 
 def _named_bilaga_title(lines: list[_Line], index: int, furniture: frozenset[str]) -> str:
-    """"Bilaga 1", followed by the heading on the next lines when there is one
+    """ "Bilaga 1", followed by the heading on the next lines when there is one
     ("Bilaga – Offentlighets- och sekretesslagens bestämmelser")."""
     label = lines[index].bare
     for j in range(index + 1, min(index + 4, len(lines))):
@@ -518,8 +521,10 @@ def _segments(doc: Document, lines: list[_Line], cuts: list[_Cut]) -> list[Segme
     bilagor = 0
     out: list[Segment] = []
     starts = [ln.start for ln in lines]
+    running = _running_heads(lines)
     for i, cut in enumerate(cuts):
         stop = cuts[i + 1].line if i + 1 < len(cuts) else len(lines)
+        stop = _without_trailing_heads(lines, cut.line, stop, running)
         start, end = _span(doc.text, lines, cut.line, stop)
         if cut.kind == "paragraf":
             assert cut.number is not None
@@ -533,6 +538,34 @@ def _segments(doc: Document, lines: list[_Line], cuts: list[_Cut]) -> list[Segme
             uid = f"{source}#dokument"
         out.append(_segment(doc, uid, cut, (start, end), starts))
     return out
+
+
+def _running_heads(lines: list[_Line]) -> frozenset[str]:
+    """Lines printed around the page numbers of at least half the pages ("Göteborgs Stad
+    Kommunfullmäktige, protokoll", "Sammanträdesdatum: …", "Justerandes sign"): the running
+    heads and feet. Needs 3+ page numbers; a file without them has none."""
+    pages = [ln.index for ln in lines if ln.bare and _PAGE_NUMBER.match(ln.bare)]
+    if len(pages) < _FURNITURE_MIN_REPEATS:
+        return frozenset()
+    near: Counter[str] = Counter()
+    for p in pages:
+        window = lines[max(0, p - _HEAD_REACH) : p + _HEAD_REACH + 1]
+        near.update({_running_key(ln.bare) for ln in window if ln.bare})
+    need = max(_FURNITURE_MIN_REPEATS, len(pages) // 2)
+    return frozenset(key for key, n in near.items() if n >= need)
+
+
+def _without_trailing_heads(
+    lines: list[_Line], first: int, stop: int, running: frozenset[str]
+) -> int:
+    """``stop`` moved up over the blank lines, page numbers and running heads that end a unit
+    (the head of the page on which the next unit starts); never above the unit's first line."""
+    while stop - 1 > first:
+        bare = lines[stop - 1].bare
+        if bare and not _PAGE_NUMBER.match(bare) and _running_key(bare) not in running:
+            break
+        stop -= 1
+    return stop
 
 
 def _span(text: str, lines: list[_Line], first: int, stop: int) -> tuple[int, int]:
