@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from protokollsok import lexicon
+from protokollsok import cache, lexicon
 
 # Words that are grammatical prefixes or particles much more often than compound parts.
 _NOT_PARTS = frozenset(
@@ -39,7 +39,8 @@ PART_MIN_FREQ = 100  # a part not in the dictionary must be this common in clean
 
 @lru_cache(maxsize=1)
 def _known_stems() -> frozenset[str]:
-    return frozenset(lexicon.get().dictionary_words())
+    lex = lexicon.get()
+    return cache.derived("known-stems", 1, [lex.dic], lambda: frozenset(lex.dictionary_words()))
 
 
 def is_known(word: str) -> bool:
