@@ -493,7 +493,8 @@
     const pr = new Promise((resolve, reject) => {
       pending.set(name, resolve);
       const s = document.createElement("script");
-      s.src = BASE + "data/" + name + ".js";
+      // root.js keeps its name across exports: never take it from a cache; the rest is content-named.
+      s.src = BASE + "data/" + name + ".js" + (name === "root" ? "?v=" + Date.now() : "");
       s.onload = () => s.remove();
       s.onerror = () => { pending.delete(name); cache.delete(name); s.remove(); reject(new Error("kunde inte läsa " + name)); };
       document.head.appendChild(s);
