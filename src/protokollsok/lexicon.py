@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from protokollsok import cache
 from protokollsok.errors import ProtokollsokError
 
 DEFAULT_DIC = Path("/usr/share/hunspell/sv_SE.dic")
@@ -126,4 +127,6 @@ def get() -> Lexicon:
             "install Debian's hunspell-sv (scripts/setup.sh does it) or set "
             "PROTOKOLLSOK_HUNSPELL to its .dic",
         )
-    return Lexicon(dic, load_frequencies())
+    if not WORDFREQ.exists():
+        return Lexicon(dic, {})
+    return Lexicon(dic, cache.derived("wordfreq", 1, [WORDFREQ], load_frequencies))
