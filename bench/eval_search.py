@@ -137,7 +137,17 @@ def build(corpus: Path, chain: str) -> tuple[Path, float]:
     report = build_index([corpus], index_dir, full=True, chain=chain)
     for path, reason in report.failed:
         print(f"  [{chain}] failed: {path}: {reason}", file=sys.stderr)
-    return index_dir, time.monotonic() - started
+    seconds = time.monotonic() - started
+    (OUT / f"idx-{chain}.seconds").write_text(f"{seconds:.1f}\n", encoding="utf-8")
+    return index_dir, seconds
+
+
+def last_build_seconds(chain: str) -> float | None:
+    """How long the last ``build`` of ``chain`` took, if this script recorded it."""
+    try:
+        return float((OUT / f"idx-{chain}.seconds").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def run_chain(corpus: Path, chain: str, queries: Sequence[Query], reuse: bool = False) -> ChainRun:
@@ -146,7 +156,9 @@ def run_chain(corpus: Path, chain: str, queries: Sequence[Query], reuse: bool = 
 
     run = ChainRun(chain, reused=reuse)
     index_dir = OUT / f"idx-{chain}"
-    if not reuse:
+    if reuse:
+        run.index_seconds = last_build_seconds(chain) or 0.0
+    else:
         index_dir, run.index_seconds = build(corpus, chain)
     ids = indexed_ids(index_dir)
     run.units = len(ids)
@@ -207,6 +219,22 @@ def per_query_table(runs: Sequence[ChainRun], queries: Sequence[Query]) -> str:
     return "\n".join(rows)
 
 
+def losses(runs: Sequence[ChainRun], queries: Sequence[Query]) -> list[str]:
+    """Lines naming the queries where the last chain scores below the best of the other chains."""
+    if len(runs) < 2:
+        return []
+    last, others = runs[-1], runs[:-1]
+    lines = []
+    for q in queries:
+        best = max(others, key=lambda r: r.ndcg[q.id])
+        if best.ndcg[q.id] > last.ndcg[q.id] + 0.005:
+            lines.append(
+                f"- {q.id} `{q.query}`: `{last.chain}` {last.ndcg[q.id]:.2f}"
+                f" < `{best.chain}` {best.ndcg[q.id]:.2f}"
+            )
+    return lines
+
+
 def problems(runs: Sequence[ChainRun]) -> list[str]:
     """Lines naming judged ids absent from an index and queries that raised."""
     lines = []
@@ -254,6 +282,10 @@ def report(runs: Sequence[ChainRun], queries: Sequence[Query], command: str) -> 
             "## Index builds",
             "",
             *build_lines,
+            "",
+            f"## Queries where `{runs[-1].chain}` scores below a simpler chain (nDCG@10)",
+            "",
+            *(losses(runs, queries) or ["- none"]),
             "",
             "## Mismatches and failures",
             "",

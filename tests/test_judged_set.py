@@ -164,3 +164,11 @@ def test_summary_table_has_one_row_per_chain_and_a_column_per_type():
     assert len(lines) == 3
     assert "word (1)" in lines[0] and "dnr (1)" in lines[0]
     assert lines[2] == "| `full` | 0.500 | 0.500 | 1.000 / 1.000 | 0.000 / 0.000 |"
+
+
+def test_losses_name_queries_where_the_last_chain_falls_behind():
+    queries = [ev.Query("q1", "a", "word", {"u1": 2}), ev.Query("q2", "b", "word", {"u2": 2})]
+    simple = ev.ChainRun("snowball", ndcg={"q1": 0.9, "q2": 0.5})
+    full = ev.ChainRun("full", ndcg={"q1": 0.4, "q2": 0.5})
+    assert ev.losses([simple, full], queries) == ["- q1 `a`: `full` 0.40 < `snowball` 0.90"]
+    assert ev.losses([full], queries) == []
