@@ -259,7 +259,9 @@ def report(runs: Sequence[ChainRun], queries: Sequence[Query], command: str) -> 
     """The whole markdown report."""
     n_rel = sum(len(q.relevant) for q in queries)
     build_lines = [
-        f"- `{r.chain}`: {r.units} units indexed in {r.index_seconds:.0f} s" for r in runs
+        f"- `{r.chain}`: {r.units} units indexed in {r.index_seconds:.0f} s"
+        + (" (by an earlier run; index reused)" if r.reused else "")
+        for r in runs
     ]
     trouble = problems(runs)
     return "\n".join(
