@@ -109,3 +109,19 @@ def test_unknown_sort_is_a_query_error(corpus_index):
 def test_any_query_gives_results_or_a_query_error(corpus_index, text):
     with contextlib.suppress(QueryError):
         search(corpus_index, text, limit=3)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("VON/2020:00308", "Von/2020:308"), ("sod 2023/713", "SÖD 2023/713"), ("KS  2023/740", "KS 2023/740")],
+)
+def test_a_dnr_is_found_however_it_is_typed(typed, stored):
+    from protokollsok.search import dnr_key
+
+    assert dnr_key(typed) == dnr_key(stored)
+    assert dnr_key("KS 2023/741") != dnr_key(stored)
+
+
+def test_a_dnr_query_finds_the_units_that_carry_it(corpus_index):
+    hits = search(corpus_index, "KS 2023/740", limit=100).hits
+    assert hits and all("KS 2023/740" in h.dnr for h in hits)

@@ -8,6 +8,7 @@ broken by date, newest first.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -252,9 +253,10 @@ class _Builder:
         return wq.Or(subs)
 
     def dnr_query(self, dnr: str) -> wq.Query:
-        """Units that carry this diarienummer (OCR-damaged letters folded as a fallback)."""
-        wanted = {dnr.lower(), analysis.fold(dnr.lower())}
-        values = [v for v in self._values("dnr") if v in wanted or analysis.fold(v) in wanted]
+        """Units that carry this diarienummer, however it is typed: case, leading zeros and
+        OCR-damaged å/ä/ö do not matter (``VON/2020:00308`` finds ``Von/2020:308``)."""
+        wanted = dnr_key(dnr)
+        values = [v for v in self._values("dnr") if dnr_key(v) == wanted]
         if not values:
             return wq.NullQuery
         return wq.Or([wq.Term("dnr", v) for v in values])
@@ -311,6 +313,13 @@ class _Builder:
             return [_text(t) for t in self.reader.lexicon(fieldname)]
         except KeyError:
             return []
+
+
+def dnr_key(dnr: str) -> str:
+    """A diarienummer reduced to what identifies it: folded lower case, numbers without leading
+    zeros, spacing normalised."""
+    key = analysis.fold(" ".join(dnr.lower().split()))
+    return re.sub(r"\d+", lambda m: str(int(m.group())), key)
 
 
 def _text(term: bytes | str) -> str:
@@ -405,8 +414,6 @@ def _closest_known(word: str, known, frequency, corrector=None) -> str | None:
 
 
 def _replace_word(text: str, word: str, new: str) -> str:
-    import re
-
     return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", new, text, flags=re.IGNORECASE)
 
 
