@@ -8,7 +8,7 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket,
                               the term table entries (``termtable``) and diarienummer spellings
     data/m/<chunk>-<hash>.js  per-unit filter values (nämnd, parti, datum, year) of 512 units
-    data/u/<hash>.js          one unit: its shown fields and text (for the hit and its snippet)
+    data/u/<n>-<hash>.js      unit number n: its shown fields and text (for the hit and its snippet)
     data/state.json           the exporter's own bookkeeping (unit numbers); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
@@ -51,6 +51,7 @@ STATIC_FILES = ("index.html", "protokollsok.js", "snowball-sv.js", "style.css")
 META_CHUNK = 512
 TERMS_PER_BUCKET = 64
 HASH_CHARS = 10
+UNIT_HASH_CHARS = 8  # unit files are named <number>-<hash>: the hash only has to change with the content
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
 CALLBACK = "__protokollsok"
@@ -92,10 +93,10 @@ class _Writer:
         tmp.replace(path)
         self.written += 1
 
-    def jsonp(self, folder: str, stem: str, data: Any) -> str:
+    def jsonp(self, folder: str, stem: str, data: Any, chars: int = 0) -> str:
         """Write ``data`` as ``data/<folder>/[<stem>-]<hash>.js``; return the hash."""
         body = _dumps(data)
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:HASH_CHARS]
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[: chars or HASH_CHARS]
         name = f"{stem}-{digest}" if stem else digest
         self.put(f"data/{folder}/{name}.js", _wrap(f"{folder}/{name}", body))
         return digest
@@ -135,7 +136,7 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str
         w = _Writer(out)
         for name in STATIC_FILES:
             w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
-        unit_names = {d.num: w.jsonp("u", "", d.unit) for d in docs}
+        unit_names = {d.num: w.jsonp("u", str(d.num), d.unit, UNIT_HASH_CHARS) for d in docs}
         meta_names, facets = _write_meta(w, docs, unit_names)
         shard_names, nb, nterms = _write_shards(w, reader, info.chain, by_docnum, state)
         root = _root(searcher, info.chain, docs, meta_names, shard_names, nb, facets)
@@ -215,25 +216,44 @@ def _number_docs(reader, state: dict[str, Any]) -> list[_Doc]:
 
 
 def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
-    """Per-unit filter values in chunks of ``META_CHUNK`` numbers; returns chunk names and facets."""
+    """Per-unit filter values in chunks of ``META_CHUNK`` numbers; returns chunk names and facets.
+
+    A chunk is columnar (it compresses better): ``h`` the units' file hashes run together,
+    ``n`` nämnd index (-1 none, null: no unit with this number), ``p`` party indexes joined by
+    ".", ``d`` datum, ``y`` the year where it is not the datum's.
+    """
     namnder = sorted({d.unit["namnd"] for d in docs if d.unit["namnd"]})
     partier = sorted({p for d in docs for p in d.unit["parti"]})
     n_idx = {n: i for i, n in enumerate(namnder)}
     p_idx = {p: i for i, p in enumerate(partier)}
-    chunks: dict[int, list[Any]] = defaultdict(lambda: [None] * META_CHUNK)
+    chunks: dict[int, dict[str, Any]] = {}
     for d in docs:
-        u = d.unit
-        chunks[d.num // META_CHUNK][d.num % META_CHUNK] = [
-            unit_names[d.num],
-            n_idx.get(u["namnd"], -1),
-            [p_idx[p] for p in u["parti"]],
-            u["datum"] or "",
-            u["year"] or "",
-        ]
-    top = max(chunks, default=-1)
-    names = [w.jsonp("m", str(c), chunks[c]) if c in chunks else "" for c in range(top + 1)]
+        c = chunks.setdefault(d.num // META_CHUNK, _empty_chunk())
+        k, u = d.num % META_CHUNK, d.unit
+        c["h"][k] = unit_names[d.num]
+        c["n"][k] = n_idx.get(u["namnd"], -1)
+        c["p"][k] = ".".join(str(p_idx[p]) for p in u["parti"])
+        c["d"][k] = u["datum"] or ""
+        if (u["year"] or "") != (u["datum"] or "")[:4]:
+            c["y"][str(k)] = u["year"] or ""
+    names = []
+    for i in range(max(chunks, default=-1) + 1):
+        c = chunks.get(i)
+        if c is not None:
+            c["h"] = "".join(c["h"])
+        names.append(w.jsonp("m", str(i), c) if c is not None else "")
     facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier}
     return names, facets
+
+
+def _empty_chunk() -> dict[str, Any]:
+    return {
+        "h": ["-" * UNIT_HASH_CHARS] * META_CHUNK,
+        "n": [None] * META_CHUNK,
+        "p": [""] * META_CHUNK,
+        "d": [""] * META_CHUNK,
+        "y": {},
+    }
 
 
 # -------------------------------------------------------------------------------------- shards

@@ -319,7 +319,17 @@
       const chunks = [...new Set([...nums].map((n) => Math.floor(n / root.metaChunk)))];
       const loaded = await Promise.all(chunks.map((c) => load("m/" + c + "-" + root.meta[c])));
       const out = new Map();
-      chunks.forEach((c, i) => loaded[i].forEach((m, k) => { if (m) out.set(c * root.metaChunk + k, m); }));
+      chunks.forEach((c, i) => {
+        const m = loaded[i];
+        const hl = m.h.length / m.n.length;
+        m.n.forEach((n, k) => {
+          if (n === null) return;
+          const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
+          const parti = m.p[k] ? m.p[k].split(".").map(Number) : [];
+          // [unit file, nämnd index, party indexes, datum, year]
+          out.set(c * root.metaChunk + k, [(c * root.metaChunk + k) + "-" + m.h.slice(k * hl, (k + 1) * hl), n, parti, m.d[k], year]);
+        });
+      });
       return out;
     }
 
