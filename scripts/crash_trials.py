@@ -58,7 +58,8 @@ class Setup:
     ref_b: dict
     changes_b: set[str]  # the sources A -> B adds, changes or removes
     units_a: int
-    seconds: dict[str, float]
+    seconds: dict[str, float]  # the current aim for kill delays, per kind
+    measured: dict[str, float] | None = None  # one uninterrupted run of each kind, before the trials
 
 
 @dataclass
@@ -171,6 +172,7 @@ def prepare(work: Path, files: int = 7) -> Setup:
     s = Setup(work, a, b, work / "index_a", snapshot(work / "ref_a"), snapshot(work / "ref_b"),
               changes, report.units, {})
     s.seconds = {k: timed_run(k, s, work / "timing") for k in KINDS}
+    s.measured = dict(s.seconds)
     return s
 
 
@@ -181,17 +183,28 @@ def trial(kind: str, s: Setup, rng: random.Random, index_dir: Path) -> Trial:
     corpus, full, may_change = situation(kind, s, index_dir)
     delay = rng.uniform(0, s.seconds[kind])
     p = indexer(corpus, index_dir, full)
-    time.sleep(delay)
-    finished = p.poll() is not None
-    p.send_signal(signal.SIGKILL)
-    p.wait()
+    finished = wait_or_kill(p, delay)
+    if finished is not None:  # the machine got faster: aim the next delays at the shorter run
+        s.seconds[kind] = (s.seconds[kind] + finished) / 2
     opened = inspect_opens(index_dir, kind)
     verdict = inspect_check(corpus, index_dir, may_change) if opened == "yes" else "agree"
     build_index([corpus], index_dir)
     reference = s.ref_b if corpus == s.corpus_b else s.ref_a
     identical = snapshot(index_dir) == reference
     shutil.rmtree(index_dir, ignore_errors=True)
-    return Trial(kind, delay, finished, opened, verdict, identical)
+    return Trial(kind, delay, finished is not None, opened, verdict, identical)
+
+
+def wait_or_kill(p: subprocess.Popen, delay: float) -> float | None:
+    """SIGKILL ``p`` after ``delay`` seconds; None, or how long it ran if it finished first."""
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < delay:
+        if p.poll() is not None:
+            return elapsed
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    return None
 
 
 def inspect_opens(index_dir: Path, kind: str) -> str:
@@ -245,8 +258,9 @@ def summary(s: Setup, trials: list[Trial], seconds: float, seed: int) -> str:
         f"Corpus A: {len(list(s.corpus_a.iterdir()))} Göteborg KS protokoll, {s.units_a} units; "
         f"B: A with 1 file deleted, 1 changed, 1 renamed, 1 added.",
         "Uninterrupted run (subprocess, start-up included): "
-        + ", ".join(f"{k} {v:.1f} s" for k, v in s.seconds.items())
-        + "; each kill after a delay uniform in [0, that duration].",
+        + ", ".join(f"{k} {v:.1f} s" for k, v in (s.measured or s.seconds).items())
+        + "; each kill after a delay uniform in [0, that duration] (halved towards the real "
+        + "duration whenever a run finished before its kill, as the machine's load changes).",
         "",
         "| situation | trials | killed mid-run | index opened | check agreed | check named only what the rerun fixes | rerun identical to a clean full build | failures |",
         "|---|---|---|---|---|---|---|---|",
