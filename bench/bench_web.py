@@ -107,9 +107,10 @@ def folder_size(path: Path) -> tuple[int, int, int]:
     return len(files), raw, gz
 
 
-def build_ours(units, out: Path) -> dict:
+def build_ours(units, out: Path, reuse: bool = False) -> dict:
     t0 = time.monotonic()
-    index_units(out / "ix", units)
+    if not (reuse and (out / "ix").is_dir()):
+        index_units(out / "ix", units)
     t1 = time.monotonic()
     report = web.export_bundle(out / "ix", out / "site" / "ours")
     t2 = time.monotonic()
@@ -240,6 +241,7 @@ def write_report(path: Path, args, n_units: int, builds: dict, sizes: dict, rows
         "| | protokollsök | Pagefind |",
         "|---|---|---|",
         f"| build (s) | index {builds['ours']['index_s']:.1f} + export {builds['ours']['export_s']:.1f} | {builds['pagefind']['index_s']:.1f} |",
+        f"| distinct terms + table words | {builds['ours']['terms']:,} | |",
         f"| bundle files | {sizes['ours'][0]:,} | {sizes['pagefind'][0]:,} |",
         f"| bundle size (raw / gzipped text) | {kb(sizes['ours'][1])} / {kb(sizes['ours'][2])} | {kb(sizes['pagefind'][1])} / {kb(sizes['pagefind'][2])} |",
         f"| median page + library before a query | {kb(med(rows, 'ours', 'page_bytes'))} | {kb(med(rows, 'pagefind', 'page_bytes'))} |",
@@ -271,11 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=HERE / "results" / "web.md")
     ap.add_argument("--pagefind-python", default=sys.executable)
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
+    ap.add_argument("--reuse-index", action="store_true", help="keep OUT/ix from a run with the same --limit")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     units = list(iter_units(args.corpora, limit=args.limit))
     print(f"{len(units)} units", flush=True)
-    builds = {"ours": build_ours(units, args.out), "pagefind": build_pagefind(units, args.out, args.pagefind_python)}
+    builds = {"ours": build_ours(units, args.out, args.reuse_index), "pagefind": build_pagefind(units, args.out, args.pagefind_python)}
     print(builds, flush=True)
     site = args.out / "site"
     sizes = {"ours": folder_size(site / "ours"), "pagefind": folder_size(site / "pagefind")}

@@ -464,7 +464,9 @@ def serve(index_dir: str | Path | None, out_dir: str | Path | None, host: str = 
         tmp = tempfile.mkdtemp(prefix="protokollsok-web-")
         out_dir = tmp
     try:
-        export_bundle(index_dir, out_dir)
+        print(f"Exporting the page from {index_dir}/ into {out_dir} …", flush=True)
+        report = export_bundle(index_dir, out_dir)
+        print(f"{report['written']} files written, {report['kept']} unchanged", flush=True)
         httpd = make_server(index_dir, out_dir, host, port)
         h, p = httpd.server_address[:2]
         print(f"Serving {out_dir} on http://{h}:{p}/ (API: /api/search?q=...) — Ctrl-C stops", flush=True)
