@@ -204,6 +204,10 @@ def section(result: dict, stem: str) -> list[str]:
         "",
         f"Settings: {json.dumps(result.get('settings', {}), ensure_ascii=False)}",
         "",
+        *[f"Merged from a separate run ({r['file']}, {r['machine']['date_utc']}, load average "
+          f"{r['machine']['loadavg_start'][0]:.1f}): {json.dumps(r.get('settings'), ensure_ascii=False)}"
+          for r in result.get("merged_runs", [])],
+        "",
         f"![latency and build time against corpus size]({'results/' + stem + '.png'})",
         "",
         *targets_table(result),
@@ -251,5 +255,37 @@ def write(results_dir: Path, dest: Path) -> None:
     dest.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-if __name__ == "__main__":
+def merge(into: Path, sources: list[Path]) -> None:
+    """Fold the sizes/peers (and incremental figures) of other runs' JSON into ``into``; the
+    machine lines of every run are kept under ``merged_runs``; the sources are removed."""
+    result = json.loads(into.read_text(encoding="utf-8"))
+    runs = result.setdefault("merged_runs", [])
+    for src in sources:
+        other = json.loads(src.read_text(encoding="utf-8"))
+        for label, size in other["sizes"].items():
+            target = result["sizes"].setdefault(label, {"units": size["units"], "peers": {}})
+            target["peers"].update(size["peers"])
+        if other.get("incremental"):
+            result["incremental"] = other["incremental"]
+        result.setdefault("failures", []).extend(other.get("failures", []))
+        runs.append({"file": src.name, "machine": other["machine"], "settings": other.get("settings")})
+        src.unlink()
+    order = sorted(result["sizes"].items(), key=lambda kv: kv[1]["units"])
+    result["sizes"] = dict(order)
+    into.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate RESULTS.md; ``--merge INTO SRC...`` first folds other runs into INTO."""
+    if argv[:1] == ["--merge"]:
+        import plot_perf
+
+        into = Path(argv[1])
+        merge(into, [Path(a) for a in argv[2:]])
+        plot_perf.plot(json.loads(into.read_text(encoding="utf-8")), into.with_suffix(".png"))
     write(BENCH / "results", BENCH / "RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
