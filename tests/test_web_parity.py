@@ -211,6 +211,7 @@ def seed_requests(expected: dict) -> list[dict]:
 def test_seed_searches_give_the_same_top_10_as_the_cli(seed_index, seed_bundle, expected, tmp_path):
     requests = seed_requests(expected)
     requests += [{"q": "våld i nära relationer"}, {"q": "samverkan", "sort": "date"}, {"q": "budget -skatt"}]
+    requests += [{"q": "KS 2023/0740"}, {"q": 'samverkan dnr:"ks 2023/740"'}, {"q": "SOD 2023/713"}]
     assert_same_results(seed_index, seed_bundle, requests, tmp_path)
 
 

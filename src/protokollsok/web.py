@@ -8,6 +8,7 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket,
                               the term table entries (``termtable``) and diarienummer spellings
     data/m/<chunk>-<hash>.js  per-unit filter values (nämnd, parti, datum, year) of 512 units
+    data/h/<chunk>-<hash>.js  the content hashes of those 512 units' files
     data/u/<n>-<hash>.js      unit number n: its shown fields and text (for the hit and its snippet)
     data/state.json           the exporter's own bookkeeping (unit numbers); never loaded by the page
 
@@ -218,9 +219,10 @@ def _number_docs(reader, state: dict[str, Any]) -> list[_Doc]:
 def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
     """Per-unit filter values in chunks of ``META_CHUNK`` numbers; returns chunk names and facets.
 
-    A chunk is columnar (it compresses better): ``h`` the units' file hashes run together,
-    ``n`` nämnd index (-1 none, null: no unit with this number), ``p`` party indexes joined by
-    ".", ``d`` datum, ``y`` the year where it is not the datum's.
+    A chunk is columnar (it compresses better): ``n`` nämnd index (-1 none, null: no unit with
+    this number), ``p`` party indexes joined by ".", ``d`` datum, ``y`` the year where it is not
+    the datum's. The units' file hashes, run together, are a separate file (``data/h/``), loaded
+    only for the units a page shows.
     """
     namnder = sorted({d.unit["namnd"] for d in docs if d.unit["namnd"]})
     partier = sorted({p for d in docs for p in d.unit["parti"]})
@@ -236,13 +238,16 @@ def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
         c["d"][k] = u["datum"] or ""
         if (u["year"] or "") != (u["datum"] or "")[:4]:
             c["y"][str(k)] = u["year"] or ""
-    names = []
+    names, hashes = [], []
     for i in range(max(chunks, default=-1) + 1):
         c = chunks.get(i)
-        if c is not None:
-            c["h"] = "".join(c["h"])
-        names.append(w.jsonp("m", str(i), c) if c is not None else "")
-    facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier}
+        if c is None:
+            names.append("")
+            hashes.append("")
+            continue
+        hashes.append(w.jsonp("h", str(i), "".join(c.pop("h"))))
+        names.append(w.jsonp("m", str(i), c))
+    facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier, "hashes": hashes}
     return names, facets
 
 
@@ -311,7 +316,7 @@ def _bucket_count(nkeys: int, state: dict[str, Any]) -> int:
 
 
 def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], state: dict[str, Any]):
-    """Term shards: postings per (term, field), table entries per word, dnr spellings per folded dnr."""
+    """Term shards: postings per (term, field), table entries per word, dnr spellings per dnr key."""
     terms: dict[str, dict[str, Any]] = defaultdict(dict)
     for fname, short in _field_names(reader, chain):
         for t in reader.lexicon(fname):
@@ -322,7 +327,7 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
     dnrs: dict[str, list[str]] = defaultdict(list)
     for term, posts in terms.items():
         if "dnr" in posts:
-            dnrs[analysis.fold(term)].append(term)
+            dnrs[search.dnr_key(term)].append(term)
     keys = set(terms) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
     buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
@@ -358,6 +363,7 @@ def _root(searcher, chain: str, docs, meta_names, shard_names, nb, facets) -> di
         "shards": shard_names,
         "metaChunk": META_CHUNK,
         "meta": meta_names,
+        "hashes": facets["hashes"],
         "namnd": facets["namnd"],
         "parti": facets["parti"],
     }
@@ -366,7 +372,7 @@ def _root(searcher, chain: str, docs, meta_names, shard_names, nb, facets) -> di
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "m", "u"):
+    for sub in ("t", "m", "h", "u"):
         folder = out / "data" / sub
         if not folder.is_dir():
             continue

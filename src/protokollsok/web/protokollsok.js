@@ -286,8 +286,14 @@
       return phrase(stems, slop, 1.0);
     }
 
+    /** search.dnr_key: folded lower case, single spaces, numbers without leading zeros. */
+    function dnrKey(dnr) {
+      const key = fold(dnr.toLowerCase().split(/\s+/).filter(Boolean).join(" "));
+      return key.replace(/\d+/g, (m) => m.replace(/^0+(?=\d)/, ""));
+    }
+
     async function dnrValues(dnr) {
-      const key = fold(dnr.toLowerCase());
+      const key = dnrKey(dnr);
       return ((await shard(key)).d || {})[key] || [];
     }
 
@@ -321,16 +327,23 @@
       const out = new Map();
       chunks.forEach((c, i) => {
         const m = loaded[i];
-        const hl = m.h.length / m.n.length;
         m.n.forEach((n, k) => {
           if (n === null) return;
           const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
           const parti = m.p[k] ? m.p[k].split(".").map(Number) : [];
-          // [unit file, nämnd index, party indexes, datum, year]
-          out.set(c * root.metaChunk + k, [(c * root.metaChunk + k) + "-" + m.h.slice(k * hl, (k + 1) * hl), n, parti, m.d[k], year]);
+          out.set(c * root.metaChunk + k, [null, n, parti, m.d[k], year]);  // [-, nämnd, partier, datum, år]
         });
       });
       return out;
+    }
+
+    /** A unit's shown fields: its file is named by its number and the hash in data/h/. */
+    async function loadUnit(n) {
+      const c = Math.floor(n / root.metaChunk);
+      const hashes = await load("h/" + c + "-" + root.hashes[c]);
+      const len = hashes.length / root.metaChunk;
+      const k = n % root.metaChunk;
+      return load("u/" + n + "-" + hashes.slice(k * len, (k + 1) * len));
     }
 
     async function allNums() {
@@ -399,7 +412,7 @@
       const facets = facetCounts(matched, meta);
       const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
       const shown = ranked.slice(opts.offset || 0);
-      const units = await Promise.all(shown.map((n) => load("u/" + meta.get(n)[0])));
+      const units = await Promise.all(shown.map(loadUnit));
       const hits = shown.map((n, i) => ({ num: n, score: round4(scores.get(n)), unit: units[i] }));
       return { total: matched.length, hits, facets, query: q };
     }
