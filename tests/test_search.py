@@ -125,3 +125,15 @@ def test_a_dnr_is_found_however_it_is_typed(typed, stored):
 def test_a_dnr_query_finds_the_units_that_carry_it(corpus_index):
     hits = search(corpus_index, "KS 2023/740", limit=100).hits
     assert hits and all("KS 2023/740" in h.dnr for h in hits)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["beslut", "vittnen OR tystnadskultur", "beslut -budget", '"våld i nära relationer"', "samverkansöverens*",
+     "beslut parti:KD", "nämnd:barn beslut", "datum:2023 beslut", "KS 2023/740", "parti:S"],
+)
+def test_the_total_counts_exactly_the_units_that_can_be_listed(corpus_index, query):
+    everything = search(corpus_index, query, limit=1000)
+    assert everything.total == len(everything.hits)
+    assert search(corpus_index, query, limit=3).total == everything.total
+    assert sum(n for _, n in everything.facets["namnd"]) == everything.total

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.reading import TermNotFound
 
 from protokollsok import analysis, index, schema, snippets, termtable
 from protokollsok.errors import QueryError
@@ -107,25 +109,81 @@ def search(
     if built is None:
         return SearchResult(query, 0, [], {}, _maybe_suggest(suggest, searcher, builder, parsed, query, 0))
     wquery, wfilter = built
-    sortedby = _sort_facets(sort)
-    groups = {name: _facet(name) for name in FACETS} if facets else None
+    mask = wq.Term("doctype", "file")
+    # A query with a phrase must check positions for every candidate anyway, so its matches are
+    # collected while scoring (one pass); any other query is scored with whoosh's block skipping
+    # and its matches are counted apart, by set algebra over postings (no scoring).
+    collect_all = _needs_positions(parsed)
     results = searcher.search(
         wquery,
         limit=max(limit, 1),
-        sortedby=sortedby,
-        groupedby=groups,
-        maptype=sorting.Count if groups else None,
+        sortedby=_sort_facets(sort),
+        groupedby={"_all": sorting.FieldFacet("year")} if collect_all else None,
+        maptype=sorting.UnorderedList if collect_all else None,
         filter=wfilter,
-        mask=wq.Term("doctype", "file"),
+        mask=mask,
         terms=False,
     )
-    total = len(results)
     hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
     if sort == "relevance":
         hits = _by_score_then_date(hits)
-    found_facets = _facet_counts(results) if groups else {}
-    suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, total)
-    return SearchResult(query, total, hits, found_facets, suggestion)
+    if collect_all:
+        matched = {d for docs in results.groups("_all").values() for d in docs}
+    else:
+        matched = _DocSets(searcher).matching(wquery, wfilter, mask)
+    found_facets = _facet_counts(searcher, matched) if facets else {}
+    suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
+    return SearchResult(query, len(matched), hits, found_facets, suggestion)
+
+
+def _needs_positions(q: ParsedQuery) -> bool:
+    return any(c.kind == "phrase" for slot in q.slots for c in slot) or any(
+        c.kind == "phrase" for c in q.excluded
+    )
+
+
+class _DocSets:
+    """The set of all matching documents, for the total and the facets, without scoring them:
+    the top hits come from whoosh's scored search (which may skip blocks that cannot reach the
+    top); counting every match is set algebra over postings, mirroring the query tree."""
+
+    def __init__(self, searcher) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+
+    def matching(self, q: wq.Query, filt: wq.Query | None, mask: wq.Query) -> set[int]:
+        """Documents matching ``q`` and ``filt`` but not ``mask``."""
+        docs = self.docs(q)
+        if filt is not None:
+            docs &= self.docs(filt)
+        return docs - self.docs(mask)
+
+    def docs(self, q: wq.Query) -> set[int]:
+        """Documents matching one query (sub)tree."""
+        if isinstance(q, wq.Term):
+            return self.term(q.fieldname, q.text)
+        if isinstance(q, wq.Or):
+            out: set[int] = set()
+            for sub in q.subqueries:
+                out |= self.docs(sub)
+            return out
+        if isinstance(q, wq.And):
+            subs = sorted((self.docs(sub) for sub in q.subqueries), key=len)
+            return set.intersection(*subs) if subs else set()
+        if isinstance(q, wq.AndMaybe):
+            return self.docs(q.a)
+        if isinstance(q, wq.AndNot):
+            return self.docs(q.a) - self.docs(q.b)
+        if q is wq.NullQuery:
+            return set()
+        return set(self.searcher.docs_for_query(q))  # phrases, prefixes, ranges, every
+
+    def term(self, fieldname: str, text: str) -> set[int]:
+        """The (live) documents holding one term."""
+        try:
+            return set(self.reader.postings(fieldname, text).all_ids())
+        except TermNotFound:
+            return set()
 
 
 def _maybe_suggest(on: bool, searcher, builder: _Builder, parsed: ParsedQuery, query: str, total: int):
@@ -159,20 +217,17 @@ def _neg_date(datum: str | None) -> tuple[int, ...]:
     return (0, *(-int(x) for x in datum.split("-") if x.isdigit()))
 
 
-def _facet(name: str):
-    """A facet read from the field's column (no per-search scan of postings)."""
-    return sorting.FieldFacet(name)
-
-
-def _facet_counts(results) -> dict[str, list[tuple[str, int]]]:
+def _facet_counts(searcher, matched: set[int]) -> dict[str, list[tuple[str, int]]]:
+    """Counts of nämnd, parti and year over all matching documents, read from the columns."""
+    columns = _columns(searcher)
     out: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
-        counts: dict[str, int] = {}
-        for key, n in results.groups(name).items():
-            values = str(key).split(",") if name == "parti" else [str(key)]
-            for v in values:
-                if v and v != "None":
-                    counts[v] = counts.get(v, 0) + int(n)
+        values = columns[name]
+        counts: Counter[str] = Counter()
+        for value, n in Counter(values[d] for d in matched).items():
+            for v in value.split(",") if name == "parti" else [value]:
+                if v:
+                    counts[v] += n
         pairs = list(counts.items())
         if name == "year":
             pairs.sort(key=lambda kv: kv[0], reverse=True)
@@ -180,6 +235,24 @@ def _facet_counts(results) -> dict[str, list[tuple[str, int]]]:
             pairs.sort(key=lambda kv: (-kv[1], kv[0]))
         out[name] = pairs
     return out
+
+
+def _columns(searcher) -> dict[str, list[str]]:
+    """docnum -> value of each facet field, read once per searcher."""
+    cached = getattr(searcher, "_protokollsok_columns", None)
+    if cached is not None:
+        return cached
+    reader = searcher.reader()
+    n = reader.doc_count_all()
+    columns: dict[str, list[str]] = {}
+    for name in FACETS:
+        try:
+            cr = reader.column_reader(name)
+            columns[name] = [_text(cr[i]) if cr[i] is not None else "" for i in range(n)]
+        except Exception:  # an index without the column (older schema): no counts for it
+            columns[name] = [""] * n
+    searcher._protokollsok_columns = columns
+    return columns
 
 
 class _Builder:
