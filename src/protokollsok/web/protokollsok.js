@@ -406,6 +406,12 @@
       }
       const negs = (await Promise.all(q.excluded.map(clauseQuery))).filter(Boolean);
       for (const n of negs) for (const d of n.keys()) scores.delete(d);
+      if (!hasFilters && (opts.sort || "relevance") === "relevance") {
+        // Without filters the units shown are the top by score: fetch them while the filter data loads.
+        const off = opts.offset || 0;
+        const top = [...scores.keys()].sort((a, b) => scores.get(b) - scores.get(a) || a - b).slice(off, off + limit);
+        top.forEach((n) => loadUnit(n).catch(() => {}));
+      }
       const meta = await metaOf(scores.keys());
       const tests = await filterSets(q, meta);
       const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(meta.get(n), n)));
