@@ -219,12 +219,10 @@ def _neg_date(datum: str | None) -> tuple[int, ...]:
 
 def _facet_counts(searcher, matched: set[int]) -> dict[str, list[tuple[str, int]]]:
     """Counts of nämnd, parti and year over all matching documents, read from the columns."""
-    columns = _columns(searcher)
     out: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
-        values = columns[name]
         counts: Counter[str] = Counter()
-        for value, n in Counter(values[d] for d in matched).items():
+        for value, n in Counter(_facet_values(searcher, name, matched)).items():
             for v in value.split(",") if name == "parti" else [value]:
                 if v:
                     counts[v] += n
@@ -237,22 +235,22 @@ def _facet_counts(searcher, matched: set[int]) -> dict[str, list[tuple[str, int]
     return out
 
 
-def _columns(searcher) -> dict[str, list[str]]:
-    """docnum -> value of each facet field, read once per searcher."""
-    cached = getattr(searcher, "_protokollsok_columns", None)
-    if cached is not None:
-        return cached
+def _facet_values(searcher, name: str, matched: set[int]) -> list[str]:
+    """The column values of the matching documents. A few matches are looked up one by one (a
+    CLI call pays nothing more); many matches read the whole column once per searcher (a long
+    running process then answers from memory)."""
+    cache: dict[str, list[str]] = searcher.__dict__.setdefault("_protokollsok_columns", {})
     reader = searcher.reader()
-    n = reader.doc_count_all()
-    columns: dict[str, list[str]] = {}
-    for name in FACETS:
-        try:
+    try:
+        if name not in cache and len(matched) * 8 < reader.doc_count_all():
             cr = reader.column_reader(name)
-            columns[name] = [_text(cr[i]) if cr[i] is not None else "" for i in range(n)]
-        except Exception:  # an index without the column (older schema): no counts for it
-            columns[name] = [""] * n
-    searcher._protokollsok_columns = columns
-    return columns
+            return [_text(cr[d] or "") for d in matched]
+        if name not in cache:
+            cache[name] = [_text(v or "") for v in reader.column_reader(name)]
+    except Exception:  # an index without this column (an older schema): no counts for it
+        return []
+    column = cache[name]
+    return [column[d] for d in matched]
 
 
 class _Builder:
