@@ -166,11 +166,6 @@ def concurrent_run(tmp_path_factory) -> tuple[list[dict], int, Path, Path]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="search facets raise IndexError on a multi-segment index (see test_index.FACET_BUG); "
-    "not a concurrency error: remove this marker when that is fixed",
-)
 def test_searches_in_a_loop_never_fail_while_the_index_is_updated(concurrent_run):
     results, updates, corpus, ix = concurrent_run
     for res in results:

@@ -172,15 +172,6 @@ def test_a_touched_file_with_the_same_bytes_is_not_parsed(corpus, ix, monkeypatc
     assert check([corpus], ix).ok
 
 
-FACET_BUG = (
-    "search._facet_values reads a whole column with list(reader.column_reader(name)); on an index "
-    "of several segments (incremental updates) whoosh's MultiColumnReader yields fewer values than "
-    "doc_count_all, so column[d] raises IndexError. Fix in search.py: read the column per leaf "
-    "reader (reader.leaf_readers() with their offsets), empty where a segment has no column."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=FACET_BUG)
 def test_search_with_facets_keeps_working_after_many_incremental_updates(corpus, ix):
     build_index([corpus], ix)
     for k in range(6):

@@ -71,9 +71,8 @@ class _Opened:
             # A new searcher, not whoosh's refresh(): refresh reuses segment readers and can count
             # a segment that a merge has just replaced twice. The old searcher is left to the
             # garbage collector, so a thread still using it is not cut off.
-            ix, info = index.open_index(Path(index_dir))
-            s = ix.searcher()
-            cls._cache[key] = (info.indexname, ix, s)
+            s, info = index.open_searcher(Path(index_dir))
+            cls._cache[key] = (info.indexname, None, s)
             return s, info
 
 
@@ -246,11 +245,21 @@ def _facet_values(searcher, name: str, matched: set[int]) -> list[str]:
             cr = reader.column_reader(name)
             return [_text(cr[d] or "") for d in matched]
         if name not in cache:
-            cache[name] = [_text(v or "") for v in reader.column_reader(name)]
+            cache[name] = _whole_column(reader, name)
     except Exception:  # an index without this column (an older schema): no counts for it
         return []
     column = cache[name]
     return [column[d] for d in matched]
+
+
+def _whole_column(reader, name: str) -> list[str]:
+    """docnum -> value, read segment by segment (whoosh's multi-segment column reader can yield
+    fewer values than there are documents when iterated)."""
+    values = [""] * reader.doc_count_all()
+    for leaf, offset in reader.leaf_readers():
+        for i, v in enumerate(leaf.column_reader(name)):
+            values[offset + i] = _text(v or "")
+    return values
 
 
 class _Builder:
