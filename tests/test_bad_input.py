@@ -401,7 +401,7 @@ def test_index_run_accounts_for_every_file_and_goes_on(tmp_path):
     corpus.mkdir()
     bad = bad_corpus(corpus)
     report = build_index([corpus], tmp_path / "index")
-    problems = dict(report.failed) | dict(report.warnings)
+    problems = dict(report.failed) | dict(report.skipped)
     for source, reason in bad.items():
         assert problems[source].startswith(reason), (source, problems.get(source))
     discovered = {source for _, source in ingest.discover([corpus])}

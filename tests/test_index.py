@@ -255,8 +255,7 @@ def vanish_during_run(monkeypatch, victim: str) -> None:
 
 def accounted(report) -> list[str]:
     """Every file a report names, once per outcome."""
-    quiet = {s for s, _ in report.warnings} - set(report.added) - set(report.replaced)
-    return [*report.added, *report.replaced, *[s for s, _ in report.failed], *quiet]
+    return [*report.added, *report.replaced, *[s for s, _ in report.failed], *[s for s, _ in report.skipped]]
 
 
 def test_a_bad_input_corpus_never_stops_the_run_and_every_file_is_accounted_for(tmp_path, monkeypatch):
@@ -268,7 +267,7 @@ def test_a_bad_input_corpus_never_stops_the_run_and_every_file_is_accounted_for(
     assert sorted(names) == sorted(kinds), "each file in exactly one outcome"
     assert report.files_seen == len(kinds)
     assert "good.txt" in report.added and not report.ok
-    reasons = dict(report.failed + report.warnings)
+    reasons = dict(report.failed + report.skipped)
     assert "vanishing.txt" in dict(report.failed)
     assert all(reasons[n].strip() for n in kinds if n != "good.txt" and n in reasons)
     assert all("\n" not in r for r in reasons.values()), "one line per file"
@@ -295,7 +294,7 @@ def test_any_bytes_under_any_ending_are_accounted_for_and_never_crash_the_run(tm
         (root / f"f{k}{ending}").write_bytes(data)
     report = build_index([root], root.with_suffix(".index"))
     assert sorted(accounted(report)) == sorted(f"f{k}{e}" for k, (e, _) in enumerate(files))
-    assert all(r and "\n" not in r for _, r in report.failed + report.warnings)
+    assert all(r and "\n" not in r for _, r in report.failed + report.skipped)
     assert check([root], root.with_suffix(".index")).ok
 
 
@@ -338,7 +337,7 @@ def test_a_file_emptied_of_text_loses_its_units(corpus, ix):
     build_index([corpus], ix)
     (corpus / "ks-1.txt").write_bytes(b"")
     report = build_index([corpus], ix)
-    assert "ks-1.txt" in dict(report.warnings) and report.ok
+    assert "ks-1.txt" in dict(report.skipped) and report.ok
     assert hit_ids(ix, "simhall") == set()
     assert check([corpus], ix).ok
 

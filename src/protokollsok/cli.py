@@ -77,9 +77,11 @@ class _Bar:
 @click.option("--chain", default=None, help="Analysis chain (default: full; for evaluation).")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--watch", is_flag=True, help="Keep running: update the index when files appear, change or vanish.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1), help="Seconds between looks at the corpus (--watch).")
 def index_cmd(
     corpus: Sequence[Path], index_dir: Path | None, full: bool, verify: bool, chain: str | None,
-    quiet: bool, as_json: bool,
+    quiet: bool, as_json: bool, watch: bool, interval: float,
 ) -> int:
     """Index CORPUS folders or files (default: $PROTOKOLLSOK_CORPUS or corpus/).
 
@@ -88,6 +90,15 @@ def index_cmd(
     """
     from protokollsok.index import Progress, build_index
 
+    if watch:
+        from protokollsok import index as idx
+
+        idx.watch(
+            list(corpus) or None, index_dir, interval=interval,
+            on_report=lambda r: click.echo(_summary(r)),
+            on_error=lambda e: click.echo(f"Error: {e}", err=True),
+        )
+        return 0
     bar = _Bar(quiet or as_json)
     progress = Progress()
     progress.start, progress.advance, progress.finish = bar.start, bar.advance, bar.finish
@@ -101,6 +112,7 @@ def index_cmd(
                 "removed": report.removed,
                 "unchanged": report.unchanged,
                 "failed": [{"source": s, "reason": r} for s, r in report.failed],
+                "skipped": [{"source": s, "reason": r} for s, r in report.skipped],
                 "warnings": [{"source": s, "message": m} for s, m in report.warnings],
                 "units": report.units,
                 "paragrafer": report.paragrafer,
@@ -112,6 +124,8 @@ def index_cmd(
     else:
         for source, reason in report.failed:
             click.echo(f"failed: {source}: {reason}", err=True)
+        for source, why in report.skipped:
+            click.echo(f"skipped: {source}: {why}", err=True)
         for source, message in report.warnings:
             click.echo(f"warning: {source}: {message}", err=True)
         click.echo(_summary(report))
@@ -121,7 +135,8 @@ def index_cmd(
 def _summary(r) -> str:
     return (
         f"{r.files_seen} files: {len(r.added)} added, {len(r.replaced)} replaced, "
-        f"{len(r.removed)} removed, {r.unchanged} unchanged, {len(r.failed)} failed; "
+        f"{len(r.removed)} removed, {r.unchanged} unchanged, {len(r.skipped)} skipped, "
+        f"{len(r.failed)} failed; "
         f"{r.units} units indexed ({r.paragrafer} §, {r.bilagor} bilagor, {r.dokument} dokument); "
         f"{len(r.warnings)} warnings; {r.seconds:.1f} s"
     )
@@ -291,19 +306,24 @@ def check_cmd(corpus: Sequence[Path], index_dir: Path | None, as_json: bool) -> 
     from protokollsok.index import check
 
     r = check(list(corpus) or None, index_dir)
-    problems = {
-        "not indexed": r.not_indexed,
-        "changed since indexed": r.changed,
-        "vanished from the corpus": r.vanished,
-        "units missing from the index": r.missing_units,
-        "units without a manifest entry": r.orphan_units,
-    }
+    problems = r.differences()
     if as_json:
-        _emit_json({"ok": r.ok, "files": r.files, "units": r.units, **{k.replace(" ", "_"): v for k, v in problems.items()}})
+        _emit_json(
+            {
+                "ok": r.ok,
+                "files": r.files,
+                "units": r.units,
+                **{k.replace(" ", "_"): v for k, v in problems.items()},
+                "failed": [{"source": s, "reason": why} for s, why in r.failed],
+                "empty": [{"source": s, "reason": why} for s, why in r.empty],
+            }
+        )
     else:
         for label, items in problems.items():
             for item in items:
                 click.echo(f"{label}: {item}")
+        for note in r.notes():
+            click.echo(note)
         verdict = "agree" if r.ok else "differ — run `protokollsok index` to bring the index up to date"
         click.echo(f"{r.files} files, {r.units} units: index, manifest and corpus {verdict}")
     return 0 if r.ok else 1

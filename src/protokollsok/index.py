@@ -319,8 +319,9 @@ def _is_internal(e: ParseError) -> bool:
     return e.reason.startswith(INTERNAL)
 
 
-def _parse(found: manifest.Found) -> tuple[str, list[Unit]]:
-    """The sha256 of the bytes read and the units of one file; every failure is a ParseError."""
+def _parse(found: manifest.Found) -> tuple[str, list[Unit], tuple[str, ...]]:
+    """The sha256 of the bytes read, the units and the reader's warnings of one file; every
+    failure is a ParseError."""
     from protokollsok import pipeline
 
     try:
@@ -335,7 +336,7 @@ def _parse(found: manifest.Found) -> tuple[str, list[Unit]]:
         raise ParseError(found.source, "too large to read into memory") from None
     except Exception as e:  # a bug in a stage must not stop the run or lose the index
         raise ParseError(found.source, f"{INTERNAL}{type(e).__name__}: {e}") from None
-    return doc.sha256, units
+    return doc.sha256, units, doc.warnings
 
 
 def _count(report: IndexReport, units: Iterable[Unit]) -> None:
@@ -514,9 +515,9 @@ def _apply_file(
 ) -> None:
     """Parse one added or changed file and write its units and manifest entry."""
     try:
-        sha, units = _parse(f)
+        sha, units, warnings = _parse(f)
     except NoText as e:  # nothing to index: the file's previous units (if any) go
-        report.warnings.append((f.source, e.reason))
+        report.skipped.append((f.source, e.reason))
         _record_problem(writer, f, old, manifest.EMPTY, e.reason, drop_units=True)
         return
     except ParseError as e:
@@ -529,6 +530,7 @@ def _apply_file(
         (report.replaced if old.status == manifest.OK else report.added).append(f.source)
     else:
         report.added.append(f.source)
+    report.warnings.extend((f.source, w) for w in warnings)
     for u in units:
         writer.add_document(**unit_document(u, fields))
     ids = tuple(u.id for u in units)

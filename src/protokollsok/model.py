@@ -140,6 +140,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why): nothing to index
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     units: int = 0
     paragrafer: int = 0
