@@ -14,6 +14,8 @@ runtime_pkgs=(hunspell-sv libhunspell-dev gcc python3-dev python3-venv)
 dev_pkgs=(chromium ripgrep poppler-utils)
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")
+# The web page's engine is tested under node as well (the parity test); most machines have it.
+[ "$dev" = 1 ] && ! command -v node >/dev/null && pkgs+=(nodejs)
 
 missing=()
 for p in "${pkgs[@]}"; do
