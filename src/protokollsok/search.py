@@ -113,13 +113,15 @@ def search(
     # collected while scoring (one pass); any other query is scored with whoosh's block skipping
     # and its matches are counted apart, by set algebra over postings (no scoring).
     collect_all = _needs_positions(parsed)
+    docsets = _DocSets(searcher)
+    allowed = docsets.docs(wfilter) if wfilter is not None else None
     results = searcher.search(
         wquery,
         limit=max(limit, 1),
         sortedby=_sort_facets(sort),
         groupedby={"_all": sorting.FieldFacet("year")} if collect_all else None,
         maptype=sorting.UnorderedList if collect_all else None,
-        filter=wfilter,
+        filter=allowed,
         mask=mask,
         terms=False,
     )
@@ -129,7 +131,7 @@ def search(
     if collect_all:
         matched = {d for docs in results.groups("_all").values() for d in docs}
     else:
-        matched = _DocSets(searcher).matching(wquery, wfilter, mask)
+        matched = docsets.matching(wquery, allowed, mask)
     found_facets = _facet_counts(searcher, matched) if facets else {}
     suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
     return SearchResult(query, len(matched), hits, found_facets, suggestion)
@@ -150,11 +152,11 @@ class _DocSets:
         self.searcher = searcher
         self.reader = searcher.reader()
 
-    def matching(self, q: wq.Query, filt: wq.Query | None, mask: wq.Query) -> set[int]:
-        """Documents matching ``q`` and ``filt`` but not ``mask``."""
+    def matching(self, q: wq.Query, allowed: set[int] | None, mask: wq.Query) -> set[int]:
+        """Documents matching ``q``, within ``allowed`` (the filter's documents) and not ``mask``."""
         docs = self.docs(q)
-        if filt is not None:
-            docs &= self.docs(filt)
+        if allowed is not None:
+            docs &= allowed
         return docs - self.docs(mask)
 
     def docs(self, q: wq.Query) -> set[int]:
@@ -175,7 +177,19 @@ class _DocSets:
             return self.docs(q.a) - self.docs(q.b)
         if q is wq.NullQuery:
             return set()
-        return set(self.searcher.docs_for_query(q))  # phrases, prefixes, ranges, every
+        if isinstance(q, wq.TermRange):
+            return self.term_range(q.fieldname, q.start, q.end)
+        return set(self.searcher.docs_for_query(q))  # phrases, prefixes, every
+
+    def term_range(self, fieldname: str, lo: str | None, hi: str | None) -> set[int]:
+        """Documents with a term between ``lo`` and ``hi`` (inclusive; ISO dates sort as text).
+        whoosh would build one nested matcher per distinct date; a union of sets is far cheaper."""
+        out: set[int] = set()
+        for term in self.reader.lexicon(fieldname):
+            t = _text(term)
+            if (lo is None or t >= lo) and (hi is None or t <= hi):
+                out |= self.term(fieldname, t)
+        return out
 
     def term(self, fieldname: str, text: str) -> set[int]:
         """The (live) documents holding one term."""
