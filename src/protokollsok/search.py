@@ -106,7 +106,8 @@ def search(
     builder = _Builder(searcher, info.chain)
     built = builder.build(parsed)
     if built is None:
-        return SearchResult(query, 0, [], {}, _maybe_suggest(suggest, searcher, builder, parsed, query, 0))
+        empty = {name: [] for name in FACETS} if facets else {}
+        return SearchResult(query, 0, [], empty, _maybe_suggest(suggest, searcher, builder, parsed, query, 0))
     wquery, wfilter = built
     mask = wq.Term("doctype", "file")
     # A query with a phrase must check positions for every candidate anyway, so its matches are
