@@ -490,3 +490,14 @@ def test_watch_reindexes_when_a_file_appears(corpus, ix):
     assert sorted(reports[0].added) == sorted(FILES)
     assert reports[1].added == ["ks-9.txt"]
     assert hit_ids(ix, "badplats") == {"ks-9.txt#§4"}
+
+
+def test_a_rebuild_written_by_one_process_per_core_equals_one_written_by_one(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROTOKOLLSOK_PARALLEL_FROM", "1")
+    parallel = build_index([corpus], tmp_path / "parallel", full=True)
+    monkeypatch.setenv("PROTOKOLLSOK_PARALLEL_FROM", "1000000")
+    single = build_index([corpus], tmp_path / "single", full=True)
+    assert (parallel.units, parallel.added) == (single.units, single.added)
+    for word in ("simhall", "budget", "beslut"):
+        assert hit_ids(tmp_path / "parallel", word) == hit_ids(tmp_path / "single", word)
+    assert check([corpus], tmp_path / "parallel").ok

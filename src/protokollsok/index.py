@@ -54,6 +54,8 @@ META_FILE = "protokollsok.json"
 LOCK_FILE = "protokollsok.lock"
 DEFAULT_CHAIN = "full"
 WRITER_LIMIT_MB = 256
+PARALLEL_FROM = 50  # files in a rebuild before it is written by one process per core
+MAX_PROCS = 4
 SWITCH_GRACE = 0.5  # seconds the old generation outlives a full rebuild's pointer switch
 
 
@@ -453,8 +455,12 @@ def _write(
     *,
     merge,
 ) -> None:
-    """Apply ``changes`` in one whoosh transaction: committed whole, or cancelled whole."""
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    """Apply ``changes`` in one whoosh transaction: committed whole, or cancelled whole.
+
+    A rebuild of many files analyses and writes them on every core (whoosh's multiprocess writer,
+    one segment per process, published by the same single commit)."""
+    parallel = merge is CLEAR and len(changes.added) >= parallel_min_files()
+    writer = _writer(ix, parallel)
     try:
         _apply(writer, changes, entries, fields, report, progress)
         writer.commit(mergetype=merge)
@@ -462,6 +468,22 @@ def _write(
         with contextlib.suppress(Exception):
             writer.cancel()
         raise
+
+
+def parallel_min_files() -> int:
+    """How many files a rebuild needs before it uses every core (``$PROTOKOLLSOK_PARALLEL_FROM``)."""
+    try:
+        return int(os.environ.get("PROTOKOLLSOK_PARALLEL_FROM", PARALLEL_FROM))
+    except ValueError:
+        return PARALLEL_FROM
+
+
+def _writer(ix, parallel: bool):
+    """A whoosh writer; with ``parallel`` and more than one core, one writing process per core."""
+    procs = min(os.cpu_count() or 1, MAX_PROCS)
+    if parallel and procs > 1:
+        return ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB // procs, multisegment=True)
+    return ix.writer(limitmb=WRITER_LIMIT_MB)
 
 
 def _manifest_or_none(index_dir: Path) -> dict[str, manifest.FileEntry] | None:
@@ -584,7 +606,7 @@ def index_units(
         else:
             ix, new_info = open_index(index_dir)
         fields = schema.text_fields(new_info.chain)
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        writer = _writer(ix, parallel=full or info is None)
         try:
             for u in units:
                 doc = unit_document(u, fields)
