@@ -501,3 +501,41 @@ def test_a_rebuild_written_by_one_process_per_core_equals_one_written_by_one(cor
     for word in ("simhall", "budget", "beslut"):
         assert hit_ids(tmp_path / "parallel", word) == hit_ids(tmp_path / "single", word)
     assert check([corpus], tmp_path / "parallel").ok
+
+
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc; Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killing_a_parallel_rebuild_leaves_no_writer_processes_behind(tmp_path):
+    import signal
+    import time
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for k in range(60):
+        write(corpus, f"m{k}.txt", protokoll("Kulturnämnden", *[(n, f"Ärende {n}", "Nämnden beslutar. " * 200) for n in range(1, 6)]))
+    exe = Path(sys.executable).with_name("protokollsok")
+    env = {**os.environ, "PROTOKOLLSOK_PARALLEL_FROM": "1"}
+    proc = subprocess.Popen([str(exe), "index", str(corpus), "--index", str(tmp_path / "i"), "--full"], env=env)
+    deadline = time.monotonic() + 60
+    while not (workers := _children(proc.pid)) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    if not workers:
+        pytest.skip("the rebuild finished before its writer processes could be seen")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0]]
+    assert alive == []

@@ -482,8 +482,38 @@ def _writer(ix, parallel: bool):
     """A whoosh writer; with ``parallel`` and more than one core, one writing process per core."""
     procs = min(os.cpu_count() or 1, MAX_PROCS)
     if parallel and procs > 1:
+        _die_with_parent_after_fork()
         return ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB // procs, multisegment=True)
     return ix.writer(limitmb=WRITER_LIMIT_MB)
+
+
+class _Orphans:
+    """Registered once: every process forked for the writer dies with its parent."""
+
+    registered = False
+    parent = 0
+
+
+def _die_with_parent_after_fork() -> None:
+    """whoosh's writer processes wait on a queue forever if the indexer is killed (SIGKILL
+    included); ask Linux to kill them when their parent dies (elsewhere: nothing to do)."""
+    _Orphans.parent = os.getpid()
+    if _Orphans.registered:
+        return
+    import multiprocessing.util
+
+    multiprocessing.util.register_after_fork(_Orphans, _set_parent_death_signal)
+    _Orphans.registered = True
+
+
+def _set_parent_death_signal(_: object) -> None:
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != _Orphans.parent:  # the indexer died before the request was made
+        os._exit(1)
 
 
 def _manifest_or_none(index_dir: Path) -> dict[str, manifest.FileEntry] | None:
