@@ -11,7 +11,7 @@ import pytest
 
 from protokollsok.cli import main
 
-HIT_FIELDS = {"id", "score", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "snippet", "highlights"}
+HIT_FIELDS = {"id", "score", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "snippet", "highlights", "pages"}
 UNIT_FIELDS = {"id", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "text"}
 
 
@@ -120,3 +120,16 @@ def test_the_installed_command_runs_as_a_process(corpus_index):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["hits"][0]["id"] == "000_566486a7dd23fe0f.txt#bilaga1"
+
+
+def test_a_hit_in_a_pdf_says_its_pages(capsys, tmp_path):
+    import shutil
+
+    pdf = Path(__file__).resolve().parent / "data" / "ingest" / "goteborg_granskning_planer_program_p3-4.pdf"
+    (tmp_path / "c").mkdir()
+    shutil.copy(pdf, tmp_path / "c" / pdf.name)
+    run(capsys, "index", str(tmp_path / "c"), "--index", str(tmp_path / "i"), "-q")
+    _, out, _ = run(capsys, "search", "stadsrevisionen", "--index", str(tmp_path / "i"), "--json")
+    assert json.loads(out)["hits"][0]["pages"] == [1, 2]
+    _, out, _ = run(capsys, "search", "stadsrevisionen", "--index", str(tmp_path / "i"), "--no-color")
+    assert "s. 1–2" in out

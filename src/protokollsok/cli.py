@@ -199,6 +199,9 @@ def _heading(h) -> str:
     if h.kind == "bilaga" and h.paragraf is None:
         where = "bilaga"
     parts = [h.namnd or "okänd nämnd", h.datum or "datum saknas", where]
+    if h.pages:
+        first, last = h.pages
+        parts.append(f"s. {first}" if first == last else f"s. {first}–{last}")
     return " · ".join(parts) + (f" — {h.title}" if h.title else "")
 
 

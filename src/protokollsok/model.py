@@ -121,12 +121,14 @@ class Hit:
     source: str
     snippet: str
     highlights: tuple[tuple[int, int], ...]  # offsets into ``snippet``
+    pages: tuple[int, int] | None = None  # first and last page (PDF sources only)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["dnr"] = list(self.dnr)
         d["parti"] = list(self.parti)
         d["highlights"] = [list(h) for h in self.highlights]
+        d["pages"] = list(self.pages) if self.pages else None
         return d
 
 

@@ -440,6 +440,7 @@ def _hit(r, parsed: ParsedQuery, chain: str) -> Hit:
         source=r.get("source", ""),
         snippet=snippet,
         highlights=spans,
+        pages=tuple(r["pages"]) if r.get("pages") else None,
     )
 
 
