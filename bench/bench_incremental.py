@@ -182,7 +182,8 @@ def section(r: dict, started: str, args: str) -> str:
 
 
 def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of ``path``, keeping the others (the crash trials)."""
+    """Replace the section of ``path`` that starts with ``text``'s first line (a ``## `` heading),
+    keeping the others; ``scripts/crash_trials.py`` writes its section into the same file with it."""
     head = text.split("\n", 1)[0]
     old = path.read_text(encoding="utf-8") if path.exists() else "# Issue 4: incremental, atomic index updates\n\n"
     if head in old:

@@ -284,16 +284,10 @@ def summary(s: Setup, trials: list[Trial], seconds: float, seed: int) -> str:
 
 def write_results(section: str, path: Path = RESULTS) -> None:
     """Replace the crash-trials section of ``path`` (other sections are kept)."""
-    head = "## Crash trials"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Issue 4: incremental, atomic index updates\n\n"
-    if head in text:
-        before, _, rest = text.partition(head)
-        after = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_incremental import write_section
+
+    write_section(path, section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -137,3 +138,28 @@ def test_the_total_counts_exactly_the_units_that_can_be_listed(corpus_index, que
     assert everything.total == len(everything.hits)
     assert search(corpus_index, query, limit=3).total == everything.total
     assert sum(n for _, n in everything.facets["namnd"]) == everything.total
+
+
+def test_facets_count_right_on_an_index_of_several_segments(tmp_path):
+    """A rebuild written by one process per core has one segment per process: facet values must
+    come from the right segment's column."""
+    from collections import Counter
+
+    from protokollsok.index import index_units
+    from protokollsok.model import Metadata, Segment, Unit
+    from protokollsok.search import _Opened
+
+    bodies = [("Kulturnämnden", "KD"), ("Socialnämnden", "S"), ("Kommunstyrelsen", "M")]
+    units = []
+    for k in range(300):
+        namnd, parti = bodies[k % 3]
+        text = f"Ärende {k}. Ledamoten ({parti}) yrkar bifall." + (" Om biblioteket." if k % 7 == 0 else "")
+        seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, "Ärende", text, 0, len(text), (1, 1))
+        units.append(Unit(seg, Metadata((), namnd, f"2024-01-{k % 28 + 1:02d}", (parti,), "protokoll")))
+    index_units(tmp_path / "i", units, parallel=True)
+    searcher, _ = _Opened.searcher(tmp_path / "i")
+    assert len(searcher.reader().leaf_readers()) > 1 or (os.cpu_count() or 1) == 1
+    result = search(tmp_path / "i", "biblioteket", limit=100)
+    assert result.total == len(result.hits) == 43
+    assert dict(result.facets["namnd"]) == dict(Counter(h.namnd for h in result.hits))
+    assert dict(result.facets["parti"]) == dict(Counter(p for h in result.hits for p in h.parti))

@@ -28,7 +28,7 @@ def build(units: Iterable[Unit], index_dir: Path) -> None:
     """A full build of the units with the full analysis chain."""
     from protokollsok.index import index_units
 
-    index_units(index_dir, units, full=True, chain=CHAIN)
+    index_units(index_dir, units, full=True, chain=CHAIN, parallel=True)  # as `index` rebuilds
 
 
 def open_searcher(index_dir: Path) -> Callable[[Query], list[str]]:

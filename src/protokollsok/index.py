@@ -619,12 +619,18 @@ def _put_entry(writer, entry: manifest.FileEntry) -> None:
 
 
 def index_units(
-    index_dir: str | Path, units: Iterable[Unit], *, full: bool = True, chain: str = DEFAULT_CHAIN
+    index_dir: str | Path,
+    units: Iterable[Unit],
+    *,
+    full: bool = True,
+    chain: str = DEFAULT_CHAIN,
+    parallel: bool = False,
 ) -> IndexReport:
     """Index ready-made units (benchmarks, evaluation) without reading files.
 
     With ``full`` the index is replaced by exactly these units; otherwise units are added or
-    replaced by id. No manifest entries are written.
+    replaced by id. No manifest entries are written. ``parallel`` writes a full build with one
+    process per core, as ``build_index`` does for a rebuild of many files.
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
@@ -636,7 +642,7 @@ def index_units(
         else:
             ix, new_info = open_index(index_dir)
         fields = schema.text_fields(new_info.chain)
-        writer = _writer(ix, parallel=full or info is None)
+        writer = _writer(ix, parallel=parallel and (full or info is None))
         try:
             for u in units:
                 doc = unit_document(u, fields)

@@ -57,7 +57,7 @@ class _Opened:
     """An index opened once per process and reused while it is current."""
 
     _lock = threading.Lock()
-    _cache: ClassVar[dict[str, tuple[str, Any, Any]]] = {}
+    _cache: ClassVar[dict[str, tuple[str, Any]]] = {}  # index dir -> (generation, searcher)
 
     @classmethod
     def searcher(cls, index_dir: Path):
@@ -66,13 +66,13 @@ class _Opened:
         with cls._lock:
             info = index.read_info(Path(index_dir))
             cached = cls._cache.get(key)
-            if cached and info and cached[0] == info.indexname and cached[2].up_to_date():
-                return cached[2], info
+            if cached and info and cached[0] == info.indexname and cached[1].up_to_date():
+                return cached[1], info
             # A new searcher, not whoosh's refresh(): refresh reuses segment readers and can count
             # a segment that a merge has just replaced twice. The old searcher is left to the
             # garbage collector, so a thread still using it is not cut off.
             s, info = index.open_searcher(Path(index_dir))
-            cls._cache[key] = (info.indexname, None, s)
+            cls._cache[key] = (info.indexname, s)
             return s, info
 
 
@@ -111,8 +111,8 @@ def search(
     wquery, wfilter = built
     mask = wq.Term("doctype", "file")
     # A query with a phrase must check positions for every candidate anyway, so its matches are
-    # collected while scoring (one pass); any other query is scored with whoosh's block skipping
-    # and its matches are counted apart, by set algebra over postings (no scoring).
+    # collected while scoring (one pass); for any other query the matches are counted apart, by
+    # set algebra over postings, cheaper than whoosh's facet collector.
     collect_all = _needs_positions(parsed)
     docsets = _DocSets(searcher)
     allowed = docsets.docs(wfilter) if wfilter is not None else None
@@ -125,6 +125,9 @@ def search(
         filter=allowed,
         mask=mask,
         terms=False,
+        # whoosh's block-quality skipping can drop a true top-10 document on an index of several
+        # segments (seen with `vård OR omsorg`), so every match is scored.
+        optimize=False,
     )
     hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
     if sort == "relevance":

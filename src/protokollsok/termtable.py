@@ -28,6 +28,7 @@ from pathlib import Path
 
 from protokollsok import analysis, lexicon
 from protokollsok.analysis import Forms
+from protokollsok.cache import cache_dir
 
 VocabTest = Callable[[str], bool]
 
@@ -112,12 +113,6 @@ def _cache_key(chain_name: str) -> str:
         st = path.stat() if path.exists() else None
         h.update(f"{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}".encode())
     return h.hexdigest()[:16]
-
-
-def cache_dir() -> Path:
-    """Where computed tables are kept: ``$PROTOKOLLSOK_CACHE`` or ``~/.cache/protokollsok``."""
-    base = os.environ.get("PROTOKOLLSOK_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "protokollsok"
-    return Path(base)
 
 
 @lru_cache(maxsize=4)
