@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.reading import TermNotFound
 
-from protokollsok import analysis, index, schema, snippets, termtable
+from protokollsok import analysis, index, schema, snippets, termtable, whoosh_fixes  # noqa: F401 (patches whoosh)
 from protokollsok.errors import QueryError
 from protokollsok.model import Hit
 from protokollsok.query import Clause, ParsedQuery, date_bound, parse
@@ -125,9 +125,9 @@ def search(
         filter=allowed,
         mask=mask,
         terms=False,
-        # whoosh's block-quality skipping can drop a true top-10 document on an index of several
-        # segments (seen with `vård OR omsorg`), so every match is scored.
-        optimize=False,
+        # Block-quality skipping: documents that cannot reach the top are not scored. Correct only
+        # with the fixes in ``whoosh_fixes`` (without them whoosh dropped true top-10 documents).
+        optimize=True,
     )
     hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
     if sort == "relevance":
