@@ -163,3 +163,27 @@ def test_facets_count_right_on_an_index_of_several_segments(tmp_path):
     assert result.total == len(result.hits) == 43
     assert dict(result.facets["namnd"]) == dict(Counter(h.namnd for h in result.hits))
     assert dict(result.facets["parti"]) == dict(Counter(p for h in result.hits for p in h.parti))
+
+
+def test_documents_of_a_term_are_read_right_from_segments_with_deletions(tmp_path):
+    """The block-wise posting reader (``_DocSets.term``) gives exactly whoosh's live documents."""
+    from protokollsok.index import index_units
+    from protokollsok.model import Metadata, Segment, Unit
+    from protokollsok.search import _DocSets, _Opened
+
+    def unit(k: int, extra: str) -> Unit:
+        text = f"Ärende {k} om bibliotek och skola {extra}. " + "Nämnden beslutar. " * (k % 5)
+        seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, "Ärende", text, 0, len(text), (1, 1))
+        return Unit(seg, Metadata((), "Kulturnämnden", "2024-01-01", (), "protokoll"))
+
+    index_units(tmp_path / "i", [unit(k, "första") for k in range(400)])
+    # Replacing every third unit deletes it from the first segment and writes a second one.
+    index_units(tmp_path / "i", [unit(k, "andra") for k in range(0, 400, 3)], full=False)
+    searcher, _ = _Opened.searcher(tmp_path / "i")
+    reader = searcher.reader()
+    assert reader.has_deletions() and len(reader.leaf_readers()) > 1
+    docsets = _DocSets(searcher)
+    for field in ("text_stem", "text_exact"):
+        for term in reader.lexicon(field):
+            text = term.decode("utf-8")
+            assert docsets.term(field, text) == set(reader.postings(field, text).all_ids()), text
