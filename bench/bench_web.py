@@ -24,6 +24,7 @@ import gzip
 import html
 import http.server
 import io
+import itertools
 import os
 import platform
 import shutil
@@ -43,7 +44,7 @@ sys.path.insert(0, str(HERE))
 from bench_queries import QUERIES, Query  # noqa: E402
 from protokollsok import web  # noqa: E402
 from protokollsok.index import index_units  # noqa: E402
-from units import DEFAULT_CORPORA, iter_units  # noqa: E402
+from units import DEFAULT_CORPORA, iter_units, read_cache  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 GZIP_TYPES = (".js", ".html", ".css", ".json")
@@ -234,9 +235,11 @@ def write_report(path: Path, args, n_units: int, builds: dict, sizes: dict, rows
         "",
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}), Chromium headless.",
-        f"Command: `.venv/bin/python bench/bench_web.py --limit {args.limit} --repeat {args.repeat} "
-        f"--pagefind-python {args.pagefind_python}`",
-        f"Units: the first {n_units:,} units of `bench/units.py` (all five sources, interleaved).",
+        f"Command: `.venv/bin/python bench/bench_web.py{'' if args.limit is None else f' --limit {args.limit}'} "
+        f"--repeat {args.repeat}{' --reuse-index' if args.reuse_index else ''}"
+        f"{f' --units-cache {args.units_cache}' if args.units_cache else ''} --pagefind-python {args.pagefind_python}`",
+        (f"Units: the {n_units:,} units of `{args.units_cache}` (a cache of `bench/units.py`)." if args.units_cache
+         else f"Units: the first {n_units:,} units of `bench/units.py` (all five sources, interleaved)."),
         "",
         "| | protokollsök | Pagefind |",
         "|---|---|---|",
@@ -274,9 +277,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pagefind-python", default=sys.executable)
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     ap.add_argument("--reuse-index", action="store_true", help="keep OUT/ix from a run with the same --limit")
+    ap.add_argument("--units-cache", type=Path, default=None,
+                    help="read the units from a JSONL cache of bench/units.py (e.g. the one bench_all.py writes); "
+                         "with --reuse-index, OUT/ix must hold exactly these units")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    units = list(iter_units(args.corpora, limit=args.limit))
+    if args.units_cache:
+        units = list(itertools.islice(read_cache(args.units_cache), args.limit))
+    else:
+        units = list(iter_units(args.corpora, limit=args.limit))
     print(f"{len(units)} units", flush=True)
     builds = {"ours": build_ours(units, args.out, args.reuse_index), "pagefind": build_pagefind(units, args.out, args.pagefind_python)}
     print(builds, flush=True)
