@@ -124,6 +124,19 @@ def sample(tmp_path_factory) -> tuple[Path, Path, list]:
     return base / "ix", base / "out", units
 
 
+@pytest.fixture(scope="module")
+def segmented_sample(sample, tmp_path_factory) -> tuple[Path, Path]:
+    """The same 600 units in an index of several segments, as a parallel rebuild followed by
+    incremental updates leaves it (with unions in small segments and deleted documents)."""
+    units = sample[2]
+    base = tmp_path_factory.mktemp("segmented")
+    index_units(base / "ix", units[:400], parallel=True)
+    for start in range(400, 600, 50):
+        index_units(base / "ix", units[start : start + 50] + units[start - 300 : start - 290], full=False)
+    web.export_bundle(base / "ix", base / "out")
+    return base / "ix", base / "out"
+
+
 # ------------------------------------------------------------------------------ analysis
 
 
@@ -252,3 +265,11 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
     requests = [{"q": q} for q in queries]
     requests += [{"q": "regeringen", "parti": "S"}, {"q": "kommun", "from": "2020"}, {"q": "skola", "sort": "date"}]
     assert_same_results(index_dir, bundle, requests, tmp_path)
+
+
+@pytest.mark.slow
+def test_an_index_of_several_segments_gives_the_same_top_10_as_the_cli(sample, segmented_sample, tmp_path):
+    index_dir, bundle = segmented_sample
+    assert len(search._Opened.searcher(index_dir)[0].reader().leaf_readers()) > 2
+    queries = list(FIXED_QUERIES) + generated_queries(sample[2])
+    assert_same_results(index_dir, bundle, [{"q": q} for q in queries], tmp_path)
