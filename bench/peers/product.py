@@ -25,9 +25,15 @@ CLI_OPTIONS = {
 
 
 def build(units: Iterable[Unit], index_dir: Path) -> None:
-    """A full build of the units with the full analysis chain."""
+    """A full build of the units with the full analysis chain, from an empty forms store (as a
+    first index run on a machine: every word is analysed, none is read back from earlier runs)."""
+    from protokollsok import formstore
+    from protokollsok.cache import cache_dir
     from protokollsok.index import index_units
 
+    for path in cache_dir().glob("forms-*.sqlite*"):
+        path.unlink(missing_ok=True)
+    formstore._Store.conn = None  # reopened (created empty) on first use
     index_units(index_dir, units, full=True, chain=CHAIN, parallel=True)  # as `index` rebuilds
 
 

@@ -27,9 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
-
-from protokollsok import compound, lexicon
+from protokollsok import compound, formstore, lexicon
 
 FIELDS = ("exact", "stem", "fold", "parts")
 
@@ -118,7 +116,20 @@ def fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
 
-_stemmer = snowballstemmer.stemmer("swedish")
+def _swedish_stemmer():
+    """PyStemmer's C build of Snowball Swedish — what ``snowballstemmer.stemmer`` itself returns
+    when PyStemmer is installed — imported directly (``import snowballstemmer`` loads the pure
+    Python stemmers of every language, 25 ms of each command's start-up)."""
+    try:
+        import Stemmer
+    except ImportError:
+        import snowballstemmer
+
+        return snowballstemmer.stemmer("swedish")
+    return Stemmer.Stemmer("swedish")
+
+
+_stemmer = _swedish_stemmer()
 
 
 @lru_cache(maxsize=500_000)
@@ -159,9 +170,31 @@ class Forms:
         return getattr(self, field)
 
 
-@lru_cache(maxsize=500_000)
+_MEMO_SIZE = 500_000
+_memo: dict[tuple[str, str], Forms] = {}
+
+
 def forms(word: str, chain_name: str = "full") -> Forms:
-    """All forms of one lower-case token under the named chain."""
+    """All forms of one lower-case token under the named chain: from this process's memo, else
+    from the persistent store (``formstore``), else computed (and then kept in both)."""
+    key = (word, chain_name)
+    found = _memo.get(key)
+    if found is not None:
+        return found
+    stored = formstore.lookup(word, chain_name)
+    if stored is not None and len(stored) == len(FIELDS):
+        found = Forms(*stored)
+    else:
+        found = compute_forms(word, chain_name)
+        formstore.remember(word, chain_name, (found.exact, found.stem, found.fold, found.parts))
+    if len(_memo) >= _MEMO_SIZE:
+        _memo.clear()
+    _memo[key] = found
+    return found
+
+
+def compute_forms(word: str, chain_name: str = "full") -> Forms:
+    """All forms of one lower-case token under the named chain, computed (needs the lexicon)."""
     c = chain(chain_name)
     exact = (word,) if c.exact else ()
     if c.whoosh_default or any(ch.isdigit() for ch in word):

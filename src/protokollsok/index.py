@@ -46,7 +46,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
-from protokollsok import ingest, manifest, schema
+from protokollsok import formstore, ingest, manifest, schema
 from protokollsok.errors import IndexLocked, IndexNotFound, NoText, ParseError, ProtokollsokError
 from protokollsok.model import IndexReport, Unit
 
@@ -468,6 +468,7 @@ def _write(
         with contextlib.suppress(Exception):
             writer.cancel()
         raise
+    formstore.flush()  # the forms analysed here, for later searches (a long ``--watch`` included)
 
 
 def parallel_min_files() -> int:
@@ -483,6 +484,7 @@ def _writer(ix, parallel: bool):
     procs = min(os.cpu_count() or 1, MAX_PROCS)
     if parallel and procs > 1:
         _die_with_parent_after_fork()
+        formstore.flush_in_forked_writers()
         return ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB // procs, multisegment=True)
     return ix.writer(limitmb=WRITER_LIMIT_MB)
 
@@ -655,6 +657,7 @@ def index_units(
             writer.cancel()
             raise
         writer.commit(mergetype=CLEAR) if (full or info is None) else writer.commit()
+        formstore.flush()
         if full or info is None:
             _write_info(index_dir, new_info)
             if info is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from protokollsok import cache
@@ -78,8 +78,14 @@ class Lexicon:
             ) from err
 
         self.dic = dic
-        self._hs = hunspell.HunSpell(str(dic), str(dic.with_suffix(".aff")))
+        self._hunspell_class = hunspell.HunSpell
         self._freq = frequencies
+
+    @cached_property
+    def _hs(self):
+        """The hunspell dictionary, loaded on first use (0.1 s; a search that only needs word
+        frequencies never loads it)."""
+        return self._hunspell_class(str(self.dic), str(self.dic.with_suffix(".aff")))
 
     def _spell(self, word: str) -> bool:
         try:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from protokollsok import analysis, lexicon
+from protokollsok import analysis, formstore, lexicon
 from protokollsok.analysis import Forms
 from protokollsok.cache import cache_dir
 
@@ -105,13 +105,8 @@ def _table_of(words: Iterable[str], chain_name: str) -> dict[str, Forms]:
 
 def _cache_key(chain_name: str) -> str:
     """Changes whenever the frequency list, the dictionary or the analysis code changes."""
-    h = hashlib.sha256(chain_name.encode())
-    here = Path(__file__).resolve().parent
-    for name in ("analysis.py", "compound.py", "lexicon.py", "termtable.py"):
-        h.update((here / name).read_bytes())
-    for path in (lexicon.WORDFREQ, lexicon.dictionary_path(), lexicon.dictionary_path().with_suffix(".aff")):
-        st = path.stat() if path.exists() else None
-        h.update(f"{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}".encode())
+    h = hashlib.sha256(f"{chain_name}:{formstore.analysis_key()}".encode())
+    h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -1,0 +1,159 @@
+"""A persistent memo of analysed word forms, so that a search does not start hunspell.
+
+``analysis.forms(word)`` is a pure function of the word, the analysis code and its data (the
+hunspell-sv dictionary, the word-frequency list, the Snowball stemmer). Computing it needs the
+lexicon, whose loading (hunspell's dictionary, the frequency table, the dictionary stems for
+compound splitting) costs about 0.2 s — more than the rest of a ``protokollsok search`` command
+on a small index. So every form the indexer computes is also written here, and a later process
+(a search, its snippets) reads it back by one SQLite look-up instead of loading the lexicon.
+
+The store is one SQLite file in the cache folder (``cache.cache_dir``), named by a key over the
+analysis code, its data files and the stemmer's version: any change starts a new file (the old
+ones are removed), so a stale form is never read. New entries are kept in memory and written in
+batches, at the end of a process and at the end of each of whoosh's writer processes. A store
+that cannot be opened or written (read-only home, a locked file) is simply bypassed: the forms are
+then computed, as without it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+from protokollsok.cache import cache_dir
+
+FLUSH_EVERY = 20_000
+_SOURCES = ("analysis.py", "compound.py", "lexicon.py", "formstore.py")
+_SEP = "|"
+
+
+class _Store:
+    """The open store of this process (reopened after a fork: SQLite connections are not shared)."""
+
+    conn: sqlite3.Connection | None = None
+    pid = 0
+    broken = False
+    forks_hooked = False
+    pending: list[tuple[str, str, str]] = []  # noqa: RUF012 (process-wide state)
+
+
+def analysis_key() -> str:
+    """A key that changes whenever the analysis code, its data files or the stemmer change."""
+    from protokollsok import lexicon  # light: the lexicon itself is loaded lazily
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _SOURCES:
+        h.update((here / name).read_bytes())
+    for path in (lexicon.WORDFREQ, lexicon.dictionary_path(), lexicon.dictionary_path().with_suffix(".aff")):
+        st = path.stat() if path.exists() else None
+        h.update(f"{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}".encode())
+    h.update(_stemmer_version().encode())
+    return h.hexdigest()[:16]
+
+
+def _stemmer_version() -> str:
+    from importlib import metadata
+
+    versions = []
+    for dist in ("PyStemmer", "snowballstemmer"):
+        try:
+            versions.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{dist}=-")
+    return ",".join(versions)
+
+
+def _connection() -> sqlite3.Connection | None:
+    if _Store.broken:
+        return None
+    if _Store.conn is not None and _Store.pid == os.getpid():
+        return _Store.conn
+    try:
+        folder = cache_dir()
+        path = folder / f"forms-{analysis_key()}.sqlite"
+        fresh = not path.exists()
+        if fresh:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("forms-*.sqlite*"):
+                if not old.name.startswith(path.name):
+                    old.unlink(missing_ok=True)
+        conn = sqlite3.connect(path, timeout=2.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")  # a lost entry is only computed again
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS forms (word TEXT, chain TEXT, entry TEXT, PRIMARY KEY (word, chain)) "
+            "WITHOUT ROWID"
+        )
+    except (OSError, sqlite3.Error):
+        _Store.broken = True
+        return None
+    if _Store.pid == 0:
+        atexit.register(flush)
+    _Store.conn, _Store.pid, _Store.pending = conn, os.getpid(), []
+    return conn
+
+
+def lookup(word: str, chain_name: str) -> tuple[tuple[str, ...], ...] | None:
+    """The stored forms of ``word`` (``(exact, stem, fold, parts)``), or None."""
+    conn = _connection()
+    if conn is None:
+        return None
+    try:
+        row = conn.execute("SELECT entry FROM forms WHERE word = ? AND chain = ?", (word, chain_name)).fetchone()
+    except sqlite3.Error:
+        return None
+    return decode(row[0]) if row else None
+
+
+def remember(word: str, chain_name: str, forms: tuple[tuple[str, ...], ...]) -> None:
+    """Keep a newly computed form; written with the next batch."""
+    if _Store.broken:
+        return
+    _Store.pending.append((word, chain_name, encode(forms)))
+    if len(_Store.pending) >= FLUSH_EVERY:
+        flush()
+
+
+def flush() -> None:
+    """Write the pending entries (an entry already there is kept)."""
+    conn = _connection()  # (re)opened for this process; a fork has already dropped its parent's entries
+    pending, _Store.pending = _Store.pending, []
+    if not pending or conn is None:
+        return
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("BEGIN")
+        conn.executemany("INSERT OR IGNORE INTO forms (word, chain, entry) VALUES (?, ?, ?)", pending)
+        conn.execute("COMMIT")
+
+
+def flush_in_forked_writers() -> None:
+    """Make each process forked from now on (whoosh's writer processes) write its entries when
+    it ends: ``multiprocessing`` ends its children without running ``atexit``."""
+    if _Store.forks_hooked:
+        return
+    import multiprocessing.util
+
+    multiprocessing.util.register_after_fork(_Store, _on_fork)
+    _Store.forks_hooked = True
+
+
+def _on_fork(_: object) -> None:
+    import multiprocessing.util
+
+    _Store.conn, _Store.pid, _Store.pending = None, 0, []
+    multiprocessing.util.Finalize(None, flush, exitpriority=10)
+
+
+def encode(forms: tuple[tuple[str, ...], ...]) -> str:
+    """``exact|stem|fold|parts``, each a space-separated list (words hold no spaces or bars)."""
+    return _SEP.join(" ".join(f) for f in forms)
+
+
+def decode(entry: str) -> tuple[tuple[str, ...], ...]:
+    """The inverse of ``encode``."""
+    return tuple(tuple(part.split()) for part in entry.split(_SEP))

@@ -1,0 +1,99 @@
+"""The persistent memo of word forms: what the indexer analyses, a search reads back without
+starting hunspell; it never changes a form and is never required."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from protokollsok import analysis, formstore
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = ["våldsutövare", "brottsoffren", "vittnen", "nämnden", "kommunfullmäktige", "hedersförtryck", "2023/740"]
+
+
+@pytest.fixture
+def fresh_store(tmp_path, monkeypatch):
+    """An empty cache folder and a process whose memo and store connection are reset."""
+    monkeypatch.setenv("PROTOKOLLSOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(formstore._Store, "conn", None)
+    monkeypatch.setattr(formstore._Store, "pid", 0)
+    monkeypatch.setattr(formstore._Store, "broken", False)
+    monkeypatch.setattr(formstore._Store, "pending", [])
+    monkeypatch.setattr(analysis, "_memo", {})
+    yield tmp_path / "cache"
+    formstore.flush()
+    monkeypatch.setattr(formstore._Store, "conn", None)
+
+
+def test_stored_forms_are_the_computed_forms(fresh_store, monkeypatch):
+    computed = {w: analysis.forms(w) for w in WORDS}
+    assert computed == {w: analysis.compute_forms(w) for w in WORDS}
+    formstore.flush()
+    monkeypatch.setattr(analysis, "_memo", {})
+
+    def no_computing(*_):
+        raise AssertionError("computed, not read from the store")
+
+    monkeypatch.setattr(analysis, "compute_forms", no_computing)
+    assert {w: analysis.forms(w) for w in WORDS} == computed
+
+
+def test_the_store_is_bypassed_when_it_cannot_be_written(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("PROTOKOLLSOK_CACHE", str(blocker / "sub"))
+    monkeypatch.setattr(formstore._Store, "conn", None)
+    monkeypatch.setattr(formstore._Store, "pid", 0)
+    monkeypatch.setattr(formstore._Store, "broken", False)
+    monkeypatch.setattr(analysis, "_memo", {})
+    assert analysis.forms("vittnen") == analysis.compute_forms("vittnen")
+    assert formstore._Store.broken
+    monkeypatch.setattr(formstore._Store, "broken", False)
+
+
+def test_another_dictionary_uses_another_store(monkeypatch, tmp_path):
+    key = formstore.analysis_key()
+    other = tmp_path / "sv_SE.dic"
+    other.write_text("1\nord\n", encoding="utf-8")
+    other.with_suffix(".aff").write_text("SET UTF-8\n", encoding="utf-8")
+    monkeypatch.setenv("PROTOKOLLSOK_HUNSPELL", str(other))
+    assert formstore.analysis_key() != key
+
+
+SEARCH_AND_REPORT = """
+import json, sys
+from protokollsok.search import search
+r = search(sys.argv[1], sys.argv[2])
+print(json.dumps({"ids": [h.id for h in r.hits], "hunspell": "hunspell" in sys.modules}))
+"""
+
+
+def _run(code: str, *args: str, env: dict[str, str]) -> str:
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True)
+    return proc.stdout
+
+
+@pytest.mark.parametrize("parallel_from", ["1", "1000"])
+def test_a_search_after_indexing_does_not_start_hunspell(tmp_path, parallel_from):
+    """The forms of every indexed word reach the store, from the indexer and from each of whoosh's
+    writer processes (a rebuild of many files; forced here with PROTOKOLLSOK_PARALLEL_FROM=1)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("000_566486a7dd23fe0f.txt", "002_516b9ddd6da302d4.txt", "barn-och-utbildningsnamnden-2024-03-19.md"):
+        shutil.copy(ROOT / "corpus" / name, corpus / name)
+    env = {**os.environ, "PROTOKOLLSOK_CACHE": str(tmp_path / "cache"), "PROTOKOLLSOK_PARALLEL_FROM": parallel_from}
+    index = tmp_path / "index"
+    _run("import sys; from protokollsok.index import build_index; build_index([sys.argv[1]], sys.argv[2], full=True)",
+         str(corpus), str(index), env=env)
+    first = json.loads(_run(SEARCH_AND_REPORT, str(index), "vittnen", env=env))
+    assert first["ids"] and not first["hunspell"]
+    without_store = {**env, "PROTOKOLLSOK_CACHE": str(tmp_path / "empty-cache")}
+    computed = json.loads(_run(SEARCH_AND_REPORT, str(index), "vittnen", env=without_store))
+    assert computed["hunspell"] and computed["ids"] == first["ids"]
