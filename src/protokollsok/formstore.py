@@ -57,15 +57,14 @@ def analysis_key() -> str:
 
 
 def _stemmer_version() -> str:
-    from importlib import metadata
+    """Which Snowball implementation stems (``analysis._swedish_stemmer``) and its version."""
+    try:
+        import Stemmer
+    except ImportError:
+        from importlib import metadata
 
-    versions = []
-    for dist in ("PyStemmer", "snowballstemmer"):
-        try:
-            versions.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist}=-")
-    return ",".join(versions)
+        return f"snowballstemmer={metadata.version('snowballstemmer')}"
+    return f"PyStemmer={Stemmer.version()}"
 
 
 def _connection() -> sqlite3.Connection | None:
