@@ -260,6 +260,7 @@ def generated_queries(units: list, n: int = 12) -> list[str]:
 @pytest.mark.slow
 def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path):
     index_dir, bundle, units = sample
+    assert any((bundle / "data" / "p").iterdir())  # common words' postings are files of their own
     queries = list(FIXED_QUERIES) + generated_queries(units)
     assert len(queries) >= 30
     requests = [{"q": q} for q in queries]

@@ -6,7 +6,9 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     index.html  protokollsok.js  snowball-sv.js  style.css
     data/root.js              statistics and the names of all other files (small; loaded first)
     data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket,
-                              the term table entries (``termtable``) and diarienummer spellings
+                              the term table entries (``termtable``) and diarienummer spellings;
+                              a term whose postings are long is only named there, by its file:
+    data/p/<hash>.js          the postings of one such term (common words: loaded only when asked)
     data/m/<chunk>-<hash>.js  per-unit filter values (nämnd, parti, datum, year) of 512 units
     data/h/<chunk>-<hash>.js  the content hashes of those 512 units' files
     data/u/<n>-<hash>.js      unit number n: its shown fields and text (for the hit and its snippet)
@@ -50,7 +52,9 @@ from protokollsok.errors import ProtokollsokError
 ASSETS = Path(__file__).resolve().parent / "web"
 STATIC_FILES = ("index.html", "protokollsok.js", "snowball-sv.js", "style.css")
 META_CHUNK = 512
-TERMS_PER_BUCKET = 64
+TERMS_PER_BUCKET = 128
+BIG_TERM_CHARS = 4096  # a term's postings above this size get a file of their own (data/p/)
+BIG_TERM_HASH_CHARS = 16  # those files are named by their hash alone
 HASH_CHARS = 10
 UNIT_HASH_CHARS = 8  # unit files are named <number>-<hash>: the hash only has to change with the content
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
@@ -96,7 +100,10 @@ class _Writer:
 
     def jsonp(self, folder: str, stem: str, data: Any, chars: int = 0) -> str:
         """Write ``data`` as ``data/<folder>/[<stem>-]<hash>.js``; return the hash."""
-        body = _dumps(data)
+        return self.jsonp_text(folder, stem, _dumps(data), chars)
+
+    def jsonp_text(self, folder: str, stem: str, body: str, chars: int = 0) -> str:
+        """``jsonp`` of an already serialised ``body``."""
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[: chars or HASH_CHARS]
         name = f"{stem}-{digest}" if stem else digest
         self.put(f"data/{folder}/{name}.js", _wrap(f"{folder}/{name}", body))
@@ -332,13 +339,24 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
     nb = _bucket_count(len(keys), state)
     buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
     for term, posts in terms.items():
-        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = posts
+        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = _small_or_ref(w, posts)
     for word, forms in table.items():
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
     names = [w.jsonp("t", str(i), b) for i, b in enumerate(buckets)]
     return names, nb, len(keys)
+
+
+def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:
+    """A term's postings as they go into its bucket: inline when small, else written to a file of
+    their own (``data/p/<hash>.js``) and named in the bucket by ``"p/<hash>"``. So a bucket holds no
+    common word's long posting lists, and a query for a rare word that shares its bucket with a
+    common one does not download them."""
+    body = _dumps(posts)
+    if len(body) <= BIG_TERM_CHARS:
+        return posts
+    return "p/" + w.jsonp_text("p", "", body, BIG_TERM_HASH_CHARS)
 
 
 # ---------------------------------------------------------------------------------------- root
@@ -372,7 +390,7 @@ def _root(searcher, chain: str, docs, meta_names, shard_names, nb, facets) -> di
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "m", "h", "u"):
+    for sub in ("t", "p", "m", "h", "u"):
         folder = out / "data" / sub
         if not folder.is_dir():
             continue

@@ -181,7 +181,10 @@
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
-      const raw = (((await shard(term)).t || {})[term] || {})[field];
+      // A long posting list lives in a file of its own, named in the bucket ("p/<hash>").
+      let entry = ((await shard(term)).t || {})[term];
+      if (typeof entry === "string") entry = await load(entry);
+      const raw = (entry || {})[field];
       let p = null;
       if (raw) {
         const docs = []; let n = 0;
