@@ -111,7 +111,7 @@ def folder_size(path: Path) -> tuple[int, int, int]:
 def build_ours(units, out: Path, reuse: bool = False) -> dict:
     t0 = time.monotonic()
     if not (reuse and (out / "ix").is_dir()):
-        index_units(out / "ix", units)
+        index_units(out / "ix", units, parallel=True)  # as `index` rebuilds many files
     t1 = time.monotonic()
     report = web.export_bundle(out / "ix", out / "site" / "ours")
     t2 = time.monotonic()
