@@ -172,7 +172,7 @@ class _DocSets:
             return self.term(q.fieldname, q.text)
         if isinstance(q, wq.Or):
             out: set[int] = set()
-            for sub in q.subqueries:
+            for sub in _uncovered(q.subqueries):
                 out |= self.docs(sub)
             return out
         if isinstance(q, wq.And):
@@ -211,6 +211,27 @@ class _DocSets:
                 ids = [d for d in ids if d not in deleted]
             out.update([d + offset for d in ids] if offset else ids)
         return out
+
+
+def _uncovered(subs: Sequence[wq.Query]) -> list[wq.Query]:
+    """The parts of an Or whose documents the other parts do not already hold, by how the index
+    is analysed: a word's exact form implies its stem (``w`` -> the stem of ``w``), and a stem
+    without å/ä/ö, other diacritics or digits implies the same folded term (Snowball Swedish only
+    removes endings free of å/ä/ö, so such a stem comes from a word whose folded form is itself).
+    Counting then skips the exact field and, for most words, the positional stem field (the most
+    expensive to read); ``tests/test_search.py`` checks the implications on real text."""
+    present = {(t.fieldname, t.text) for t in subs if isinstance(t, wq.Term)}
+    return [t for t in subs if not (isinstance(t, wq.Term) and _implied(t, present))]
+
+
+def _implied(t: wq.Term, present: set[tuple[str, str]]) -> bool:
+    text = t.text
+    digits = any(c.isdigit() for c in text)
+    if t.fieldname == "text_exact":
+        return ("text_stem", text if digits else analysis.stem(text)) in present
+    if t.fieldname == "text_stem":
+        return not digits and ("text_fold", text) in present and analysis.fold(text) == text
+    return False
 
 
 def _leaf_ids(m) -> Sequence[int]:
