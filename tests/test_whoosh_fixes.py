@@ -124,3 +124,47 @@ def test_a_boosted_term_is_kept_while_its_boosted_score_can_reach_the_threshold(
         best = m.max_quality()  # already boosted
         assert m.replace(best * 0.9).is_active()
         assert not m.replace(best * 1.1).is_active()
+
+
+def test_field_lengths_read_whole_equal_whoosh_reading_them_one_by_one() -> None:
+    from whoosh.codec import whoosh3
+
+    for seed in (5, 6):
+        ix = _random_index(seed, docs=300)
+        with ix.writer() as w:  # a deletion too
+            w.delete_by_term("id", "5")
+        with ix.searcher() as s:
+            for leaf, _ in s.reader().leaf_readers():
+                perdoc = leaf._perdoc
+                assert isinstance(perdoc, whoosh3.W3PerDocReader)
+                for field in (*FIELDS, "id", "nonexistent"):
+                    fast = [perdoc.doc_field_length(d, field, -1) for d in range(leaf.doc_count_all())]
+                    slow = [whoosh_fixes._original_doc_field_length(perdoc, d, field, -1)
+                            for d in range(leaf.doc_count_all())]
+                    assert fast == slow, field
+                    assert any(x not in (None, -1) for x in fast) == (field in FIELDS)
+
+
+def test_skip_to_by_bisection_lands_where_whoosh_walks_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh.codec import whoosh3
+
+    ix = _random_index(7, docs=3000)
+    rng = random.Random(7)
+    with ix.searcher() as s:
+        for leaf, _ in s.reader().leaf_readers():
+            for word in VOCAB[:12]:
+                walked, bisected = [], []
+                targets = sorted(rng.sample(range(leaf.doc_count_all() + 5), 60))
+                steps = [rng.random() < 0.3 for _ in targets]  # a next() after some skips
+                for skip_to, out in ((whoosh_fixes._original_leaf_skip_to, walked),
+                                     (whoosh_fixes._bisecting_skip_to, bisected)):
+                    monkeypatch.setattr(whoosh3.W3LeafMatcher, "skip_to", skip_to)
+                    m = leaf.postings("a", word)
+                    for t, step in zip(targets, steps, strict=True):
+                        if not m.is_active():
+                            break
+                        m.skip_to(t)
+                        out.append(m.id() if m.is_active() else None)
+                        if m.is_active() and step:
+                            m.next()
+                assert walked == bisected, word
