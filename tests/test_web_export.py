@@ -49,7 +49,7 @@ def test_bundle_holds_a_page_one_script_one_stylesheet_and_the_stemmer(bundle):
 
 
 def test_data_files_are_named_by_a_hash_of_their_content(bundle):
-    files = [p for sub in ("t", "m", "u") for p in (bundle / "data" / sub).iterdir()]
+    files = [p for sub in ("t", "f", "h", "u") for p in (bundle / "data" / sub).iterdir()]
     assert files
     for p in files:
         text = p.read_text(encoding="utf-8")

@@ -148,7 +148,10 @@
     const postingsCache = new Map();
 
     async function init() {
-      if (!root) root = await load("root");
+      if (!root) {
+        root = await load("root");
+        load(root.filters).catch(() => {});  // needed by every query: fetched with the page
+      }
       return root;
     }
 
@@ -325,11 +328,12 @@
     }
 
     async function metaOf(nums) {
+      const all = await load(root.filters);  // every unit's filter values, in chunks (one file)
       const chunks = [...new Set([...nums].map((n) => Math.floor(n / root.metaChunk)))];
-      const loaded = await Promise.all(chunks.map((c) => load("m/" + c + "-" + root.meta[c])));
       const out = new Map();
-      chunks.forEach((c, i) => {
-        const m = loaded[i];
+      chunks.forEach((c) => {
+        const m = all[c];
+        if (!m) return;
         m.n.forEach((n, k) => {
           if (n === null) return;
           const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
@@ -350,7 +354,8 @@
     }
 
     async function allNums() {
-      const meta = await metaOf(root.meta.flatMap((h, c) => (h ? [c * root.metaChunk] : [])));
+      const all = await load(root.filters);
+      const meta = await metaOf(all.flatMap((m, c) => (m ? [c * root.metaChunk] : [])));
       return [...meta.keys()];
     }
 
