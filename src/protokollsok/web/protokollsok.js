@@ -5,8 +5,9 @@
  *   <div id="protokollsok"></div>
  *
  * The engine mirrors the Python side: query.py (parsing), termtable.py (query word forms),
- * search._Builder (the query tree) and whoosh's BM25F (scores). It loads data/root.js, then only the
- * term shards of the query's terms, the filter chunks of the matching units and the units shown.
+ * search._Builder (the query tree) and whoosh's BM25F (scores). It loads data/root.js and the units'
+ * filter values (one file, with the page), then only the term shards (and long posting lists) of the
+ * query's terms and the units shown.
  * All document text is put on the page with textContent, never as HTML.
  */
 (function (global) {
