@@ -12,7 +12,7 @@ import itertools
 import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.columns import TranslatingColumnReader, VarBytesColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
@@ -325,9 +326,31 @@ def _whole_column(reader, name: str) -> list[str]:
     fewer values than there are documents when iterated)."""
     values = [""] * reader.doc_count_all()
     for leaf, offset in reader.leaf_readers():
-        for i, v in enumerate(leaf.column_reader(name)):
-            values[offset + i] = _text(v or "")
+        for i, v in enumerate(_leaf_column(leaf.column_reader(name))):
+            values[offset + i] = v
     return values
+
+
+def _leaf_column(cr) -> Iterator[str]:
+    """One segment's column values as text. whoosh reads a variable-length column value by value
+    (a seek and a read each: seconds for a whole-corpus column); its data is one run of bytes, so
+    it is read at once and cut by the stored lengths (each distinct value decoded once)."""
+    raw = cr.raw_column() if isinstance(cr, TranslatingColumnReader) else cr
+    if not isinstance(raw, VarBytesColumn.Reader):  # another column type: whoosh's own reading
+        yield from (_text(v or "") for v in cr)
+        return
+    translate = cr._translate if isinstance(cr, TranslatingColumnReader) else (lambda b: b)
+    lengths = raw._lengths  # the private layout of whoosh 2.7.5 (pinned)
+    data = raw._dbfile.get(raw._basepos, sum(lengths)) if len(lengths) else b""
+    decoded: dict[bytes, str] = {}
+    pos = 0
+    for n in lengths:
+        chunk = data[pos : pos + n]
+        pos += n
+        text = decoded.get(chunk)
+        if text is None:
+            text = decoded[chunk] = _text(translate(chunk) or "") if n else ""
+        yield text
 
 
 class _Builder:
