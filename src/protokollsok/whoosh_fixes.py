@@ -5,8 +5,8 @@ While collecting the top N, whoosh raises a threshold (the N-th best score so fa
 tree to ``replace()`` itself with a cheaper one that can still reach the threshold (a union whose
 one side cannot reach it becomes an ``AndMaybeMatcher``, required side first) and, with block
 quality on, skips posting blocks that cannot reach it. Two bugs there made a document that belongs
-in the top 10 lose part of its score and drop out (on the whole volume corpus, 8 of 76 queries had
-a wrong top 10; ``barn`` lost its best hit, scored 41.7 instead of 53.2), and a third made whole
+in the top 10 lose part of its score and drop out (on the whole volume corpus, 5 of the 75 distinct
+judged and benchmark queries had a wrong top 10; ``barn`` lost its best hit, scored 41.7 instead of 53.2), and a third made whole
 segments of fewer than 5,000 documents drop out (every index that incremental updates have added
 small segments to):
 
