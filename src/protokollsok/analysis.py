@@ -16,11 +16,17 @@ parts      stems of the compound's parts                               (``vålds
                                                                        ``våld``, ``utövar``)
 =========  ==========================================================  ==================
 
+A fifth field, ``pair``, holds each two neighbouring words as one term (their stems joined by a
+space, every stem of the first with every stem of the second), at the first word's position: a
+phrase is found through its pairs instead of the positions of each word (``phrases``), so a phrase of
+common words does not decode the positions of ``i`` or ``med`` in every unit that holds them.
+
 ``CHAINS`` names simpler chains used to measure what each step adds (``bench/eval_search.py``).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -30,6 +36,7 @@ from functools import lru_cache
 from protokollsok import compound, formstore, lexicon
 
 FIELDS = ("exact", "stem", "fold", "parts")
+PAIR = "pair"  # the word-pair field (see the module docstring); not a form of one word
 
 # A token: letters/digits joined by inner - / . : (dnr such as SLK-2025-00338, 1.7.1-266/2019,
 # Bun/2024:73 stay whole; hyphenated words are cut into their parts below).
@@ -55,6 +62,16 @@ class Chain:
         """The form fields this chain fills."""
         flags = {"exact": self.exact, "stem": True, "fold": self.fold, "parts": self.parts}
         return tuple(f for f in FIELDS if flags[f])
+
+    @property
+    def pairs(self) -> bool:
+        """Whether the chain indexes word pairs (all but whoosh's default analyzer)."""
+        return not self.whoosh_default
+
+    @property
+    def indexed_fields(self) -> tuple[str, ...]:
+        """Every field the body text is indexed in: the form fields, then ``pair``."""
+        return self.fields + ((PAIR,) if self.pairs else ())
 
 
 _CHAIN_LIST = (
@@ -217,9 +234,24 @@ def analyse(text: str, field: str, chain_name: str = "full") -> Iterator[tuple[i
     if chain(chain_name).whoosh_default:
         yield from _whoosh_default(text)
         return
+    if field == PAIR:
+        yield from _pairs(_analysed(text, chain_name))
+        return
     for pos, start, end, word_forms in _analysed(text, chain_name):
         for term in word_forms.of(field):
             yield pos, term, start, end
+
+
+def pair_term(first_stem: str, second_stem: str) -> str:
+    """The ``pair`` term of two neighbouring words' stems."""
+    return f"{first_stem} {second_stem}"
+
+
+def _pairs(tokens: tuple[tuple[int, int, int, Forms], ...]) -> Iterator[tuple[int, str, int, int]]:
+    for (pos, start, _, a), (_, _, end, b) in itertools.pairwise(tokens):
+        for sa in a.stem:
+            for sb in b.stem:
+                yield pos, pair_term(sa, sb), start, end
 
 
 @lru_cache(maxsize=4)

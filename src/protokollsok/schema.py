@@ -1,7 +1,8 @@
 """The whoosh schema: one document per unit (plus one bookkeeping document per source file).
 
 Text is indexed four times (see ``analysis``): ``exact`` > ``stem`` > ``fold`` / ``parts``, weighted
-by ``FIELD_BOOSTS`` at query time. Only ``stem`` keeps positions (phrases are matched on stems).
+by ``FIELD_BOOSTS`` at query time, and a fifth time as word pairs (``text_pair``, which finds
+phrases; never scored). Only ``stem`` and ``pair`` keep positions.
 Metadata fields are keywords for filtering and facets (``dnr`` lower-cased, ``namnd_key`` folded);
 the display values are stored.
 
@@ -24,7 +25,7 @@ from protokollsok import analysis
 # form outrank units about the topic in another inflection (nDCG@10 0.858 against 0.877).
 FIELD_BOOSTS = {"exact": 0.5, "stem": 2.0, "fold": 0.6, "parts": 1.2}
 TITLE_BOOST = 3.0
-SCHEMA_VERSION = 2  # 2: namnd, year and parti are columns (fast facets)
+SCHEMA_VERSION = 3  # 2: namnd, year and parti are columns (fast facets); 3: the text_pair field
 
 
 class FormAnalyzer(Analyzer):
@@ -70,8 +71,8 @@ class FormAnalyzer(Analyzer):
 
 
 def text_fields(chain_name: str) -> tuple[str, ...]:
-    """The body fields the chain fills: ``text_exact``, ``text_stem``, ..."""
-    return tuple(f"text_{f}" for f in analysis.chain(chain_name).fields)
+    """The body fields the chain fills: ``text_exact``, ``text_stem``, ..., ``text_pair``."""
+    return tuple(f"text_{f}" for f in analysis.chain(chain_name).indexed_fields)
 
 
 def build_schema(chain_name: str = "full") -> Schema:
@@ -100,6 +101,7 @@ def build_schema(chain_name: str = "full") -> Schema:
         "file_mtime_ns": STORED(),  # bookkeeping documents only
         "unit_ids": STORED(),  # bookkeeping documents only
     }
-    for f in c.fields:
-        fields[f"text_{f}"] = TEXT(analyzer=FormAnalyzer(f, chain_name), phrase=(f == "stem"))
+    for f in c.indexed_fields:
+        positions = f in ("stem", analysis.PAIR)
+        fields[f"text_{f}"] = TEXT(analyzer=FormAnalyzer(f, chain_name), phrase=positions)
     return Schema(**fields)

@@ -8,7 +8,6 @@ broken by date, newest first.
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 from collections import Counter
@@ -19,14 +18,14 @@ from typing import Any, ClassVar
 
 from whoosh import query as wq
 from whoosh import sorting
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.columns import TranslatingColumnReader, VarBytesColumn
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
 from protokollsok import analysis, index, schema, snippets, termtable, whoosh_fixes  # noqa: F401 (patches whoosh)
 from protokollsok.errors import QueryError
 from protokollsok.model import Hit
+from protokollsok.phrases import PAIR_FIELD, PairPhrase
+from protokollsok.postings import leaf_ids
 from protokollsok.query import Clause, ParsedQuery, date_bound, parse
 
 SORTS = ("relevance", "date")
@@ -114,10 +113,10 @@ def search(
         return SearchResult(query, 0, [], empty, _maybe_suggest(suggest, searcher, builder, parsed, query, 0))
     wquery, wfilter = built
     mask = wq.Term("doctype", "file")
-    # A query with a phrase must check positions for every candidate anyway, so its matches are
-    # collected while scoring (one pass); for any other query the matches are counted apart, by
-    # set algebra over postings, cheaper than whoosh's facet collector.
-    collect_all = _needs_positions(parsed)
+    # Matches are counted apart from scoring, by set algebra over postings (cheaper than whoosh's
+    # facet collector). Only a phrase in an index without word pairs (an older schema) must check
+    # positions for every candidate anyway, so its matches are collected while scoring (one pass).
+    collect_all = _needs_positions(parsed) and not builder.pairs
     docsets = _DocSets(searcher)
     allowed = docsets.docs(wfilter) if wfilter is not None else None
     results = searcher.search(
@@ -187,7 +186,9 @@ class _DocSets:
             return set()
         if isinstance(q, wq.TermRange):
             return self.term_range(q.fieldname, q.start, q.end)
-        return set(self.searcher.docs_for_query(q))  # phrases, prefixes, every
+        if isinstance(q, PairPhrase):
+            return q.docs(self.reader)
+        return set(self.searcher.docs_for_query(q))  # prefixes, every, phrases of older indexes
 
     def term_range(self, fieldname: str, lo: str | None, hi: str | None) -> set[int]:
         """Documents with a term between ``lo`` and ``hi`` (inclusive; ISO dates sort as text).
@@ -204,7 +205,7 @@ class _DocSets:
         out: set[int] = set()
         for leaf, offset in self.reader.leaf_readers():
             try:
-                ids = _leaf_ids(leaf.postings(fieldname, text))
+                ids = leaf_ids(leaf.postings(fieldname, text))
             except TermNotFound:
                 continue
             deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
@@ -233,25 +234,6 @@ def _implied(t: wq.Term, present: set[tuple[str, str]]) -> bool:
     if t.fieldname == "text_stem":
         return not digits and ("text_fold", text) in present and analysis.fold(text) == text
     return False
-
-
-def _leaf_ids(m) -> Sequence[int]:
-    """All document numbers of one segment's posting list (deletions not yet removed), read a
-    block at a time: whoosh's ``all_ids`` costs a generator step and four method calls per posting."""
-    if isinstance(m, FilterMatcher):
-        m = m.child
-    if not isinstance(m, W3LeafMatcher):
-        return list(m.all_ids())
-    out: list[int] = []
-    while not m._atend:  # the private block API of whoosh 2.7.5 (pinned), as W3LeafMatcher._read_ids
-        if m._data is None:
-            m._read_data()
-        ids = m._data[0]
-        out.extend(ids if m._byteids else itertools.accumulate(ids))
-        if m._lastblock:
-            break
-        m._goto(m._nextoffset)
-    return out
 
 
 def _maybe_suggest(on: bool, searcher, builder: _Builder, parsed: ParsedQuery, query: str, total: int):
@@ -360,7 +342,8 @@ class _Builder:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.chain = chain
-        self.fields = [f.removeprefix("text_") for f in schema.text_fields(chain)]
+        self.fields = list(analysis.chain(chain).fields)
+        self.pairs = PAIR_FIELD in self.reader.schema
 
     def build(self, q: ParsedQuery) -> tuple[wq.Query, wq.Query | None] | None:
         """``(scored query, filter)``, or None when the query cannot match anything."""
@@ -411,8 +394,11 @@ class _Builder:
 
     def phrase(self, words: Sequence[str], slop: int = 1) -> wq.Query:
         """Words in this order, each matched on its own Snowball stem (the first of its stems;
-        a document's word carries its lemmas' stems at the same position, so inflections meet)."""
+        a document's word carries its lemmas' stems at the same position, so inflections meet).
+        Found through the word pairs where the index has them (the same hits and scores)."""
         stems = [termtable.query_forms(w, self.chain, self.reader).stem[0] for w in words]
+        if self.pairs and slop == 1:
+            return PairPhrase("text_stem", stems)
         return wq.Phrase("text_stem", stems, slop=slop)
 
     def prefix(self, p: str) -> wq.Query:

@@ -1,0 +1,106 @@
+"""Phrases found through the word-pair field: the same documents and scores as whoosh's phrase
+matching on word positions, and only true phrases."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from whoosh import query as wq
+
+from protokollsok import analysis, termtable
+from protokollsok.index import index_units
+from protokollsok.model import Metadata, Segment, Unit
+from protokollsok.phrases import PAIR_FIELD, PairPhrase, pair_terms
+from protokollsok.search import _DocSets, _Opened, search
+
+MASK = wq.Term("doctype", "file")
+
+
+def _unit(k: int, text: str) -> Unit:
+    seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, "Ärende", text, 0, len(text), (1, 1))
+    return Unit(seg, Metadata((), "Kulturnämnden", f"2024-01-{k % 28 + 1:02d}", (), "protokoll"))
+
+
+def _stems(words, chain, reader) -> list[str]:
+    return [termtable.query_forms(w, chain, reader).stem[0] for w in words]
+
+
+def _same_as_whoosh(searcher, chain: str, words) -> None:
+    """PairPhrase and whoosh's Phrase (slop 1) agree on the documents and on the scored top 10."""
+    reader = searcher.reader()
+    stems = _stems(words, chain, reader)
+    ours, theirs = PairPhrase("text_stem", stems), wq.Phrase("text_stem", stems, slop=1)
+    assert _DocSets(searcher).docs(ours) == set(searcher.docs_for_query(theirs)), words
+    for limit in (1, 10):
+        top = [(h.docnum, h.score) for h in searcher.search(ours, limit=limit, mask=MASK, optimize=True)]
+        expected = [(h.docnum, h.score) for h in searcher.search(theirs, limit=limit, mask=MASK, optimize=False)]
+        assert top == expected, words
+
+
+def test_pairs_join_neighbouring_words_every_stem_with_every_stem():
+    got = list(analysis.analyse("Våldet i nära relationer", analysis.PAIR))
+    stems = [analysis.forms(w).stem for w in ("våldet", "i", "nära", "relationer")]
+    expected = [
+        (pos, analysis.pair_term(a, b))
+        for pos in range(3)
+        for a in stems[pos]
+        for b in stems[pos + 1]
+    ]
+    assert [(pos, term) for pos, term, _, _ in got] == expected
+    assert got[0][2] == 0 and got[-1][3] == len("Våldet i nära relationer")
+    assert pair_terms(["våld", "i", "när"]) == ["våld i", "i när"]
+
+
+def test_a_phrase_needs_its_pairs_one_after_the_other(tmp_path):
+    """Both pairs of "a b c" in one unit, but apart, is not the phrase."""
+    texts = [
+        "nämnden beslutar att godkänna förslaget",  # the phrase
+        "nämnden beslutar. Därefter: beslutar att godkänna något annat",  # both pairs, apart
+        "att godkänna beslutar nämnden",  # the words, other order
+    ]
+    index_units(tmp_path / "i", [_unit(k, t) for k, t in enumerate(texts)])
+    result = search(tmp_path / "i", '"nämnden beslutar att"', limit=10)
+    assert [h.id for h in result.hits] == ["f0.txt#§1"] and result.total == 1
+    assert search(tmp_path / "i", '"nämnden beslutar"', limit=10).total == 2
+
+
+def test_phrases_match_and_score_as_whoosh_on_the_bundled_corpus(corpus_index):
+    searcher, info = _Opened.searcher(corpus_index)
+    assert PAIR_FIELD in searcher.schema
+    rng = random.Random(5)
+    texts = [d.get("body") or "" for d in searcher.all_stored_fields() if d.get("body")]
+    phrases = [("våld", "i", "nära", "relationer"), ("i", "enlighet", "med"), ("att", "det", "är")]
+    while len(phrases) < 120:
+        words = [t.word for t in analysis.tokenize(rng.choice(texts))]
+        k = rng.choice((2, 3, 4, 5))
+        if len(words) > k:
+            i = rng.randrange(len(words) - k)
+            phrases.append(tuple(words[i : i + k]))
+    for words in phrases:
+        _same_as_whoosh(searcher, info.chain, words)
+
+
+def test_phrases_match_as_whoosh_over_segments_with_deletions(tmp_path):
+    rng = random.Random(11)
+    vocabulary = ["i", "att", "med", "nämnden", "beslutar", "enlighet", "förslaget", "skolan", "och", "det", "är"]
+
+    def text() -> str:
+        return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(5, 60)))
+
+    index_units(tmp_path / "i", [_unit(k, text()) for k in range(600)], parallel=True)
+    index_units(tmp_path / "i", [_unit(k, text()) for k in range(0, 600, 4)], full=False)
+    searcher, info = _Opened.searcher(tmp_path / "i")
+    reader = searcher.reader()
+    assert reader.has_deletions() and len(reader.leaf_readers()) > 1
+    for _ in range(60):
+        _same_as_whoosh(searcher, info.chain, [rng.choice(vocabulary) for _ in range(rng.randint(2, 4))])
+
+
+@pytest.mark.parametrize("query", ['"våld i nära relationer"', '"i enlighet med"', 'beslut -"i enlighet med"'])
+def test_a_phrase_query_counts_what_it_lists(corpus_index, query):
+    everything = search(corpus_index, query, limit=10_000)
+    assert everything.total == len(everything.hits) > 0
+    years = Counter(h.datum[:4] for h in everything.hits if h.datum)
+    assert dict(everything.facets["year"]) == dict(years)
