@@ -97,3 +97,27 @@ def test_a_search_after_indexing_does_not_start_hunspell(tmp_path, parallel_from
     without_store = {**env, "PROTOKOLLSOK_CACHE": str(tmp_path / "empty-cache")}
     computed = json.loads(_run(SEARCH_AND_REPORT, str(index), "vittnen", env=without_store))
     assert computed["hunspell"] and computed["ids"] == first["ids"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_store_is_started_again(fresh_store, monkeypatch, damage):
+    """A store file SQLite cannot read (overwritten, cut short by a power cut) is replaced by an
+    empty one, whether the damage is met when opening it or on the first look-up."""
+    analysis.forms("vittnen")
+    formstore.flush()
+    formstore._Store.conn.close()  # as a process that has ended
+    path = formstore.store_path()
+    if damage == "garbage":
+        path.write_bytes(b"not a database at all " * 300)
+    else:
+        path.write_bytes(path.read_bytes()[:150])
+    for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        p.unlink(missing_ok=True)
+    monkeypatch.setattr(formstore._Store, "conn", None)  # a new process meets the file
+    monkeypatch.setattr(formstore._Store, "pid", 0)
+    monkeypatch.setattr(analysis, "_memo", {})
+    for w in WORDS:  # the first look-up may find the damage; the forms are right regardless
+        assert analysis.forms(w) == analysis.compute_forms(w)
+    formstore.flush()
+    assert not formstore._Store.broken
+    assert formstore.lookup("hedersförtryck", "full") is not None  # the store works again

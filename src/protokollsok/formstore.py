@@ -12,7 +12,8 @@ analysis code, its data files and the stemmer's version: any change starts a new
 ones are removed), so a stale form is never read. New entries are kept in memory and written in
 batches, at the end of a process and at the end of each of whoosh's writer processes. A store
 that cannot be opened or written (read-only home, a locked file) is simply bypassed: the forms are
-then computed, as without it.
+then computed, as without it. A store SQLite finds damaged (a power cut while writing, a truncated
+copy) is deleted and started again empty, the first time a process meets the damage.
 """
 
 from __future__ import annotations
@@ -67,27 +68,31 @@ def _stemmer_version() -> str:
     return f"PyStemmer={Stemmer.version()}"
 
 
+def store_path() -> Path:
+    """The store file of the current analysis."""
+    return cache_dir() / f"forms-{analysis_key()}.sqlite"
+
+
 def _connection() -> sqlite3.Connection | None:
     if _Store.broken:
         return None
     if _Store.conn is not None and _Store.pid == os.getpid():
         return _Store.conn
+    conn = None
     try:
-        folder = cache_dir()
-        path = folder / f"forms-{analysis_key()}.sqlite"
-        fresh = not path.exists()
-        if fresh:
-            folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.glob("forms-*.sqlite*"):
+        path = store_path()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in path.parent.glob("forms-*.sqlite*"):
                 if not old.name.startswith(path.name):
                     old.unlink(missing_ok=True)
-        conn = sqlite3.connect(path, timeout=2.0, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=OFF")  # a lost entry is only computed again
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS forms (word TEXT, chain TEXT, entry TEXT, PRIMARY KEY (word, chain)) "
-            "WITHOUT ROWID"
-        )
+        try:
+            conn = _open(path)
+        except sqlite3.Error as exc:
+            if not _damaged(exc):
+                raise
+            _discard(path)
+            conn = _open(path)
     except (OSError, sqlite3.Error):
         _Store.broken = True
         return None
@@ -97,6 +102,42 @@ def _connection() -> sqlite3.Connection | None:
     return conn
 
 
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=2.0, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")  # a lost entry is only computed again
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS forms (word TEXT, chain TEXT, entry TEXT, PRIMARY KEY (word, chain)) "
+            "WITHOUT ROWID"
+        )
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    """A damaged file ("not a database", "malformed"), not a busy or locked one."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
+def _discard(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        p.unlink(missing_ok=True)
+
+
+def _start_again(exc: sqlite3.Error) -> None:
+    """After a failed statement: a damaged store is deleted (the next use creates it empty)."""
+    if not _damaged(exc) or _Store.conn is None:
+        return
+    with contextlib.suppress(sqlite3.Error):
+        _Store.conn.close()
+    _Store.conn = None
+    with contextlib.suppress(OSError):
+        _discard(store_path())
+
+
 def lookup(word: str, chain_name: str) -> tuple[tuple[str, ...], ...] | None:
     """The stored forms of ``word`` (``(exact, stem, fold, parts)``), or None."""
     conn = _connection()
@@ -104,7 +145,8 @@ def lookup(word: str, chain_name: str) -> tuple[tuple[str, ...], ...] | None:
         return None
     try:
         row = conn.execute("SELECT entry FROM forms WHERE word = ? AND chain = ?", (word, chain_name)).fetchone()
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        _start_again(exc)
         return None
     return decode(row[0]) if row else None
 
@@ -124,10 +166,14 @@ def flush() -> None:
     pending, _Store.pending = _Store.pending, []
     if not pending or conn is None:
         return
-    with contextlib.suppress(sqlite3.Error):
+    try:
         conn.execute("BEGIN")
         conn.executemany("INSERT OR IGNORE INTO forms (word, chain, entry) VALUES (?, ?, ?)", pending)
         conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        _start_again(exc)
 
 
 def flush_in_forked_writers() -> None:
