@@ -272,6 +272,33 @@ def test_discover_terminates_on_a_symlink_loop(tmp_path):
     assert sources == ["a.txt", "sub/b.md"]
 
 
+def test_discover_reports_links_that_lead_to_no_file(tmp_path):
+    write(tmp_path / "a.txt", b"x")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    (tmp_path / "x.md").symlink_to(tmp_path / "y.md")
+    (tmp_path / "y.md").symlink_to(tmp_path / "x.md")
+    (tmp_path / "notes.bin").symlink_to(tmp_path / "gone.bin")  # not a supported name: ignored
+    errors: list[tuple[Path, str]] = []
+    sources = [s for _, s in ingest.discover([tmp_path], on_error=lambda p, r: errors.append((p, r)))]
+    assert sources == ["a.txt"]
+    assert errors == [
+        (tmp_path / "dangling.txt", f"broken link: its target {tmp_path / 'gone.txt'} does not exist"),
+        (tmp_path / "x.md", "symlink loop"),
+        (tmp_path / "y.md", "symlink loop"),
+    ]
+
+
+def test_a_broken_link_is_one_line_of_the_index_run(tmp_path):
+    from protokollsok.index import build_index
+
+    (tmp_path / "c").mkdir()
+    write(tmp_path / "c" / "a.txt", TXT.read_bytes())
+    (tmp_path / "c" / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    report = build_index([tmp_path / "c"], tmp_path / "i", full=True)
+    assert [(Path(p).name, r.split(":")[0]) for p, r in report.failed] == [("dangling.txt", "broken link")]
+    assert report.added  # the good file is indexed
+
+
 def test_discover_skips_an_unreadable_folder_and_reports_it(tmp_path):
     write(tmp_path / "a.txt", b"x")
     locked = tmp_path / "locked"

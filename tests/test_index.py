@@ -233,6 +233,8 @@ def make_bad_corpus(root: Path) -> dict[str, str]:
     write(root, "vanishing.txt", FILES["sub/tn-1.txt"])
     (root / "loop-a.txt").symlink_to("loop-b.txt")
     (root / "loop-b.txt").symlink_to("loop-a.txt")
+    (root / "dangling.md").symlink_to("gone.md")
+    kinds.update({"loop-a.txt": "symlink loop", "loop-b.txt": "symlink loop", "dangling.md": "broken link"})
     (root / "subdir").mkdir()
     (root / "subdir" / "back").symlink_to("..")  # a folder loop
     if IMAGE_ONLY_PDF.exists():
@@ -265,7 +267,8 @@ def test_a_bad_input_corpus_never_stops_the_run_and_every_file_is_accounted_for(
     report = build_index([root], ix)
     names = accounted(report)
     assert sorted(names) == sorted(kinds), "each file in exactly one outcome"
-    assert report.files_seen == len(kinds)
+    assert report.files_seen == len(kinds) - 3  # the links lead to no file
+    assert dict(report.failed)["dangling.md"] == "broken link: its target gone.md does not exist"
     assert "good.txt" in report.added and not report.ok
     reasons = dict(report.failed + report.skipped)
     assert "vanishing.txt" in dict(report.failed)

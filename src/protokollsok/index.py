@@ -216,19 +216,24 @@ class Progress:
 
 
 def _discover(roots: Sequence[Path], report: IndexReport | None = None) -> list[manifest.Found]:
-    """Every indexable file under ``roots``; folders that cannot be listed go to ``report.failed``."""
+    """Every indexable file under ``roots``; folders that cannot be listed and links that lead to
+    no file go to ``report.failed`` (a link under its source name, as a file would)."""
     files: list[manifest.Found] = []
-
-    def on_error(path: Path, reason: str) -> None:
-        if report is not None:
-            report.failed.append((str(path), reason))
-
     roots = list({Path(r).resolve(): Path(r) for r in roots}.values())  # the same folder once
     prefixes = _prefixes(roots)
     for root in roots:
         if not Path(root).exists():
             raise ProtokollsokError(f"corpus {root} does not exist", "give a folder or file to index")
         prefix = prefixes[root]
+
+        def on_error(path: Path, reason: str, root: Path = root, prefix: str = prefix) -> None:
+            if report is None:
+                return
+            name = str(path)
+            if path != root and path.is_relative_to(root) and not path.is_dir():
+                name = prefix + path.relative_to(root).as_posix()
+            report.failed.append((name, reason))
+
         for path, source in ingest.discover([root], on_error=on_error):
             f = manifest.found(path, prefix + source)
             if f is not None:

@@ -869,8 +869,9 @@ def discover(
 
     A root may be a folder (``source`` = path relative to it, posix separators) or a single file
     (``source`` = its name). Hidden files and folders and editor temp files are skipped; symlinks
-    are followed, each real folder is walked once (no loops). Folders that cannot be listed are
-    skipped and reported to ``on_error(path, reason)`` if given.
+    are followed, each real folder is walked once (no loops). Folders that cannot be listed and
+    links with a supported name that lead to no file (broken, looping) are skipped and reported to
+    ``on_error(path, reason)`` if given.
     """
     for root in roots:
         root = Path(root)
@@ -913,6 +914,8 @@ def _walk(root: Path, on_error: OnError | None) -> Iterator[tuple[Path, str]]:
         elif is_candidate(entry.name) and _is(entry.is_file):
             path = Path(entry.path)
             yield path, path.relative_to(root).as_posix()
+        elif on_error and is_candidate(entry.name) and entry.is_symlink():
+            on_error(Path(entry.path), _link_problem(Path(entry.path)))
 
 
 def _listing(folder: Path, seen: set[tuple[int, int]], on_error: OnError | None) -> list:
@@ -929,6 +932,17 @@ def _listing(folder: Path, seen: set[tuple[int, int]], on_error: OnError | None)
         if on_error:
             on_error(folder, _os_reason(e))
         return []
+
+
+def _link_problem(link: Path) -> str:
+    """Why a link with a supported name leads to no file."""
+    try:
+        link.stat()
+    except OSError as e:
+        if isinstance(e, FileNotFoundError):
+            return f"broken link: its target {link.readlink()} does not exist"
+        return _os_reason(e)
+    return "not a regular file"
 
 
 def _is(check: Callable[[], bool]) -> bool:
