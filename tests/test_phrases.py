@@ -12,7 +12,7 @@ from whoosh import query as wq
 from protokollsok import analysis, termtable
 from protokollsok.index import index_units
 from protokollsok.model import Metadata, Segment, Unit
-from protokollsok.phrases import PAIR_FIELD, PairPhrase, pair_terms
+from protokollsok.phrases import PAIR_FIELD, PairPhrase, plan
 from protokollsok.search import _DocSets, _Opened, search
 
 MASK = wq.Term("doctype", "file")
@@ -31,7 +31,7 @@ def _same_as_whoosh(searcher, chain: str, words) -> None:
     """PairPhrase and whoosh's Phrase (slop 1) agree on the documents and on the scored top 10."""
     reader = searcher.reader()
     stems = _stems(words, chain, reader)
-    ours, theirs = PairPhrase("text_stem", stems), wq.Phrase("text_stem", stems, slop=1)
+    ours, theirs = PairPhrase(stems), wq.Phrase("text_stem", stems, slop=1)
     assert _DocSets(searcher).docs(ours) == set(searcher.docs_for_query(theirs)), words
     for limit in (1, 10):
         top = [(h.docnum, h.score) for h in searcher.search(ours, limit=limit, mask=MASK, optimize=True)]
@@ -39,30 +39,47 @@ def _same_as_whoosh(searcher, chain: str, words) -> None:
         assert top == expected, words
 
 
-def test_pairs_join_neighbouring_words_every_stem_with_every_stem():
-    got = list(analysis.analyse("Våldet i nära relationer", analysis.PAIR))
-    stems = [analysis.forms(w).stem for w in ("våldet", "i", "nära", "relationer")]
+def test_neighbours_with_a_function_word_are_indexed_as_pairs_of_every_stem():
+    words = ("våldet", "i", "nära", "relationer", "ger", "psykisk", "ohälsa")
+    got = [(pos, term) for pos, term, _, _ in analysis.analyse(" ".join(words), analysis.PAIR)]
+    stems = [analysis.forms(w).stem for w in words]
     expected = [
         (pos, analysis.pair_term(a, b))
-        for pos in range(3)
+        for pos in range(len(words) - 1)
         for a in stems[pos]
         for b in stems[pos + 1]
+        if a in analysis.pair_stems() or b in analysis.pair_stems()
     ]
-    assert [(pos, term) for pos, term, _, _ in got] == expected
-    assert got[0][2] == 0 and got[-1][3] == len("Våldet i nära relationer")
-    assert pair_terms(["våld", "i", "när"]) == ["våld i", "i när"]
+    assert got == expected
+    assert (0, "våldet i") in got and (0, "våld i") in got  # every stem of "våldet"
+    assert not any(term == "psykisk ohäls" for _, term in got)  # no function word: no pair
 
 
-def test_a_phrase_needs_its_pairs_one_after_the_other(tmp_path):
-    """Both pairs of "a b c" in one unit, but apart, is not the phrase."""
+def test_a_phrase_looks_up_its_pairs_and_the_words_in_no_pair():
+    assert plan(["våld", "i", "när", "relation"]) == [
+        (PAIR_FIELD, "våld i", 0),
+        (PAIR_FIELD, "i när", 1),
+        (PAIR_FIELD, "när relation", 2),  # "nära" stems to "när", a function word's stem
+    ]
+    assert plan(["psykisk", "ohäls"]) == [("text_stem", "psykisk", 0), ("text_stem", "ohäls", 1)]
+    assert plan(["stöd", "till", "psykisk", "ohäls"]) == [
+        (PAIR_FIELD, "stöd till", 0),
+        (PAIR_FIELD, "till psykisk", 1),
+        ("text_stem", "ohäls", 3),
+    ]
+
+
+def test_a_phrase_needs_its_pairs_and_words_one_after_the_other(tmp_path):
+    """Every pair and word of a phrase in one unit, but apart, is not the phrase."""
     texts = [
-        "nämnden beslutar att godkänna förslaget",  # the phrase
-        "nämnden beslutar. Därefter: beslutar att godkänna något annat",  # both pairs, apart
-        "att godkänna beslutar nämnden",  # the words, other order
+        "nämnden beslutar att godkänna förslaget i enlighet med bilagan",  # the phrases
+        "nämnden beslutar. Därefter: beslutar att godkänna något annat",  # pair and words, apart
+        "att godkänna beslutar nämnden; i enlighet. Enlighet med",  # other order; pairs apart
     ]
     index_units(tmp_path / "i", [_unit(k, t) for k, t in enumerate(texts)])
-    result = search(tmp_path / "i", '"nämnden beslutar att"', limit=10)
-    assert [h.id for h in result.hits] == ["f0.txt#§1"] and result.total == 1
+    for phrase in ('"nämnden beslutar att"', '"i enlighet med"', '"godkänna förslaget i enlighet"'):
+        result = search(tmp_path / "i", phrase, limit=10)
+        assert [h.id for h in result.hits] == ["f0.txt#§1"] and result.total == 1, phrase
     assert search(tmp_path / "i", '"nämnden beslutar"', limit=10).total == 2
 
 

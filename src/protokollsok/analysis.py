@@ -16,10 +16,13 @@ parts      stems of the compound's parts                               (``vålds
                                                                        ``våld``, ``utövar``)
 =========  ==========================================================  ==================
 
-A fifth field, ``pair``, holds each two neighbouring words as one term (their stems joined by a
-space, every stem of the first with every stem of the second), at the first word's position: a
-phrase is found through its pairs instead of the positions of each word (``phrases``), so a phrase of
-common words does not decode the positions of ``i`` or ``med`` in every unit that holds them.
+A fifth field, ``pair``, holds two neighbouring words as one term when either is a function word
+(``PAIR_WORDS``: ``i``, ``med``, ``att``, ...): their stems joined by a space, every stem of the first
+with every stem of the second, at the first word's position. A phrase is then found through its
+pairs instead of the positions of each word (``phrases``), so ``"i enlighet med"`` does not decode
+the positions of ``i`` and ``med`` in every unit that holds them. Pairs of two other words are not
+indexed (as Lucene's CommonGrams): they make most of all distinct pairs, and phrases of such words
+are cheap to match on positions anyway.
 
 ``CHAINS`` names simpler chains used to measure what each step adds (``bench/eval_search.py``).
 """
@@ -37,6 +40,17 @@ from protokollsok import compound, formstore, lexicon
 
 FIELDS = ("exact", "stem", "fold", "parts")
 PAIR = "pair"  # the word-pair field (see the module docstring); not a form of one word
+# Snowball's Swedish stop word list (snowballstem.org/algorithms/swedish/stop.txt): the words whose
+# pairs are indexed. Changing it changes the index (``schema.SCHEMA_VERSION``).
+_STOP_TXT = (
+    "och det att i en jag hon som han på den med var sig för så till är men ett om hade de av icke "
+    "mig du henne då sin nu har inte hans honom skulle hennes där min man ej vid kunde något från ut "
+    "när efter upp vi dem vara vad över än dig kan sina här ha mot alla under någon eller allt mycket "
+    "sedan ju denna själv detta åt utan varit hur ingen mitt ni bli blev oss din dessa några deras "
+    "blir mina samma vilken er sådan vår blivit dess inom mellan sådant varför varje vilka ditt vem "
+    "vilket sitta sådana vart dina vars vårt våra ert era vilkas"
+)
+PAIR_WORDS = frozenset(_STOP_TXT.split())
 
 # A token: letters/digits joined by inner - / . : (dnr such as SLK-2025-00338, 1.7.1-266/2019,
 # Bun/2024:73 stay whole; hyphenated words are cut into their parts below).
@@ -247,11 +261,24 @@ def pair_term(first_stem: str, second_stem: str) -> str:
     return f"{first_stem} {second_stem}"
 
 
+@lru_cache(maxsize=1)
+def pair_stems() -> frozenset[str]:
+    """The stems of ``PAIR_WORDS``."""
+    return frozenset(stem(w) for w in PAIR_WORDS)
+
+
+def is_pair(first_stem: str, second_stem: str) -> bool:
+    """Whether two neighbouring stems are indexed as a pair (either is a function word's)."""
+    common = pair_stems()
+    return first_stem in common or second_stem in common
+
+
 def _pairs(tokens: tuple[tuple[int, int, int, Forms], ...]) -> Iterator[tuple[int, str, int, int]]:
     for (pos, start, _, a), (_, _, end, b) in itertools.pairwise(tokens):
         for sa in a.stem:
             for sb in b.stem:
-                yield pos, pair_term(sa, sb), start, end
+                if is_pair(sa, sb):
+                    yield pos, pair_term(sa, sb), start, end
 
 
 @lru_cache(maxsize=4)

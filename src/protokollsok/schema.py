@@ -25,7 +25,7 @@ from protokollsok import analysis
 # form outrank units about the topic in another inflection (nDCG@10 0.858 against 0.877).
 FIELD_BOOSTS = {"exact": 0.5, "stem": 2.0, "fold": 0.6, "parts": 1.2}
 TITLE_BOOST = 3.0
-SCHEMA_VERSION = 3  # 2: namnd, year and parti are columns (fast facets); 3: the text_pair field
+SCHEMA_VERSION = 3  # 2: namnd, year and parti are columns (fast facets); 3: text_pair (and analysis.PAIR_WORDS)
 
 
 class FormAnalyzer(Analyzer):

@@ -398,7 +398,7 @@ class _Builder:
         Found through the word pairs where the index has them (the same hits and scores)."""
         stems = [termtable.query_forms(w, self.chain, self.reader).stem[0] for w in words]
         if self.pairs and slop == 1:
-            return PairPhrase("text_stem", stems)
+            return PairPhrase(stems)
         return wq.Phrase("text_stem", stems, slop=slop)
 
     def prefix(self, p: str) -> wq.Query:
