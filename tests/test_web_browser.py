@@ -127,6 +127,19 @@ def test_a_shared_url_runs_its_query_and_the_page_top_10_equals_the_cli(site, pa
         assert [h["id"] for h in hits(page)] == cli, s
 
 
+def test_a_prefix_query_shows_the_clis_hits_with_the_words_marked(site, page, seed_index):
+    url, _ = site
+    page.goto(url)
+    settle(page)
+    type_query(page, "samverk*")
+    cli = search.search(seed_index, "samverk*")
+    assert cli.total > 1
+    assert [h["id"] for h in hits(page)] == [h.id for h in cli.hits]
+    assert page.inner_text(".ps-status") == f"{cli.total} träffar"
+    marked = page.eval_on_selector_all(".ps-hit mark", "ms => ms.map(m => m.textContent.toLowerCase())")
+    assert marked and all(m.startswith("samverk") for m in marked)
+
+
 def test_filters_show_counts_narrow_the_hits_and_enter_the_url(site, page, seed_index):
     url, _ = site
     page.goto(url + "?q=samverkan")

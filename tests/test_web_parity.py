@@ -221,6 +221,69 @@ def seed_requests(expected: dict) -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------------------ prefix queries
+
+
+def expansion_sizes(index_dir: Path, prefixes: list[str]) -> dict[str, set[int]]:
+    """Per prefix: how many terms of the exact field it expands to in each segment (whoosh scores
+    one term, two terms and more terms differently)."""
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        return {p: {sum(1 for _ in leaf.expand_prefix("text_exact", p)) for leaf, _ in reader.leaf_readers()} for p in prefixes}
+
+
+def prefix_queries(index_dir: Path, n: int = 24) -> list[dict]:
+    """Prefix queries over the index's own vocabulary: prefixes that expand to one term, to two
+    and to many (up to all words of a first letter), alone, with other words, OR'ed, negated and
+    sorted by date (where whoosh scores a long expansion by its terms instead of a constant 1.0)."""
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        words = sorted({search._text(t) for t in reader.lexicon("text_exact")})
+    alpha = [w for w in words if w.isalpha()]
+    heads: Counter[str] = Counter(w[:k] for w in alpha for k in (1, 2, 3, 4, 6) if len(w) > k)
+    sizes = sorted(heads.items(), key=lambda kv: (kv[1], kv[0]))
+    ones = [p for p, c in sizes if c == 1][:: max(1, sum(1 for _, c in sizes if c == 1) // (n // 3))][: n // 3]
+    twos = [p for p, c in sizes if c == 2][: n // 3]
+    many = [p for p, c in sizes[-4 * n :] if c > 2][::4][: n // 3]
+    widest = max(heads, key=lambda p: (len(p) == 1, heads[p]))  # every word of the commonest first letter
+    prefixes = [*ones, *twos, *many, widest]
+    common = [p for p, _ in sizes[-12:]]
+    reqs = [{"q": p + "*"} for p in prefixes]
+    reqs += [{"q": p + "*", "sort": "date"} for p in prefixes[::2]]
+    reqs += [{"q": f"{w} {p}*"} for w, p in zip(common, prefixes[::3], strict=False)]
+    reqs += [{"q": f"{a}* OR {b}*"} for a, b in zip(prefixes[::4], prefixes[1::4], strict=False)]
+    # whoosh drops the negation of the first match in a date sort (see the report), so the
+    # negated prefixes are compared in relevance order
+    reqs += [{"q": f"{w}* -{p}*"} for w, p in zip(common[:4], prefixes[::5], strict=False)]
+    reqs += [{"q": f"{p}*", "parti": "S"} for p in common[-3:]]
+    return reqs
+
+
+def assert_prefix_parity(index_dir: Path, bundle: Path, tmp_path: Path) -> None:
+    requests = prefix_queries(index_dir)
+    prefixes = [r["q"][:-1] for r in requests if r["q"].count("*") == 1 and " " not in r["q"]]
+    counts = set().union(*expansion_sizes(index_dir, prefixes).values())
+    assert {1, 2} <= counts and max(counts) > 2  # every way whoosh scores an expansion is compared
+    assert_same_results(index_dir, bundle, requests, tmp_path)
+
+
+def test_prefix_queries_give_the_same_results_as_the_cli(seed_index, seed_bundle, tmp_path):
+    requests = [{"q": q} for q in ("utred*", "utredning*", "vitt*", "nämnd* budget", "-sam* beslut", "skol* OR förskol*", "s*")]
+    requests += [{"q": "utred*", "sort": "date"}, {"q": "s*", "sort": "date"}, {"q": "försk*"}, {"q": "forsk*"}, {"q": "ö*"}]
+    assert_same_results(seed_index, seed_bundle, requests, tmp_path)
+    assert_prefix_parity(seed_index, seed_bundle, tmp_path)
+
+
+def test_prefix_queries_agree_across_many_small_vocabulary_shards(seed_index, tmp_path, monkeypatch):
+    """Shard boundaries everywhere: a prefix whose terms span several shards finds them all."""
+    monkeypatch.setattr(web, "VOCAB_TERMS", 8)
+    bundle = tmp_path / "out"
+    web.export_bundle(seed_index, bundle)
+    root = json.loads((t := (bundle / "data" / "root.js").read_text(encoding="utf-8"))[t.index(",") + 1 : t.rindex(")")])
+    assert len(root["vocab"]["exact"]) > 100
+    assert_prefix_parity(seed_index, bundle, tmp_path)
+
+
 def test_seed_searches_give_the_same_top_10_as_the_cli(seed_index, seed_bundle, expected, tmp_path):
     requests = seed_requests(expected)
     requests += [{"q": "våld i nära relationer"}, {"q": "samverkan", "sort": "date"}, {"q": "budget -skatt"}]
@@ -269,8 +332,46 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
 
 
 @pytest.mark.slow
+def test_prefix_queries_on_a_real_corpus_sample_give_the_same_results_as_the_cli(sample, tmp_path):
+    index_dir, bundle, _ = sample
+    assert_prefix_parity(index_dir, bundle, tmp_path)
+
+
+@pytest.mark.slow
 def test_an_index_of_several_segments_gives_the_same_top_10_as_the_cli(sample, segmented_sample, tmp_path):
     index_dir, bundle = segmented_sample
     assert len(search._Opened.searcher(index_dir)[0].reader().leaf_readers()) > 2
     queries = list(FIXED_QUERIES) + generated_queries(sample[2])
     assert_same_results(index_dir, bundle, [{"q": q} for q in queries], tmp_path)
+
+
+@pytest.mark.slow
+def test_prefix_queries_on_an_index_of_several_segments_give_the_same_results_as_the_cli(segmented_sample, tmp_path):
+    """whoosh expands a prefix per segment, counting the terms of each segment's lexicon (also
+    those only deleted documents hold), and scores by that count."""
+    index_dir, bundle = segmented_sample
+    root = json.loads((t := (bundle / "data" / "root.js").read_text(encoding="utf-8"))[t.index(",") + 1 : t.rindex(")")])
+    assert len(root["segs"]) > 2
+    shards = [json.loads((v := (bundle / "data" / "v" / f"exact-{h}.js").read_text(encoding="utf-8"))[v.index(",") + 1 : v.rindex(")")]) for _, h in root["vocab"]["exact"]]
+    assert any(s.get("x") for s in shards)  # terms that a segment's lexicon holds only for deleted units
+    assert_prefix_parity(index_dir, bundle, tmp_path)
+    ghosts = ghost_prefixes(index_dir)
+    assert len(ghosts) >= 5
+    assert_same_results(index_dir, bundle, [{"q": p + "*"} for p in ghosts], tmp_path)
+
+
+def ghost_prefixes(index_dir: Path, n: int = 40) -> list[str]:
+    """Prefixes for which a segment's lexicon holds one or two live terms and also terms of
+    deleted documents only: counting only the live ones would score that segment differently."""
+    ix, _ = index.open_index(index_dir)
+    out = []
+    with ix.reader() as reader:
+        words = sorted({search._text(t) for t in reader.lexicon("text_exact")})
+        for p in sorted({w[:k] for w in words for k in (2, 3, 4) if w[:k].isalpha() and len(w) > k}):
+            for leaf, _ in reader.leaf_readers():
+                terms = list(leaf.expand_prefix("text_exact", p))
+                live = [t for t in terms if any(not leaf.is_deleted(d) for d in leaf.postings("text_exact", t).all_ids())]
+                if 1 <= len(live) <= 2 and len(terms) > len(live):
+                    out.append(p)
+                    break
+    return out[:: max(1, len(out) // n)]

@@ -7,7 +7,8 @@
  * The engine mirrors the Python side: query.py (parsing), termtable.py (query word forms),
  * search._Builder (the query tree) and whoosh's BM25F (scores). It loads data/root.js and the units'
  * filter values (one file, with the page), then only the term shards (and long posting lists) of the
- * query's terms and the units shown.
+ * query's terms and the units shown; a prefix (utred*) also loads the vocabulary shards (data/v/)
+ * that hold the terms it expands to.
  * All document text is put on the page with textContent, never as HTML.
  */
 (function (global) {
@@ -133,6 +134,12 @@
     return h >>> 0;
   }
 
+  // whoosh 2.7.5 (pinned), query.compound.Or._matcher: an Or of this many terms or more, or of
+  // more than two in a segment of at most WHOOSH_SMALL_SEGMENT documents when nothing needs the
+  // current match (a sort by score does not; a sort by date does), scores every match 1.0.
+  const WHOOSH_TOO_MANY_CLAUSES = 1024;
+  const WHOOSH_SMALL_SEGMENT = 5000;
+
   function treeSum(vals) {
     if (vals.length === 1) return vals[0];
     const half = vals.length >> 1;
@@ -198,6 +205,75 @@
       }
       postingsCache.set(key, p);
       return p;
+    }
+
+    /** The vocabulary shards of `field` that may hold terms starting with `p` (root.vocab names
+     * each shard by its first term; the terms are sorted). */
+    function vocabShards(field, p) {
+      const list = root.vocab[field] || [];
+      let i = 0;
+      while (i + 1 < list.length && list[i + 1][0] <= p) i++;
+      const out = [];
+      for (let k = i; k < list.length && (k === i || list[k][0].startsWith(p)); k++) out.push("v/" + field + "-" + list[k][1]);
+      return out;
+    }
+
+    /** The terms of `field` starting with `p` (whoosh's expand_prefix), each with the segments
+     * whose lexicon holds it although none of their units do. */
+    async function expand(field, p) {
+      const out = [];
+      for (const v of await Promise.all(vocabShards(field, p).map(load))) {
+        v.t.forEach((t, k) => { if (t.startsWith(p)) out.push({ t, x: (v.x || {})[t] || [] }); });
+      }
+      return out;
+    }
+
+    /** The whoosh segment a unit belongs to (root.segs: [first unit number, documents]). */
+    function segOf(n) {
+      const segs = root.segs;
+      let lo = 0, hi = segs.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (segs[mid][0] <= n) lo = mid; else hi = mid - 1;
+      }
+      return lo;
+    }
+
+    /** whoosh's Prefix(field, p, boost) (query.terms.MultiTerm.matcher), segment by segment: the
+     * terms of the segment starting with `p`; one term scores as a Term without the boost, more
+     * are an Or of Terms (their scores added, times the boost) unless whoosh's Or turns to a
+     * constant score of 1.0 (see WHOOSH_TOO_MANY_CLAUSES). */
+    async function prefixPart(field, p, boost, needsCurrent) {
+      const terms = await expand(field, p);
+      const maps = await Promise.all(terms.map((e) => term(field, e.t, 1.0)));
+      const count = root.segs.map(() => 0);
+      terms.forEach((e, k) => {
+        const segs = new Set(e.x);
+        for (const d of maps[k].keys()) segs.add(segOf(d));
+        for (const s of segs) count[s]++;
+      });
+      const lists = new Map();
+      for (const m of maps) {
+        for (const [d, sc] of m) {
+          const l = lists.get(d);
+          if (l) l.push(sc); else lists.set(d, [sc]);
+        }
+      }
+      const out = new Map();
+      for (const [d, scores] of lists) {
+        const seg = segOf(d), n = count[seg];
+        if (n === 1) out.set(d, scores[0]);
+        else if (n < WHOOSH_TOO_MANY_CLAUSES && (n === 2 || needsCurrent || root.segs[seg][1] > WHOOSH_SMALL_SEGMENT)) {
+          out.set(d, treeSum(scores) * boost);
+        } else out.set(d, 1.0);
+      }
+      return out;
+    }
+
+    /** search._Builder.prefix: the Prefix queries of root.prefix (the fold field's on `p` folded). */
+    async function prefixQuery(p, needsCurrent) {
+      const parts = root.prefix.map(([field, boost]) => prefixPart(field, field === "fold" ? fold(p) : p, boost, needsCurrent));
+      return or(await Promise.all(parts));
     }
 
     function bm25(idf, tf, fl, avgfl) {
@@ -310,10 +386,10 @@
       return or(await Promise.all(values.map((v) => term("dnr", v, 1.0))));
     }
 
-    async function clauseQuery(c) {
+    async function clauseQuery(c, needsCurrent) {
       if (c.kind === "word") return wordQuery(c.words[0]);
       if (c.kind === "phrase") return phraseQuery(c.words, 1);
-      if (c.kind === "prefix") throw new QueryError("prefixsökning (ord*) finns bara i protokollsok search");
+      if (c.kind === "prefix") return prefixQuery(c.words[0], needsCurrent);
       return dnrQuery(c.words[0]);
     }
 
@@ -395,7 +471,10 @@
       if (opts.to) q.dateTo = dateBound(opts.to, true);
       const empty = { total: 0, hits: [], facets: { namnd: [], parti: [], year: [] }, query: q };
       const musts = [];
-      const slots = await Promise.all(q.slots.map((slot) => Promise.all(slot.map(clauseQuery))));
+      // A sort by date makes whoosh keep every matcher on the current match (see prefixPart).
+      const needsCurrent = (opts.sort || "relevance") === "date";
+      const clauseOf = (c) => clauseQuery(c, needsCurrent);
+      const slots = await Promise.all(q.slots.map((slot) => Promise.all(slot.map(clauseOf))));
       for (const found of slots) {
         const alts = found.filter(Boolean);
         if (!alts.length) return empty;
@@ -413,7 +492,7 @@
         for (const [d, s] of scores) out.set(d, prox.has(d) ? s + prox.get(d) : s);
         scores = out;
       }
-      const negs = (await Promise.all(q.excluded.map(clauseQuery))).filter(Boolean);
+      const negs = (await Promise.all(q.excluded.map(clauseOf))).filter(Boolean);
       for (const n of negs) for (const d of n.keys()) scores.delete(d);
       if (!hasFilters && (opts.sort || "relevance") === "relevance") {
         // Without filters the units shown are the top by score: fetch them while the filter data loads.
@@ -467,11 +546,14 @@
         f.stem.forEach((s) => keys.add("s" + s));
         f.fold.forEach((s) => keys.add("f" + s));
       }
+      // snippets.find_matches: a word starting with a prefix, as typed or with å/ä/ö folded
+      keys.prefixes = q.slots.flat().filter((c) => c.kind === "prefix").map((c) => [c.words[0], fold(c.words[0])]);
       return keys;
     }
 
     function matchesKey(keys, word) {
       if (keys.has("x" + word) || keys.has("s" + stem(word))) return true;
+      if ((keys.prefixes || []).some(([p, f]) => word.startsWith(p) || fold(word).startsWith(f))) return true;
       return !hasDigit(word) && keys.has("f" + stem(fold(word)));
     }
 
@@ -580,7 +662,7 @@
     const form = el("form", { role: "search", "aria-label": "Sök i protokoll", class: "ps-form" },
       el("label", { for: "ps-q", class: "ps-label", text: "Sök" }), input,
       el("p", { id: "ps-help", class: "ps-help",
-        text: "Alla ord måste finnas. \"Citattecken\" för fras, -ord för att utesluta, OR för antingen eller." }),
+        text: "Alla ord måste finnas. \"Citattecken\" för fras, -ord för att utesluta, OR för antingen eller, ord* för ord som börjar så." }),
       el("div", { class: "ps-filters" }, el("span", {}, lN, sN), el("span", {}, lP, sP), el("span", {}, lY, sY), el("span", {}, lS, sS)));
     host.replaceChildren(form, status, list, more);
     return { form, input, sN, sP, sY, sS, status, list, more };
