@@ -122,19 +122,25 @@ def test_vocabulary_shards_hold_the_sorted_lexicon_of_the_prefix_fields(seed_ind
     web.export_bundle(seed_index, tmp_path / "out")
     root = data_of(tmp_path / "out" / "data" / "root.js")
     assert root["prefix"] == [["exact", 2.0], ["fold", 0.6]]  # search._Builder.prefix's fields and boosts
+    assert root["suggest"] == {"field": "exact", "below": search.SUGGEST_BELOW, "letters": search._LETTERS}
     ix, _ = index.open_index(seed_index)
     with ix.reader() as reader:
         for field, table in root["vocab"].items():
             assert len(table) > 20 and table[0][0] == ""
-            terms, dfs = [], []
+            terms, dfs, cfs = [], [], []
             for k, (first, digest) in enumerate(table):
                 shard = data_of(tmp_path / "out" / "data" / "v" / f"{field}-{digest}.js")
                 assert shard["t"] and (k == 0 or shard["t"][0] == first)
                 terms += shard["t"]
-                dfs += shard["df"]
+                dfs += shard.get("df", [])
+                cfs += shard.get("cf", [])
             lexicon = [search._text(t) for t in reader.lexicon(f"text_{field}")]
             assert terms == sorted(lexicon, key=lambda t: t.encode("utf-16-be"))
-            assert dfs == [reader.doc_frequency(f"text_{field}", t) for t in terms]
+            if field == root["suggest"]["field"]:  # "Menade du" ranks words by these
+                assert dfs == [reader.doc_frequency(f"text_{field}", t) for t in terms]
+                assert cfs == [reader.frequency(f"text_{field}", t) for t in terms]
+            else:
+                assert not dfs and not cfs
             assert root["segs"] == [[0, reader.doc_count_all()]]
 
 

@@ -30,7 +30,8 @@ of boosted Terms per word, And over words, the sloppy-phrase proximity as AndMay
 unit number follows whoosh's document order) and then re-sorts the top 10 by rounded score and
 date as ``search`` does. Query words are analysed by ``termtable`` on both sides. A prefix
 (``utred*``) is expanded from the vocabulary shards (``data/v/``) and scored per whoosh segment
-(``root.js``'s ``segs``), as whoosh's ``Prefix`` matcher does.
+(``root.js``'s ``segs``), as whoosh's ``Prefix`` matcher does. "Menade du" (``search._suggest``)
+looks words up in the same shards, which carry the frequencies it ranks by.
 
 Units get a number that stays the same across exports while the unit is unchanged (new and changed
 units get the next numbers, in index order, as whoosh appends them); if that would not follow
@@ -424,48 +425,56 @@ def _vocab_cut(term: str) -> bool:
 def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]], segs):
     """Vocabulary shards of the fields a prefix query expands in (``data/v/<field>-<hash>.js``).
 
-    A shard is ``{"t": [terms], "df": [document frequencies], "x": {term: [segments]}}``, terms
-    sorted by UTF-16 code units (JavaScript's string order). ``t`` lists every term of the field's
-    lexicon, as whoosh's ``expand_prefix`` does; ``df`` is ``reader.doc_frequency`` (what "Menade
-    du" ranks by). ``x`` names, for the rare term whose lexicon entry in a segment has no live
-    unit (only deleted or bookkeeping documents), those segments: whoosh counts such a term when
-    it expands a prefix in that segment, and the count decides how the segment is scored.
+    A shard is ``{"t": [terms], "x": {term: [segments]}}``, terms sorted by UTF-16 code units
+    (JavaScript's string order). ``t`` lists every term of the field's lexicon, as whoosh's
+    ``expand_prefix`` does. ``x`` names, for the rare term whose lexicon entry in a segment has no
+    live unit (only deleted or bookkeeping documents), those segments: whoosh counts such a term
+    when it expands a prefix in that segment, and the count decides how the segment is scored.
+    The shards of the field "Menade du" looks words up in (``search._suggest``: the first prefix
+    field) also carry ``df`` (``reader.doc_frequency``, which picks among the words one edit away)
+    and ``cf`` (``reader.frequency``, which whoosh's corrector ranks by).
 
     Returns the root entries: ``prefix`` (field, boost pairs), ``vocab`` (per field the first term
-    and hash of each shard) and ``segs``.
+    and hash of each shard), ``segs`` and ``suggest``.
     """
     leaves = reader.leaf_readers()
     firsts = [s[0] for s in segs]
     out: dict[str, list[list[str]]] = {}
     prefix = []
-    for fname, short, boost in _prefix_fields(reader, chain):
+    fields = _prefix_fields(reader, chain)
+    suggest_field = fields[0][1]  # search._suggest: text_exact, or text_stem without it
+    for fname, short, boost in fields:
         prefix.append([short, boost])
         if short in out:
             continue
+        freqs = short == suggest_field
         in_segs: dict[str, list[int]] = defaultdict(list)
         for si, (leaf, _) in enumerate(leaves):
             if fname in leaf.schema:
                 for t in leaf.lexicon(fname):
                     in_segs[_term_text(t)].append(si)
         shards: list[list[str]] = []
-        cur: dict[str, Any] = {"t": [], "df": [], "x": {}}
+        cur: dict[str, Any] = {"t": [], "df": [], "cf": [], "x": {}}
         for term in sorted(in_segs, key=lambda t: t.encode("utf-16-be")):
             if cur["t"] and _vocab_cut(term):
                 shards.append([cur["t"][0], w.jsonp("v", short, _no_empty(cur))])
-                cur = {"t": [], "df": [], "x": {}}
+                cur = {"t": [], "df": [], "cf": [], "x": {}}
             cur["t"].append(term)
-            cur["df"].append(reader.doc_frequency(fname, term))
+            if freqs:
+                cur["df"].append(reader.doc_frequency(fname, term))
+                cur["cf"].append(_num(reader.frequency(fname, term)))
             extra = _ghost_segments(in_segs[term], (terms.get(term) or {}).get(short), firsts)
             if extra:
                 cur["x"][term] = extra
         shards.append([cur["t"][0] if cur["t"] else "", w.jsonp("v", short, _no_empty(cur))])
         shards[0][0] = ""
         out[short] = shards
-    return {"prefix": prefix, "vocab": out, "segs": [list(s) for s in segs]}
+    suggest = {"field": suggest_field, "below": search.SUGGEST_BELOW, "letters": search._LETTERS}
+    return {"prefix": prefix, "vocab": out, "segs": [list(s) for s in segs], "suggest": suggest}
 
 
 def _no_empty(shard: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in shard.items() if v or k != "x"}
+    return {k: v for k, v in shard.items() if v or k == "t"}
 
 
 def _ghost_segments(lex_segs: list[int], post: list | None, firsts: list[int]) -> list[int]:
