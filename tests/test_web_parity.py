@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -16,9 +17,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh import query as wq
 
 from protokollsok import analysis, index, search, termtable, web
 from protokollsok.index import index_units
+from protokollsok.query import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -45,7 +48,13 @@ function load(name) {  // as the page does: each data file once
     try {
       if (req.op === "search") {
         const r = await engine.search(req.q, req);
-        out.push({ total: r.total, ids: r.hits.map((h) => h.unit.id), scores: r.hits.map((h) => h.score), facets: r.facets });
+        out.push({ total: r.total, ids: r.hits.map((h) => h.unit.id), scores: r.hits.map((h) => h.score), facets: r.facets, suggestion: r.suggestion });
+      } else if (req.op === "corrector") {
+        await engine.init();
+        const field = engine.root().suggest.field;
+        for (const w of req.words) out.push((await engine.corrector(field, w)).map((e) => e.t));
+      } else if (req.op === "count") {
+        out.push((await engine.searchOnce(req.q, { count: true })).total);
       } else if (req.op === "forms") {
         const forms = [];
         for (const w of req.words) forms.push(await engine.forms(w));
@@ -219,6 +228,111 @@ def seed_requests(expected: dict) -> list[dict]:
             req["from" if k == "from" else k] = v
         out.append(req)
     return out
+
+
+# ------------------------------------------------------------------------------ "Menade du"
+
+
+def misspelled_queries(index_dir: Path, seed: int = 5) -> list[str]:
+    """Words of the index with one or two random edits (long words keep their first two letters,
+    where whoosh's corrector looks), alone, beside a known word, OR'ed, negated and filtered."""
+    rng = random.Random(seed)
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        words = sorted({search._text(t) for t in reader.lexicon("text_exact")})
+    known = set(words)
+    alpha = [w for w in words if w.isalpha() and len(w) > 3]
+
+    def edit(w: str, n: int) -> str:
+        for _ in range(n):
+            k, p = rng.randrange(4), rng.randrange(len(w))
+            c = rng.choice(search._LETTERS)
+            w = [w[:p] + w[p + 1 :], w[:p] + w[p + 1 : p + 2] + w[p] + w[p + 2 :], w[:p] + c + w[p + 1 :], w[:p] + c + w[p:]][k] or w
+        return w
+
+    out = [edit(w, rng.choice((1, 2))) for w in rng.sample(alpha, min(120, len(alpha)))]
+    out += [w[:2] + edit(w[2:], 2) for w in rng.sample([w for w in alpha if len(w) >= 9], 60)]
+    out = [q for q in dict.fromkeys(out) if q not in known]
+    common = alpha[:: max(1, len(alpha) // 10)][:10]
+    out += [f"{q} {w}" for q, w in zip(out[:15], common, strict=False)] + [f"{q.upper()} {q}" for q in out[15:18]]
+    out += [f"{a} OR {b}" for a, b in zip(out[20:24], out[24:28], strict=False)]
+    out += [f"{q} -{w}" for q, w in zip(out[30:35], common, strict=False)]
+    out += [f"{q} datum:2099" for q in out[40:43]] + [f'"{q} {w}"' for q, w in zip(out[45:48], common, strict=False)]
+    return out
+
+
+def assert_same_suggestions(index_dir: Path, bundle: Path, queries: list[str], tmp_path: Path) -> None:
+    got = run_node(bundle, [{"op": "search", "q": q} for q in queries], tmp_path)
+    want = [search.search(index_dir, q).suggestion for q in queries]
+    differ = [(q, w, g.get("error") or g.get("suggestion")) for q, w, g in zip(queries, want, got, strict=True) if g.get("suggestion") != w]
+    assert not differ, differ[:10]
+    assert sum(w is not None for w in want) > len(queries) / 4  # most are corrected, by both ways
+    far = [q for q, w in zip(queries, want, strict=True) if w and " " not in q and w not in search._edits1(q)]
+    assert far  # some come from whoosh's corrector (two edits away)
+
+
+def test_suggestions_agree_with_the_cli(seed_index, seed_bundle, tmp_path):
+    queries = ["vitnen", "vittnne", "samverkn", "budgte", "hedersvld", "kommunfullmäktge", "Vitnen OR samverkn"]
+    assert_same_suggestions(seed_index, seed_bundle, queries + misspelled_queries(seed_index), tmp_path)
+
+
+@pytest.mark.slow
+def test_suggestions_on_a_real_corpus_sample_and_an_index_of_several_segments_agree_with_the_cli(sample, segmented_sample, tmp_path):
+    """One segment: whoosh's corrector runs a Levenshtein automaton; several: Damerau-Levenshtein."""
+    for index_dir, bundle in (sample[:2], segmented_sample):
+        assert_same_suggestions(index_dir, bundle, misspelled_queries(index_dir), tmp_path)
+
+
+@pytest.mark.slow
+def test_the_pages_corrector_picks_the_five_words_whooshs_picks(sample, segmented_sample, tmp_path):
+    """whoosh's ReaderCorrector.suggest(word, limit=5, maxdist=2, prefix=2): the five words within
+    two edits with the same first two letters that occur most often (ties: the greater word)."""
+    for index_dir, bundle in (sample[:2], segmented_sample):
+        searcher, _ = search._Opened.searcher(index_dir)
+        reader = searcher.reader()
+        corrector = searcher.corrector("text_exact")
+        words = [q for q in misspelled_queries(index_dir, seed=9) if q.isalpha() and len(q) >= 8]
+        words += [w[:2] for w in words[:3]] + ["kommunen", "regeringen", "förslaget"]
+        # and words whose five differ when ranked by documents instead of occurrences
+        f = "text_exact"
+        repeated = [w for w in map(search._text, reader.lexicon(f)) if len(w) >= 7 and w.isalpha() and reader.frequency(f, w) != reader.doc_frequency(f, w)]
+        by_docs = []
+        for w in repeated:
+            within = list(reader.terms_within("text_exact", w, 2, prefix=2))
+            top = sorted(within, key=lambda t: (reader.doc_frequency("text_exact", t), t))[-5:]
+            if sorted(top) != sorted(corrector.suggest(w, limit=5, maxdist=2, prefix=2)):
+                by_docs.append(w)
+        assert by_docs
+        words += by_docs[:20]
+        got = run_node(bundle, [{"op": "corrector", "words": words}], tmp_path)
+        want = [sorted(corrector.suggest(w, limit=5, maxdist=2, prefix=2)) for w in words]
+        assert [sorted(g) for g in got] == want
+        assert sum(len(w) == 5 for w in want) > 3  # the limit of five is reached
+
+
+def whoosh_count(index_dir: Path, query: str) -> int:
+    """How search._suggest counts a suggested query's matches."""
+    searcher, info = search._Opened.searcher(index_dir)
+    built = search._Builder(searcher, info.chain).build(parse(query))
+    if built is None:
+        return 0
+    return len(searcher.search(built[0], filter=built[1], limit=1, mask=wq.Term("doctype", "file")))
+
+
+@pytest.mark.slow
+def test_the_page_counts_a_suggestion_as_whoosh_does(sample, segmented_sample, tmp_path):
+    """Negations (whoosh keeps a segment's first match when a negated document comes before it)
+    and filters that no unit passes (whoosh then counts without them)."""
+    words = [q for q in generated_queries(sample[2], 8) if " " not in q and '"' not in q]
+    queries = [f"{a} -{b}" for a, b in itertools.permutations(words[:6], 2)]
+    queries += [f"{w} datum:2099" for w in words[:3]] + [f"{w} datum:1990..2030 parti:S" for w in words[:3]]
+    queries += [f"{w} parti:XX" for w in words[:2]] + [f"{words[0]} -{w}*" for w in ("s", "k", "a")]
+    for index_dir, bundle in (sample[:2], segmented_sample):
+        got = run_node(bundle, [{"op": "count", "q": q} for q in queries], tmp_path)
+        want = [whoosh_count(index_dir, q) for q in queries]
+        assert got == want, [(q, w, g) for q, w, g in zip(queries, want, got, strict=True) if w != g]
+    totals = [search.search(segmented_sample[0], q).total for q in queries]
+    assert any(w != t for w, t in zip(want, totals, strict=True))  # whoosh's count is not the total
 
 
 # ------------------------------------------------------------------------------ prefix queries
