@@ -127,6 +127,37 @@ def test_a_shared_url_runs_its_query_and_the_page_top_10_equals_the_cli(site, pa
         assert [h["id"] for h in hits(page)] == cli, s
 
 
+def test_a_prefix_query_shows_the_clis_hits_with_the_words_marked(site, page, seed_index):
+    url, _ = site
+    page.goto(url)
+    settle(page)
+    type_query(page, "samverk*")
+    cli = search.search(seed_index, "samverk*")
+    assert cli.total > 1
+    assert [h["id"] for h in hits(page)] == [h.id for h in cli.hits]
+    assert page.inner_text(".ps-status") == f"{cli.total} träffar"
+    marked = page.eval_on_selector_all(".ps-hit mark", "ms => ms.map(m => m.textContent.toLowerCase())")
+    assert marked and all(m.startswith("samverk") for m in marked)
+
+
+def test_menade_du_offers_the_clis_suggestion_and_runs_it_when_clicked(site, page, seed_index):
+    url, _ = site
+    page.goto(url)
+    settle(page)
+    type_query(page, "samverkn")
+    cli = search.search(seed_index, "samverkn")
+    assert cli.total == 0 and cli.suggestion == "samverkan"
+    assert page.inner_text(".ps-suggest") == f"Menade du: {cli.suggestion}"
+    page.click(".ps-suggest a")
+    settle(page)
+    assert page.input_value("#ps-q") == cli.suggestion
+    assert [h["id"] for h in hits(page)] == cli_ids(seed_index, cli.suggestion)
+    assert "q=samverkan" in page.url
+    assert page.locator(".ps-suggest").is_hidden()  # enough hits: nothing to suggest
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-menade-du.png"), full_page=True)
+
+
 def test_filters_show_counts_narrow_the_hits_and_enter_the_url(site, page, seed_index):
     url, _ = site
     page.goto(url + "?q=samverkan")

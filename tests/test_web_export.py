@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from protokollsok import search, web
+from protokollsok import index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
 from protokollsok.model import Metadata, Segment, Unit
@@ -49,8 +49,8 @@ def test_bundle_holds_a_page_one_script_one_stylesheet_and_the_stemmer(bundle):
 
 
 def test_data_files_are_named_by_a_hash_of_their_content(bundle):
-    files = [p for sub in ("t", "f", "h", "u") for p in (bundle / "data" / sub).iterdir()]
-    assert files
+    files = [p for sub in ("t", "v", "f", "h", "u") for p in (bundle / "data" / sub).iterdir()]
+    assert files and any(p.parent.name == "v" for p in files)
     for p in files:
         text = p.read_text(encoding="utf-8")
         body = text[text.index(",") + 1 : text.rindex(")")]
@@ -81,6 +81,7 @@ def test_a_unit_file_carries_the_fields_of_search_json(bundle, seed_index):
 
 
 def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
+    assert list((bundle / "data" / "v").iterdir())  # the vocabulary shards too
     before = {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()}
     report = web.export_bundle(seed_index, bundle)
     assert report["written"] == 0 and report["removed"] == 0
@@ -114,6 +115,65 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
         shard = data_of(out / rel)
         posted = {n for posts in shard.get("t", {}).values() for p in posts.values() for n in _nums(p[1])}
         assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
+
+
+def test_vocabulary_shards_hold_the_sorted_lexicon_of_the_prefix_fields(seed_index, tmp_path, monkeypatch):
+    monkeypatch.setattr(web, "VOCAB_TERMS", 16)
+    web.export_bundle(seed_index, tmp_path / "out")
+    root = data_of(tmp_path / "out" / "data" / "root.js")
+    assert root["prefix"] == [["exact", 2.0], ["fold", 0.6]]  # search._Builder.prefix's fields and boosts
+    assert root["suggest"] == {"field": "exact", "below": search.SUGGEST_BELOW, "letters": search._LETTERS}
+    ix, _ = index.open_index(seed_index)
+    with ix.reader() as reader:
+        for field, table in root["vocab"].items():
+            assert len(table) > 20 and table[0][0] == ""
+            terms, dfs, cfs = [], [], []
+            for k, (first, digest) in enumerate(table):
+                shard = data_of(tmp_path / "out" / "data" / "v" / f"{field}-{digest}.js")
+                assert shard["t"] and (k == 0 or shard["t"][0] == first)
+                terms += shard["t"]
+                dfs += shard.get("df", [])
+                cfs += shard.get("cf", [])
+            lexicon = [search._text(t) for t in reader.lexicon(f"text_{field}")]
+            assert terms == sorted(lexicon, key=lambda t: t.encode("utf-16-be"))
+            if field == root["suggest"]["field"]:  # "Menade du" ranks words by these
+                assert dfs == [reader.doc_frequency(f"text_{field}", t) for t in terms]
+                assert cfs == [reader.frequency(f"text_{field}", t) for t in terms]
+            else:
+                assert not dfs and not cfs
+            assert root["segs"] == [[0, reader.doc_count_all()]]
+
+
+def test_an_update_keeps_where_vocabulary_shards_begin(tmp_path, monkeypatch):
+    """Shards end after terms picked by their own hash, so new terms do not move the boundaries
+    of the shards after them: a shard is rewritten only when its own terms (or their document
+    frequencies) change."""
+    monkeypatch.setattr(web, "VOCAB_TERMS", 16)
+    seeds = Path(__file__).resolve().parents[1] / "corpus"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    names = sorted(p.name for p in seeds.glob("00*.txt"))
+    for name in names[:4]:
+        shutil.copy(seeds / name, corpus / name)
+    build_index([corpus], tmp_path / "ix", full=True)
+    out = tmp_path / "out"
+    web.export_bundle(tmp_path / "ix", out)
+    old_root = data_of(out / "data" / "root.js")
+    old = {p.name: data_of(p) for p in (out / "data" / "v").iterdir()}
+    shutil.copy(seeds / names[4], corpus / names[4])
+    build_index([corpus], tmp_path / "ix")
+    web.export_bundle(tmp_path / "ix", out)
+    root = data_of(out / "data" / "root.js")
+    for field, table in root["vocab"].items():
+        firsts = [first for first, _ in table]
+        assert {first for first, _ in old_root["vocab"][field]} <= set(firsts)
+        assert len(firsts) > len(old_root["vocab"][field])  # the new file brought new terms
+        for _, digest in table:
+            name = f"{field}-{digest}.js"
+            shard = data_of(out / "data" / "v" / name)
+            if name in old:
+                assert shard == old[name]
+    assert set(old) & {p.name for p in (out / "data" / "v").iterdir()}  # some shards were kept
 
 
 def _nums(deltas: list[int]) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -16,9 +17,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh import query as wq
 
 from protokollsok import analysis, index, search, termtable, web
 from protokollsok.index import index_units
+from protokollsok.query import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -45,7 +48,13 @@ function load(name) {  // as the page does: each data file once
     try {
       if (req.op === "search") {
         const r = await engine.search(req.q, req);
-        out.push({ total: r.total, ids: r.hits.map((h) => h.unit.id), scores: r.hits.map((h) => h.score), facets: r.facets });
+        out.push({ total: r.total, ids: r.hits.map((h) => h.unit.id), scores: r.hits.map((h) => h.score), facets: r.facets, suggestion: r.suggestion });
+      } else if (req.op === "corrector") {
+        await engine.init();
+        const field = engine.root().suggest.field;
+        for (const w of req.words) out.push((await engine.corrector(field, w)).map((e) => e.t));
+      } else if (req.op === "count") {
+        out.push((await engine.searchOnce(req.q, { count: true })).total);
       } else if (req.op === "forms") {
         const forms = [];
         for (const w of req.words) forms.push(await engine.forms(w));
@@ -221,6 +230,174 @@ def seed_requests(expected: dict) -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------------------ "Menade du"
+
+
+def misspelled_queries(index_dir: Path, seed: int = 5) -> list[str]:
+    """Words of the index with one or two random edits (long words keep their first two letters,
+    where whoosh's corrector looks), alone, beside a known word, OR'ed, negated and filtered."""
+    rng = random.Random(seed)
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        words = sorted({search._text(t) for t in reader.lexicon("text_exact")})
+    known = set(words)
+    alpha = [w for w in words if w.isalpha() and len(w) > 3]
+
+    def edit(w: str, n: int) -> str:
+        for _ in range(n):
+            k, p = rng.randrange(4), rng.randrange(len(w))
+            c = rng.choice(search._LETTERS)
+            w = [w[:p] + w[p + 1 :], w[:p] + w[p + 1 : p + 2] + w[p] + w[p + 2 :], w[:p] + c + w[p + 1 :], w[:p] + c + w[p:]][k] or w
+        return w
+
+    out = [edit(w, rng.choice((1, 2))) for w in rng.sample(alpha, min(120, len(alpha)))]
+    out += [w[:2] + edit(w[2:], 2) for w in rng.sample([w for w in alpha if len(w) >= 9], 60)]
+    out = [q for q in dict.fromkeys(out) if q not in known]
+    common = alpha[:: max(1, len(alpha) // 10)][:10]
+    out += [f"{q} {w}" for q, w in zip(out[:15], common, strict=False)] + [f"{q.upper()} {q}" for q in out[15:18]]
+    out += [f"{a} OR {b}" for a, b in zip(out[20:24], out[24:28], strict=False)]
+    out += [f"{q} -{w}" for q, w in zip(out[30:35], common, strict=False)]
+    out += [f"{q} datum:2099" for q in out[40:43]] + [f'"{q} {w}"' for q, w in zip(out[45:48], common, strict=False)]
+    return out
+
+
+def assert_same_suggestions(index_dir: Path, bundle: Path, queries: list[str], tmp_path: Path) -> None:
+    got = run_node(bundle, [{"op": "search", "q": q} for q in queries], tmp_path)
+    want = [search.search(index_dir, q).suggestion for q in queries]
+    differ = [(q, w, g.get("error") or g.get("suggestion")) for q, w, g in zip(queries, want, got, strict=True) if g.get("suggestion") != w]
+    assert not differ, differ[:10]
+    assert sum(w is not None for w in want) > len(queries) / 4  # most are corrected, by both ways
+    far = [q for q, w in zip(queries, want, strict=True) if w and " " not in q and w not in search._edits1(q)]
+    assert far  # some come from whoosh's corrector (two edits away)
+
+
+def test_suggestions_agree_with_the_cli(seed_index, seed_bundle, tmp_path):
+    queries = ["vitnen", "vittnne", "samverkn", "budgte", "hedersvld", "kommunfullmäktge", "Vitnen OR samverkn"]
+    assert_same_suggestions(seed_index, seed_bundle, queries + misspelled_queries(seed_index), tmp_path)
+
+
+@pytest.mark.slow
+def test_suggestions_on_a_real_corpus_sample_and_an_index_of_several_segments_agree_with_the_cli(sample, segmented_sample, tmp_path):
+    """One segment: whoosh's corrector runs a Levenshtein automaton; several: Damerau-Levenshtein."""
+    for index_dir, bundle in (sample[:2], segmented_sample):
+        assert_same_suggestions(index_dir, bundle, misspelled_queries(index_dir), tmp_path)
+
+
+@pytest.mark.slow
+def test_the_pages_corrector_picks_the_five_words_whooshs_picks(sample, segmented_sample, tmp_path):
+    """whoosh's ReaderCorrector.suggest(word, limit=5, maxdist=2, prefix=2): the five words within
+    two edits with the same first two letters that occur most often (ties: the greater word)."""
+    for index_dir, bundle in (sample[:2], segmented_sample):
+        searcher, _ = search._Opened.searcher(index_dir)
+        reader = searcher.reader()
+        corrector = searcher.corrector("text_exact")
+        words = [q for q in misspelled_queries(index_dir, seed=9) if q.isalpha() and len(q) >= 8]
+        words += [w[:2] for w in words[:3]] + ["kommunen", "regeringen", "förslaget"]
+        # and words whose five differ when ranked by documents instead of occurrences
+        f = "text_exact"
+        repeated = [w for w in map(search._text, reader.lexicon(f)) if len(w) >= 7 and w.isalpha() and reader.frequency(f, w) != reader.doc_frequency(f, w)]
+        by_docs = []
+        for w in repeated:
+            within = list(reader.terms_within("text_exact", w, 2, prefix=2))
+            top = sorted(within, key=lambda t: (reader.doc_frequency("text_exact", t), t))[-5:]
+            if sorted(top) != sorted(corrector.suggest(w, limit=5, maxdist=2, prefix=2)):
+                by_docs.append(w)
+        assert by_docs
+        words += by_docs[:20]
+        got = run_node(bundle, [{"op": "corrector", "words": words}], tmp_path)
+        want = [sorted(corrector.suggest(w, limit=5, maxdist=2, prefix=2)) for w in words]
+        assert [sorted(g) for g in got] == want
+        assert sum(len(w) == 5 for w in want) > 3  # the limit of five is reached
+
+
+def whoosh_count(index_dir: Path, query: str) -> int:
+    """How search._suggest counts a suggested query's matches."""
+    searcher, info = search._Opened.searcher(index_dir)
+    built = search._Builder(searcher, info.chain).build(parse(query))
+    if built is None:
+        return 0
+    return len(searcher.search(built[0], filter=built[1], limit=1, mask=wq.Term("doctype", "file")))
+
+
+@pytest.mark.slow
+def test_the_page_counts_a_suggestion_as_whoosh_does(sample, segmented_sample, tmp_path):
+    """Negations (whoosh keeps a segment's first match when a negated document comes before it)
+    and filters that no unit passes (whoosh then counts without them)."""
+    words = [q for q in generated_queries(sample[2], 8) if " " not in q and '"' not in q]
+    queries = [f"{a} -{b}" for a, b in itertools.permutations(words[:6], 2)]
+    queries += [f"{w} datum:2099" for w in words[:3]] + [f"{w} datum:1990..2030 parti:S" for w in words[:3]]
+    queries += [f"{w} parti:XX" for w in words[:2]] + [f"{words[0]} -{w}*" for w in ("s", "k", "a")]
+    for index_dir, bundle in (sample[:2], segmented_sample):
+        got = run_node(bundle, [{"op": "count", "q": q} for q in queries], tmp_path)
+        want = [whoosh_count(index_dir, q) for q in queries]
+        assert got == want, [(q, w, g) for q, w, g in zip(queries, want, got, strict=True) if w != g]
+    totals = [search.search(segmented_sample[0], q).total for q in queries]
+    assert any(w != t for w, t in zip(want, totals, strict=True))  # whoosh's count is not the total
+
+
+# ------------------------------------------------------------------------------ prefix queries
+
+
+def expansion_sizes(index_dir: Path, prefixes: list[str]) -> dict[str, set[int]]:
+    """Per prefix: how many terms of the exact field it expands to in each segment (whoosh scores
+    one term, two terms and more terms differently)."""
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        return {p: {sum(1 for _ in leaf.expand_prefix("text_exact", p)) for leaf, _ in reader.leaf_readers()} for p in prefixes}
+
+
+def prefix_queries(index_dir: Path, n: int = 24) -> list[dict]:
+    """Prefix queries over the index's own vocabulary: prefixes that expand to one term, to two
+    and to many (up to all words of a first letter), alone, with other words, OR'ed, negated and
+    sorted by date (where whoosh scores a long expansion by its terms instead of a constant 1.0)."""
+    ix, _ = index.open_index(index_dir)
+    with ix.reader() as reader:
+        words = sorted({search._text(t) for t in reader.lexicon("text_exact")})
+    alpha = [w for w in words if w.isalpha()]
+    heads: Counter[str] = Counter(w[:k] for w in alpha for k in (1, 2, 3, 4, 6) if len(w) > k)
+    sizes = sorted(heads.items(), key=lambda kv: (kv[1], kv[0]))
+    ones = [p for p, c in sizes if c == 1][:: max(1, sum(1 for _, c in sizes if c == 1) // (n // 3))][: n // 3]
+    twos = [p for p, c in sizes if c == 2][: n // 3]
+    many = [p for p, c in sizes[-4 * n :] if c > 2][::4][: n // 3]
+    widest = max(heads, key=lambda p: (len(p) == 1, heads[p]))  # every word of the commonest first letter
+    prefixes = [*ones, *twos, *many, widest]
+    common = [p for p, _ in sizes[-12:]]
+    reqs = [{"q": p + "*"} for p in prefixes]
+    reqs += [{"q": p + "*", "sort": "date"} for p in prefixes[::2]]
+    reqs += [{"q": f"{w} {p}*"} for w, p in zip(common, prefixes[::3], strict=False)]
+    reqs += [{"q": f"{a}* OR {b}*"} for a, b in zip(prefixes[::4], prefixes[1::4], strict=False)]
+    # whoosh drops the negation of the first match in a date sort (see the report), so the
+    # negated prefixes are compared in relevance order
+    reqs += [{"q": f"{w}* -{p}*"} for w, p in zip(common[:4], prefixes[::5], strict=False)]
+    reqs += [{"q": f"{p}*", "parti": "S"} for p in common[-3:]]
+    return reqs
+
+
+def assert_prefix_parity(index_dir: Path, bundle: Path, tmp_path: Path) -> None:
+    requests = prefix_queries(index_dir)
+    prefixes = [r["q"][:-1] for r in requests if r["q"].count("*") == 1 and " " not in r["q"]]
+    counts = set().union(*expansion_sizes(index_dir, prefixes).values())
+    assert {1, 2} <= counts and max(counts) > 2  # every way whoosh scores an expansion is compared
+    assert_same_results(index_dir, bundle, requests, tmp_path)
+
+
+def test_prefix_queries_give_the_same_results_as_the_cli(seed_index, seed_bundle, tmp_path):
+    requests = [{"q": q} for q in ("utred*", "utredning*", "vitt*", "nämnd* budget", "-sam* beslut", "skol* OR förskol*", "s*")]
+    requests += [{"q": "utred*", "sort": "date"}, {"q": "s*", "sort": "date"}, {"q": "försk*"}, {"q": "forsk*"}, {"q": "ö*"}]
+    assert_same_results(seed_index, seed_bundle, requests, tmp_path)
+    assert_prefix_parity(seed_index, seed_bundle, tmp_path)
+
+
+def test_prefix_queries_agree_across_many_small_vocabulary_shards(seed_index, tmp_path, monkeypatch):
+    """Shard boundaries everywhere: a prefix whose terms span several shards finds them all."""
+    monkeypatch.setattr(web, "VOCAB_TERMS", 8)
+    bundle = tmp_path / "out"
+    web.export_bundle(seed_index, bundle)
+    root = json.loads((t := (bundle / "data" / "root.js").read_text(encoding="utf-8"))[t.index(",") + 1 : t.rindex(")")])
+    assert len(root["vocab"]["exact"]) > 100
+    assert_prefix_parity(seed_index, bundle, tmp_path)
+
+
 def test_seed_searches_give_the_same_top_10_as_the_cli(seed_index, seed_bundle, expected, tmp_path):
     requests = seed_requests(expected)
     requests += [{"q": "våld i nära relationer"}, {"q": "samverkan", "sort": "date"}, {"q": "budget -skatt"}]
@@ -269,8 +446,46 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
 
 
 @pytest.mark.slow
+def test_prefix_queries_on_a_real_corpus_sample_give_the_same_results_as_the_cli(sample, tmp_path):
+    index_dir, bundle, _ = sample
+    assert_prefix_parity(index_dir, bundle, tmp_path)
+
+
+@pytest.mark.slow
 def test_an_index_of_several_segments_gives_the_same_top_10_as_the_cli(sample, segmented_sample, tmp_path):
     index_dir, bundle = segmented_sample
     assert len(search._Opened.searcher(index_dir)[0].reader().leaf_readers()) > 2
     queries = list(FIXED_QUERIES) + generated_queries(sample[2])
     assert_same_results(index_dir, bundle, [{"q": q} for q in queries], tmp_path)
+
+
+@pytest.mark.slow
+def test_prefix_queries_on_an_index_of_several_segments_give_the_same_results_as_the_cli(segmented_sample, tmp_path):
+    """whoosh expands a prefix per segment, counting the terms of each segment's lexicon (also
+    those only deleted documents hold), and scores by that count."""
+    index_dir, bundle = segmented_sample
+    root = json.loads((t := (bundle / "data" / "root.js").read_text(encoding="utf-8"))[t.index(",") + 1 : t.rindex(")")])
+    assert len(root["segs"]) > 2
+    shards = [json.loads((v := (bundle / "data" / "v" / f"exact-{h}.js").read_text(encoding="utf-8"))[v.index(",") + 1 : v.rindex(")")]) for _, h in root["vocab"]["exact"]]
+    assert any(s.get("x") for s in shards)  # terms that a segment's lexicon holds only for deleted units
+    assert_prefix_parity(index_dir, bundle, tmp_path)
+    ghosts = ghost_prefixes(index_dir)
+    assert len(ghosts) >= 5
+    assert_same_results(index_dir, bundle, [{"q": p + "*"} for p in ghosts], tmp_path)
+
+
+def ghost_prefixes(index_dir: Path, n: int = 40) -> list[str]:
+    """Prefixes for which a segment's lexicon holds one or two live terms and also terms of
+    deleted documents only: counting only the live ones would score that segment differently."""
+    ix, _ = index.open_index(index_dir)
+    out = []
+    with ix.reader() as reader:
+        words = sorted({search._text(t) for t in reader.lexicon("text_exact")})
+        for p in sorted({w[:k] for w in words for k in (2, 3, 4) if w[:k].isalpha() and len(w) > k}):
+            for leaf, _ in reader.leaf_readers():
+                terms = list(leaf.expand_prefix("text_exact", p))
+                live = [t for t in terms if any(not leaf.is_deleted(d) for d in leaf.postings("text_exact", t).all_ids())]
+                if 1 <= len(live) <= 2 and len(terms) > len(live):
+                    out.append(p)
+                    break
+    return out[:: max(1, len(out) // n)]

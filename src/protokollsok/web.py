@@ -9,6 +9,9 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               the term table entries (``termtable``) and diarienummer spellings;
                               a term whose postings are long is only named there, by its file:
     data/p/<hash>.js          the postings of one such term (common words: loaded only when asked)
+    data/v/<field>-<hash>.js  vocabulary shards: the sorted terms of the fields a prefix query
+                              (``utred*``) expands in, with document frequencies (see ``_write_vocab``);
+                              ``root.js`` names each shard by its first term (loaded per prefix)
     data/f/<hash>.js          per-unit filter values (nämnd, parti, datum, year), all units (loaded
                               with the page: every query counts the facets of all its matches)
     data/h/<chunk>-<hash>.js  the content hashes of those 512 units' files
@@ -25,7 +28,10 @@ field length ``fl`` — and ``root.js`` carries ``N`` (``doc_count_all``), the a
 of boosted Terms per word, And over words, the sloppy-phrase proximity as AndMaybe, phrases on
 ``text_stem`` positions) with the same float formula, keeps whoosh's order for equal scores (the
 unit number follows whoosh's document order) and then re-sorts the top 10 by rounded score and
-date as ``search`` does. Query words are analysed by ``termtable`` on both sides.
+date as ``search`` does. Query words are analysed by ``termtable`` on both sides. A prefix
+(``utred*``) is expanded from the vocabulary shards (``data/v/``) and scored per whoosh segment
+(``root.js``'s ``segs``), as whoosh's ``Prefix`` matcher does. "Menade du" (``search._suggest``)
+looks words up in the same shards, which carry the frequencies it ranks by.
 
 Units get a number that stays the same across exports while the unit is unchanged (new and changed
 units get the next numbers, in index order, as whoosh appends them); if that would not follow
@@ -34,6 +40,7 @@ whoosh's document order, everything is renumbered.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import http.server
 import itertools
@@ -47,6 +54,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from whoosh import query as wq
+
 from protokollsok import analysis, index, schema, search, termtable
 from protokollsok.errors import ProtokollsokError
 
@@ -56,6 +65,7 @@ META_CHUNK = 512
 TERMS_PER_BUCKET = 128
 BIG_TERM_CHARS = 4096  # a term's postings above this size get a file of their own (data/p/)
 BIG_TERM_HASH_CHARS = 16  # those files are named by their hash alone
+VOCAB_TERMS = 2048  # a vocabulary shard holds this many terms on average
 HASH_CHARS = 10
 UNIT_HASH_CHARS = 8  # unit files are named <number>-<hash>: the hash only has to change with the content
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
@@ -147,8 +157,11 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str
             w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
         unit_names = {d.num: w.jsonp("u", str(d.num), d.unit, UNIT_HASH_CHARS) for d in docs}
         filters_name, facets = _write_meta(w, docs, unit_names)
-        shard_names, nb, nterms = _write_shards(w, reader, info.chain, by_docnum, state)
+        shard_names, nb, nterms, terms = _write_shards(w, reader, info.chain, by_docnum, state)
+        segs = _segments(reader, docs)
+        vocab = _write_vocab(w, reader, info.chain, terms, segs)
         root = _root(searcher, info.chain, docs, filters_name, shard_names, nb, facets)
+        root.update(vocab)
         w.put("data/root.js", _wrap("root", _dumps(root)))
         _write_state(out, docs, nb)
     removed = _remove_stale(out, w.names)
@@ -352,7 +365,7 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
     names = [w.jsonp("t", str(i), b) for i, b in enumerate(buckets)]
-    return names, nb, len(keys)
+    return names, nb, len(keys), terms
 
 
 def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:
@@ -364,6 +377,119 @@ def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:
     if len(body) <= BIG_TERM_CHARS:
         return posts
     return "p/" + w.jsonp_text("p", "", body, BIG_TERM_HASH_CHARS)
+
+
+# ---------------------------------------------------------------------------------- vocabulary
+
+
+def _segments(reader, docs: list[_Doc]) -> list[tuple[int, int]]:
+    """``(first unit number, whoosh doc_count_all)`` per segment, in whoosh's order.
+
+    whoosh expands a prefix query segment by segment, and how it scores the expansion depends on
+    the segment (see ``protokollsok.js``: ``prefixPart``). Unit numbers follow whoosh's document
+    order, so a segment's units are the numbers from its first number to the next segment's.
+    """
+    nums = [d.num for d in docs]
+    docnums = [d.docnum for d in docs]
+    out = []
+    for leaf, offset in reader.leaf_readers():
+        i = bisect.bisect_left(docnums, offset)
+        out.append((nums[i] if i < len(nums) else (nums[-1] + 1 if nums else 0), leaf.doc_count_all()))
+    return out
+
+
+def _prefix_fields(reader, chain: str) -> list[tuple[str, str, float]]:
+    """``(whoosh field, short name, boost)`` of the ``Prefix`` queries ``search`` builds for
+    ``x*``: read from the query it builds, so the page cannot drift from it."""
+    built = search._Builder(_NoSearcher(reader), chain).prefix("x")
+    subs = built.subqueries if isinstance(built, wq.Or) else [built]
+    return [(q.fieldname, q.fieldname.removeprefix("text_"), float(q.boost)) for q in subs]
+
+
+class _NoSearcher:
+    """Just enough of a searcher for ``search._Builder`` to build a prefix query."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+
+    def reader(self):
+        return self._reader
+
+
+def _vocab_cut(term: str) -> bool:
+    """Whether a vocabulary shard begins at ``term``: decided by the term alone (content-defined),
+    so a new term changes only its own shard, not where the later shards begin."""
+    return fnv1a("v" + term) % VOCAB_TERMS == 0
+
+
+def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]], segs):
+    """Vocabulary shards of the fields a prefix query expands in (``data/v/<field>-<hash>.js``).
+
+    A shard is ``{"t": [terms], "x": {term: [segments]}}``, terms sorted by UTF-16 code units
+    (JavaScript's string order). ``t`` lists every term of the field's lexicon, as whoosh's
+    ``expand_prefix`` does. ``x`` names, for the rare term whose lexicon entry in a segment has no
+    live unit (only deleted or bookkeeping documents), those segments: whoosh counts such a term
+    when it expands a prefix in that segment, and the count decides how the segment is scored.
+    The shards of the field "Menade du" looks words up in (``search._suggest``: the first prefix
+    field) also carry ``df`` (``reader.doc_frequency``, which picks among the words one edit away)
+    and ``cf`` (``reader.frequency``, which whoosh's corrector ranks by).
+
+    Returns the root entries: ``prefix`` (field, boost pairs), ``vocab`` (per field the first term
+    and hash of each shard), ``segs`` and ``suggest``.
+    """
+    leaves = reader.leaf_readers()
+    firsts = [s[0] for s in segs]
+    out: dict[str, list[list[str]]] = {}
+    prefix = []
+    fields = _prefix_fields(reader, chain)
+    suggest_field = fields[0][1]  # search._suggest: text_exact, or text_stem without it
+    for fname, short, boost in fields:
+        prefix.append([short, boost])
+        if short in out:
+            continue
+        freqs = short == suggest_field
+        in_segs: dict[str, list[int]] = defaultdict(list)
+        for si, (leaf, _) in enumerate(leaves):
+            if fname in leaf.schema:
+                for t in leaf.lexicon(fname):
+                    in_segs[_term_text(t)].append(si)
+        shards: list[list[str]] = []
+        cur: dict[str, Any] = {"t": [], "df": [], "cf": [], "x": {}}
+        for term in sorted(in_segs, key=lambda t: t.encode("utf-16-be")):
+            if cur["t"] and _vocab_cut(term):
+                shards.append([cur["t"][0], w.jsonp("v", short, _no_empty(cur))])
+                cur = {"t": [], "df": [], "cf": [], "x": {}}
+            cur["t"].append(term)
+            if freqs:
+                cur["df"].append(reader.doc_frequency(fname, term))
+                cur["cf"].append(_num(reader.frequency(fname, term)))
+            extra = _ghost_segments(in_segs[term], (terms.get(term) or {}).get(short), firsts)
+            if extra:
+                cur["x"][term] = extra
+        shards.append([cur["t"][0] if cur["t"] else "", w.jsonp("v", short, _no_empty(cur))])
+        shards[0][0] = ""
+        out[short] = shards
+    suggest = {"field": suggest_field, "below": search.SUGGEST_BELOW, "letters": search._LETTERS}
+    return {"prefix": prefix, "vocab": out, "segs": [list(s) for s in segs], "suggest": suggest}
+
+
+def _no_empty(shard: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in shard.items() if v or k == "t"}
+
+
+def _ghost_segments(lex_segs: list[int], post: list | None, firsts: list[int]) -> list[int]:
+    """The segments whose lexicon holds a term that none of their units hold."""
+    if post and len(firsts) == 1:
+        return []
+    nums = list(itertools.accumulate(post[1])) if post else []
+    out = []
+    for s in lex_segs:
+        lo = firsts[s]
+        hi = firsts[s + 1] if s + 1 < len(firsts) else float("inf")
+        i = bisect.bisect_left(nums, lo)
+        if not (i < len(nums) and nums[i] < hi):
+            out.append(s)
+    return out
 
 
 # ---------------------------------------------------------------------------------------- root
@@ -397,7 +523,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "p", "f", "m", "h", "u"):  # m: per-chunk filter files of older exports
+    for sub in ("t", "p", "v", "f", "m", "h", "u"):  # m: per-chunk filter files of older exports
         folder = out / "data" / sub
         if not folder.is_dir():
             continue

@@ -7,7 +7,9 @@
  * The engine mirrors the Python side: query.py (parsing), termtable.py (query word forms),
  * search._Builder (the query tree) and whoosh's BM25F (scores). It loads data/root.js and the units'
  * filter values (one file, with the page), then only the term shards (and long posting lists) of the
- * query's terms and the units shown.
+ * query's terms and the units shown; a prefix (utred*) also loads the vocabulary shards (data/v/)
+ * that hold the terms it expands to, and a query with few hits those that "Menade du" looks its
+ * unknown words' neighbours up in (search._suggest).
  * All document text is put on the page with textContent, never as HTML.
  */
 (function (global) {
@@ -133,6 +135,12 @@
     return h >>> 0;
   }
 
+  // whoosh 2.7.5 (pinned), query.compound.Or._matcher: an Or of this many terms or more, or of
+  // more than two in a segment of at most WHOOSH_SMALL_SEGMENT documents when nothing needs the
+  // current match (a sort by score does not; a sort by date does), scores every match 1.0.
+  const WHOOSH_TOO_MANY_CLAUSES = 1024;
+  const WHOOSH_SMALL_SEGMENT = 5000;
+
   function treeSum(vals) {
     if (vals.length === 1) return vals[0];
     const half = vals.length >> 1;
@@ -198,6 +206,75 @@
       }
       postingsCache.set(key, p);
       return p;
+    }
+
+    /** The vocabulary shards of `field` that may hold terms starting with `p` (root.vocab names
+     * each shard by its first term; the terms are sorted). */
+    function vocabShards(field, p) {
+      const list = root.vocab[field] || [];
+      let i = 0;
+      while (i + 1 < list.length && list[i + 1][0] <= p) i++;
+      const out = [];
+      for (let k = i; k < list.length && (k === i || list[k][0].startsWith(p)); k++) out.push("v/" + field + "-" + list[k][1]);
+      return out;
+    }
+
+    /** The terms of `field` starting with `p` (whoosh's expand_prefix), each with the segments
+     * whose lexicon holds it although none of their units do. */
+    async function expand(field, p) {
+      const out = [];
+      for (const v of await Promise.all(vocabShards(field, p).map(load))) {
+        v.t.forEach((t, k) => { if (t.startsWith(p)) out.push({ t, x: (v.x || {})[t] || [] }); });
+      }
+      return out;
+    }
+
+    /** The whoosh segment a unit belongs to (root.segs: [first unit number, documents]). */
+    function segOf(n) {
+      const segs = root.segs;
+      let lo = 0, hi = segs.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (segs[mid][0] <= n) lo = mid; else hi = mid - 1;
+      }
+      return lo;
+    }
+
+    /** whoosh's Prefix(field, p, boost) (query.terms.MultiTerm.matcher), segment by segment: the
+     * terms of the segment starting with `p`; one term scores as a Term without the boost, more
+     * are an Or of Terms (their scores added, times the boost) unless whoosh's Or turns to a
+     * constant score of 1.0 (see WHOOSH_TOO_MANY_CLAUSES). */
+    async function prefixPart(field, p, boost, needsCurrent) {
+      const terms = await expand(field, p);
+      const maps = await Promise.all(terms.map((e) => term(field, e.t, 1.0)));
+      const count = root.segs.map(() => 0);
+      terms.forEach((e, k) => {
+        const segs = new Set(e.x);
+        for (const d of maps[k].keys()) segs.add(segOf(d));
+        for (const s of segs) count[s]++;
+      });
+      const lists = new Map();
+      for (const m of maps) {
+        for (const [d, sc] of m) {
+          const l = lists.get(d);
+          if (l) l.push(sc); else lists.set(d, [sc]);
+        }
+      }
+      const out = new Map();
+      for (const [d, scores] of lists) {
+        const seg = segOf(d), n = count[seg];
+        if (n === 1) out.set(d, scores[0]);
+        else if (n < WHOOSH_TOO_MANY_CLAUSES && (n === 2 || needsCurrent || root.segs[seg][1] > WHOOSH_SMALL_SEGMENT)) {
+          out.set(d, treeSum(scores) * boost);
+        } else out.set(d, 1.0);
+      }
+      return out;
+    }
+
+    /** search._Builder.prefix: the Prefix queries of root.prefix (the fold field's on `p` folded). */
+    async function prefixQuery(p, needsCurrent) {
+      const parts = root.prefix.map(([field, boost]) => prefixPart(field, field === "fold" ? fold(p) : p, boost, needsCurrent));
+      return or(await Promise.all(parts));
     }
 
     function bm25(idf, tf, fl, avgfl) {
@@ -310,10 +387,10 @@
       return or(await Promise.all(values.map((v) => term("dnr", v, 1.0))));
     }
 
-    async function clauseQuery(c) {
+    async function clauseQuery(c, needsCurrent) {
       if (c.kind === "word") return wordQuery(c.words[0]);
       if (c.kind === "phrase") return phraseQuery(c.words, 1);
-      if (c.kind === "prefix") throw new QueryError("prefixsökning (ord*) finns bara i protokollsok search");
+      if (c.kind === "prefix") return prefixQuery(c.words[0], needsCurrent);
       return dnrQuery(c.words[0]);
     }
 
@@ -360,23 +437,27 @@
       return [...meta.keys()];
     }
 
-    /** Unit numbers allowed by the query's filters (null: no filter), or an empty Set. */
+    /** Tests of a unit's filter values, one per filter of the query; `none`: a filter names no value
+     * the index holds (search._Builder.build then gives None). */
     async function filterSets(q, meta) {
       const tests = [];
       if (q.namnd.length) {
         const keys = q.namnd.map((n) => fold(n.normalize("NFC").toLowerCase()));
         const ok = new Set(root.namnd.map((nk, i) => (keys.some((k) => nk[1].includes(k)) ? i : -1)).filter((i) => i >= 0));
         tests.push((m) => ok.has(m[1]));
+        tests.none = tests.none || !ok.size;
       }
       if (q.parti.length) {
         const want = new Set(q.parti.map((p) => p.toLowerCase()));
         const ok = new Set(root.parti.map((p, i) => (want.has(p.toLowerCase()) ? i : -1)).filter((i) => i >= 0));
         tests.push((m) => m[2].some((i) => ok.has(i)));
+        tests.none = tests.none || !ok.size;
       }
       if (q.dnr.length) {
         const maps = (await Promise.all(q.dnr.map(dnrQuery))).filter(Boolean);
         const ok = new Set(maps.flatMap((m) => [...m.keys()]));
         tests.push((m, n) => ok.has(n));
+        tests.none = tests.none || !maps.length;
       }
       if (q.dateFrom || q.dateTo) {
         tests.push((m) => m[3] !== "" && (!q.dateFrom || m[3] >= q.dateFrom) && (!q.dateTo || m[3] <= q.dateTo));
@@ -384,8 +465,15 @@
       return tests;
     }
 
-    /** Run a query: {total, hits: [{num, score, unit, meta}], facets}; as search.search. */
+    /** Run a query: {total, hits: [{num, score, unit}], facets, suggestion}; as search.search. */
     async function search(text, opts = {}) {
+      const res = await searchOnce(text, opts);
+      res.suggestion = opts.suggest === false ? null : await suggest(text, res.query, res.total);
+      return res;
+    }
+
+    /** search without the suggestion; `opts.count`: only the total (no unit is loaded). */
+    async function searchOnce(text, opts = {}) {
       await init();
       const limit = opts.limit || 10;
       const q = parse(text);
@@ -395,7 +483,10 @@
       if (opts.to) q.dateTo = dateBound(opts.to, true);
       const empty = { total: 0, hits: [], facets: { namnd: [], parti: [], year: [] }, query: q };
       const musts = [];
-      const slots = await Promise.all(q.slots.map((slot) => Promise.all(slot.map(clauseQuery))));
+      // A sort by date makes whoosh keep every matcher on the current match (see prefixPart).
+      const needsCurrent = (opts.sort || "relevance") === "date";
+      const clauseOf = (c) => clauseQuery(c, needsCurrent);
+      const slots = await Promise.all(q.slots.map((slot) => Promise.all(slot.map(clauseOf))));
       for (const found of slots) {
         const alts = found.filter(Boolean);
         if (!alts.length) return empty;
@@ -413,9 +504,10 @@
         for (const [d, s] of scores) out.set(d, prox.has(d) ? s + prox.get(d) : s);
         scores = out;
       }
-      const negs = (await Promise.all(q.excluded.map(clauseQuery))).filter(Boolean);
+      const negs = (await Promise.all(q.excluded.map(clauseOf))).filter(Boolean);
+      const positive = opts.count ? [...scores.keys()] : null;
       for (const n of negs) for (const d of n.keys()) scores.delete(d);
-      if (!hasFilters && (opts.sort || "relevance") === "relevance") {
+      if (!hasFilters && !opts.count && (opts.sort || "relevance") === "relevance") {
         // Without filters the units shown are the top by score: fetch them while the filter data loads.
         const off = opts.offset || 0;
         const top = [...scores.keys()].sort((a, b) => scores.get(b) - scores.get(a) || a - b).slice(off, off + limit);
@@ -424,12 +516,162 @@
       const meta = await metaOf(scores.keys());
       const tests = await filterSets(q, meta);
       const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(meta.get(n), n)));
+      if (opts.count) return { total: await whooshCount(tests, [...scores.keys()], matched, positive, negs), query: q };
       const facets = facetCounts(matched, meta);
       const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
-      const shown = ranked.slice(opts.offset || 0);
+      const shown = opts.count ? [] : ranked.slice(opts.offset || 0);
       const units = await Promise.all(shown.map(loadUnit));
       const hits = shown.map((n, i) => ({ num: n, score: round4(scores.get(n)), unit: units[i] }));
       return { total: matched.length, hits, facets, query: q };
+    }
+
+    /** The number of matches search._suggest reads for a suggested query (whoosh's Results.__len__).
+     * It differs from the true total in two ways, repeated here so that the page suggests what the
+     * CLI suggests: a filter of the query that no unit passes is not applied (whoosh's
+     * FilterCollector.count takes an empty set of allowed documents for no filter), and in each
+     * segment whoosh's AndNotMatcher keeps the first positive document when a negative document
+     * comes before it, even when that document is negative too (it checks that only on moving). */
+    async function whooshCount(tests, unfiltered, matched, positive, negs) {
+      if (tests.none) return 0;
+      let docs = matched;
+      let passes = (m, n) => tests.every((t) => t(m, n));
+      if (!matched.length && tests.length) {
+        const all = await metaOf(await allNums());
+        if (![...all].some(([n, m]) => passes(m, n))) { docs = unfiltered; passes = () => true; }
+      }
+      if (!negs.length) return docs.length;
+      const negative = new Set(negs.flatMap((m) => [...m.keys()]));
+      const firstIn = (nums) => {
+        const first = new Map();
+        for (const n of nums) { const s = segOf(n); if (!first.has(s) || n < first.get(s)) first.set(s, n); }
+        return first;
+      };
+      const firstNeg = firstIn(negative);
+      let extra = 0;
+      const meta = await metaOf(positive);
+      for (const [s, a] of firstIn(positive)) {
+        if (firstNeg.has(s) && firstNeg.get(s) < a && negative.has(a) && meta.has(a) && passes(meta.get(a), a)) extra++;
+      }
+      return docs.length + extra;
+    }
+
+    // ---------------------------------------------------------------------------- "Menade du"
+    const termIndex = new WeakMap();  // a loaded vocabulary shard -> Map(term -> its place)
+
+    /** The entries ({t, df, cf}) of `words` that the vocabulary of `field` holds. */
+    async function lookup(field, words) {
+      const list = root.vocab[field] || [];
+      const byShard = new Map();
+      for (const w of words) {
+        let lo = 0, hi = list.length - 1;
+        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (list[mid][0] <= w) lo = mid; else hi = mid - 1; }
+        if (!byShard.has(lo)) byShard.set(lo, []);
+        byShard.get(lo).push(w);
+      }
+      const out = new Map();
+      await Promise.all([...byShard].map(async ([i, ws]) => {
+        const v = await load("v/" + field + "-" + list[i][1]);
+        if (!termIndex.has(v)) termIndex.set(v, new Map(v.t.map((t, k) => [t, k])));
+        const at = termIndex.get(v);
+        for (const w of ws) if (at.has(w)) out.set(w, { t: w, df: v.df[at.get(w)], cf: v.cf[at.get(w)] });
+      }));
+      return out;
+    }
+
+    /** Python's order of strings (by code point). */
+    function cmpCodePoints(a, b) {
+      const x = Array.from(a), y = Array.from(b);
+      for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i].codePointAt(0) - y[i].codePointAt(0);
+      return x.length - y.length;
+    }
+
+    /** search._edits1: every string one deletion, swap, replacement or insertion away. */
+    function edits1(word) {
+      const cs = Array.from(word), letters = Array.from(root.suggest.letters), out = new Set();
+      for (let i = 0; i <= cs.length; i++) {
+        const a = cs.slice(0, i).join(""), b = cs.slice(i), rest = b.slice(1).join("");
+        if (b.length) out.add(a + rest);
+        if (b.length > 1) out.add(a + b[1] + b[0] + b.slice(2).join(""));
+        for (const c of letters) {
+          if (b.length) out.add(a + c + rest);
+          out.add(a + c + b.join(""));
+        }
+      }
+      return out;
+    }
+
+    /** Levenshtein distance (whoosh's automaton on an index of one segment). */
+    function levenshtein(s, t) {
+      let prev = Array.from({ length: t.length + 1 }, (_, k) => k);
+      for (let i = 1; i <= s.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= t.length; j++) row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1)));
+        prev = row;
+      }
+      return prev[t.length];
+    }
+
+    /** whoosh.support.levenshtein.damerau_levenshtein (whoosh's reader of several segments), line
+     * by line: Python's negative list indexes wrap around, and so does `at`. */
+    function damerau(seq1, seq2, limit) {
+      const n = seq2.length;
+      const at = (row, i) => row[i < 0 ? row.length + i : i];
+      let twoago = null, oneago = null;
+      let thisrow = [...Array.from({ length: n }, (_, k) => k + 1), 0];
+      for (let x = 0; x < seq1.length; x++) {
+        [twoago, oneago, thisrow] = [oneago, thisrow, [...new Array(n).fill(0), x + 1]];
+        for (let y = 0; y < n; y++) {
+          thisrow[y] = Math.min(oneago[y] + 1, at(thisrow, y - 1) + 1, at(oneago, y - 1) + (seq1[x] !== seq2[y] ? 1 : 0));
+          if (x > 0 && y > 0 && seq1[x] === seq2[y - 1] && seq1[x - 1] === seq2[y] && seq1[x] !== seq2[y]) {
+            thisrow[y] = Math.min(thisrow[y], at(twoago, y - 2) + 1);
+          }
+        }
+        if (limit && x > limit && Math.min(...thisrow) > limit) return limit + 1;
+      }
+      return at(thisrow, n - 1);
+    }
+
+    /** whoosh's ReaderCorrector.suggest(word, limit=5, maxdist=2, prefix=2): the words within two
+     * edits that start with the same two letters, the five most frequent (ties: the greater word). */
+    async function corrector(field, word) {
+      const cs = Array.from(word);
+      const head = cs.slice(0, 2).join("");
+      const within = root.segs.length > 1 ? (t) => damerau(Array.from(t), cs, 2) <= 2 : (t) => levenshtein(Array.from(t), cs) <= 2;
+      const found = [];
+      for (const v of await Promise.all(vocabShards(field, head).map(load))) {
+        v.t.forEach((t, k) => {
+          if (t.startsWith(head) && within(t)) found.push({ t, df: v.df[k], score: 0 - (2 + (1.0 / (v.cf[k] || 1)) * 0.5) });
+        });
+      }
+      found.sort((a, b) => b.score - a.score || cmpCodePoints(b.t, a.t));
+      return found.slice(0, 5);
+    }
+
+    /** search._closest_known: the most frequent known word one edit away; for a word of 8 letters
+     * or more without one, the corrector's words two edits away. */
+    async function closestKnown(field, word) {
+      let found = [...(await lookup(field, [...edits1(word)].filter((w) => w !== word))).values()];
+      if (!found.length && Array.from(word).length >= 8) found = (await corrector(field, word)).filter((e) => e.t !== word);
+      if (!found.length) return null;
+      return found.reduce((best, e) => (e.df > best.df || (e.df === best.df && cmpCodePoints(e.t, best.t) > 0) ? e : best)).t;
+    }
+
+    /** search._suggest: the query with each unknown single word replaced by its closest known
+     * word, when that finds more than `total` (filters given apart from the query are not applied,
+     * as in the CLI). */
+    async function suggest(text, q, total) {
+      if (total >= root.suggest.below || !q.slots.some((slot) => slot.some((c) => c.kind !== "dnr"))) return null;
+      const field = root.suggest.field;
+      let changed = text;
+      for (const slot of q.slots) {
+        if (slot.length !== 1 || slot[0].kind !== "word") continue;
+        const word = slot[0].words[0];
+        if (!/^\p{L}+$/u.test(word) || (await lookup(field, [word])).has(word)) continue;
+        const best = await closestKnown(field, word);
+        if (best) changed = changed.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${word}(?![\\p{L}\\p{N}_])`, "giu"), () => best);
+      }
+      if (changed === text) return null;
+      return (await searchOnce(changed, { count: true })).total > total ? changed : null;
     }
 
     function rank(nums, scores, meta, sort, limit) {
@@ -467,15 +709,18 @@
         f.stem.forEach((s) => keys.add("s" + s));
         f.fold.forEach((s) => keys.add("f" + s));
       }
+      // snippets.find_matches: a word starting with a prefix, as typed or with å/ä/ö folded
+      keys.prefixes = q.slots.flat().filter((c) => c.kind === "prefix").map((c) => [c.words[0], fold(c.words[0])]);
       return keys;
     }
 
     function matchesKey(keys, word) {
       if (keys.has("x" + word) || keys.has("s" + stem(word))) return true;
+      if ((keys.prefixes || []).some(([p, f]) => word.startsWith(p) || fold(word).startsWith(f))) return true;
       return !hasDigit(word) && keys.has("f" + stem(fold(word)));
     }
 
-    return { init, search, forms, fallbackForms, highlightKeys, matchesKey, root: () => root };
+    return { init, search, searchOnce, corrector, forms, fallbackForms, highlightKeys, matchesKey, root: () => root };
   }
 
   function cmpDesc(a, b) { return a === b ? 0 : (a || "") < (b || "") ? 1 : -1; }
@@ -575,15 +820,16 @@
     const [lS, sS] = select("ps-sort", "Sortera");
     sS.append(el("option", { value: "relevance", text: "Relevans" }), el("option", { value: "date", text: "Datum (nyast först)" }));
     const status = el("p", { class: "ps-status", role: "status", "aria-live": "polite" });
+    const suggestion = el("p", { class: "ps-suggest", hidden: true });
     const list = el("ol", { class: "ps-hits", "aria-label": "Träffar" });
     const more = el("button", { type: "button", class: "ps-more", hidden: true, text: "Visa fler träffar" });
     const form = el("form", { role: "search", "aria-label": "Sök i protokoll", class: "ps-form" },
       el("label", { for: "ps-q", class: "ps-label", text: "Sök" }), input,
       el("p", { id: "ps-help", class: "ps-help",
-        text: "Alla ord måste finnas. \"Citattecken\" för fras, -ord för att utesluta, OR för antingen eller." }),
+        text: "Alla ord måste finnas. \"Citattecken\" för fras, -ord för att utesluta, OR för antingen eller, ord* för ord som börjar så." }),
       el("div", { class: "ps-filters" }, el("span", {}, lN, sN), el("span", {}, lP, sP), el("span", {}, lY, sY), el("span", {}, lS, sS)));
-    host.replaceChildren(form, status, list, more);
-    return { form, input, sN, sP, sY, sS, status, list, more };
+    host.replaceChildren(form, status, suggestion, list, more);
+    return { form, input, sN, sP, sY, sS, status, suggestion, list, more };
   }
 
   function fillSelect(sel, pairs, current) {
@@ -660,13 +906,26 @@
         ui.status.textContent = state.q || state.namnd || state.parti || state.ar
           ? `${res.total} ${res.total === 1 ? "träff" : "träffar"}` : "";
         ui.more.hidden = res.total <= res.hits.length;
+        showSuggestion(res.suggestion);
       } catch (e) {
         if (my !== seq) return;
         ui.list.replaceChildren();
+        showSuggestion(null);
         ui.status.textContent = e instanceof QueryError ? e.message : "Fel: " + e.message;
       } finally {
         if (my === seq) { host.removeAttribute("aria-busy"); host.setAttribute("data-ready", "true"); }
       }
+    }
+
+    /** "Menade du: …" as a link that runs the suggested query. */
+    function showSuggestion(text) {
+      ui.suggestion.hidden = !text;
+      if (!text) { ui.suggestion.replaceChildren(); return; }
+      const p = new URLSearchParams(location.search);
+      p.set("q", text);
+      const link = el("a", { href: "?" + p.toString(), text });
+      link.addEventListener("click", (e) => { e.preventDefault(); ui.input.value = text; run(false); });
+      ui.suggestion.replaceChildren(document.createTextNode("Menade du: "), link);
     }
 
     const soon = () => { clearTimeout(timer); timer = setTimeout(() => run(false), 120); };
