@@ -96,6 +96,12 @@ def test_a_misspelt_query_gets_a_suggestion(corpus_index):
     assert r.suggestion == "tystnadskultur"
 
 
+def test_a_suggestion_that_finds_nothing_is_not_offered(corpus_index):
+    """The suggested query is counted with its filters, also one that no unit passes."""
+    assert search(corpus_index, "tystnadskultr").suggestion == "tystnadskultur"
+    assert search(corpus_index, "tystnadskultr datum:2099").suggestion is None
+
+
 def test_a_good_query_gets_no_suggestion(corpus_index):
     assert search(corpus_index, "beslut").suggestion is None
 

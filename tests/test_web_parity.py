@@ -17,11 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from whoosh import query as wq
 
 from protokollsok import analysis, index, search, termtable, web
 from protokollsok.index import index_units
-from protokollsok.query import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -310,29 +308,18 @@ def test_the_pages_corrector_picks_the_five_words_whooshs_picks(sample, segmente
         assert sum(len(w) == 5 for w in want) > 3  # the limit of five is reached
 
 
-def whoosh_count(index_dir: Path, query: str) -> int:
-    """How search._suggest counts a suggested query's matches."""
-    searcher, info = search._Opened.searcher(index_dir)
-    built = search._Builder(searcher, info.chain).build(parse(query))
-    if built is None:
-        return 0
-    return len(searcher.search(built[0], filter=built[1], limit=1, mask=wq.Term("doctype", "file")))
-
-
 @pytest.mark.slow
-def test_the_page_counts_a_suggestion_as_whoosh_does(sample, segmented_sample, tmp_path):
-    """Negations (whoosh keeps a segment's first match when a negated document comes before it)
-    and filters that no unit passes (whoosh then counts without them)."""
+def test_the_page_counts_a_suggestion_as_the_search_does(sample, segmented_sample, tmp_path):
+    """The count a suggestion is judged by is the true total: negations (also of a segment's first
+    match) and filters that no unit passes included."""
     words = [q for q in generated_queries(sample[2], 8) if " " not in q and '"' not in q]
     queries = [f"{a} -{b}" for a, b in itertools.permutations(words[:6], 2)]
     queries += [f"{w} datum:2099" for w in words[:3]] + [f"{w} datum:1990..2030 parti:S" for w in words[:3]]
     queries += [f"{w} parti:XX" for w in words[:2]] + [f"{words[0]} -{w}*" for w in ("s", "k", "a")]
     for index_dir, bundle in (sample[:2], segmented_sample):
         got = run_node(bundle, [{"op": "count", "q": q} for q in queries], tmp_path)
-        want = [whoosh_count(index_dir, q) for q in queries]
+        want = [search.search(index_dir, q, facets=False, suggest=False).total for q in queries]
         assert got == want, [(q, w, g) for q, w, g in zip(queries, want, got, strict=True) if w != g]
-    totals = [search.search(segmented_sample[0], q).total for q in queries]
-    assert any(w != t for w, t in zip(want, totals, strict=True))  # whoosh's count is not the total
 
 
 # ------------------------------------------------------------------------------ prefix queries

@@ -126,6 +126,24 @@ def test_a_boosted_term_is_kept_while_its_boosted_score_can_reach_the_threshold(
         assert not m.replace(best * 1.1).is_active()
 
 
+@pytest.mark.parametrize("fixed", [True, False])
+def test_an_excluded_word_excludes_the_first_document_too(monkeypatch: pytest.MonkeyPatch, fixed: bool) -> None:
+    """The excluded side starts before the first positive document and also holds it."""
+    if not fixed:
+        monkeypatch.setattr(binary.AndNotMatcher, "_find_first", whoosh_fixes._original_and_not_find_first)
+    ix = RamStorage().create_index(Schema(id=ID(stored=True), b=TEXT, d=ID(sortable=True)))
+    with ix.writer() as w:
+        w.add_document(id="0", b="annat skatt", d="2024-01-01")  # excluded only
+        w.add_document(id="1", b="budget skatt", d="2024-01-02")  # positive and excluded
+        w.add_document(id="2", b="budget", d="2024-01-03")  # the only true hit
+    q = wq.AndNot(wq.Term("b", "budget"), wq.Term("b", "skatt"))
+    with ix.searcher() as s:
+        listed = {
+            r["id"] for sortedby in (None, "d") for r in s.search(q, limit=10, sortedby=sortedby)
+        }
+    assert (listed == {"2"}) is fixed
+
+
 def test_field_lengths_read_whole_equal_whoosh_reading_them_one_by_one() -> None:
     from whoosh.codec import whoosh3
 

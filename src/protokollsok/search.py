@@ -545,7 +545,10 @@ def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total
     built = builder.build(parse(changed))
     if built is None:
         return None
-    found = searcher.search(built[0], filter=built[1], limit=1, mask=wq.Term("doctype", "file"))
+    # Counted as the search counts (whoosh's own count drops a filter that no unit passes).
+    docsets = _DocSets(searcher)
+    allowed = docsets.docs(built[1]) if built[1] is not None else None
+    found = docsets.matching(built[0], allowed, wq.Term("doctype", "file"))
     return changed if len(found) > total else None
 
 

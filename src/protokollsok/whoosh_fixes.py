@@ -24,6 +24,12 @@ small segments to):
   could drop itself although it could still lift a document into the top N. Fixed: the threshold
   is divided by the boost, as whoosh's own ``skip_to_quality`` on the same class already does.
 
+- ``AndNotMatcher`` (``word -other``), when built, excluded its first document only if the
+  excluded side stood on exactly that document; when the excluded side started on an earlier one,
+  the first document was kept although it holds the excluded word (a date-sorted search listed it,
+  and so could a relevance search after ``replace()`` rebuilt the matcher). Fixed: the excluded
+  side is moved to the first document and checked, as on every later step.
+
 ``tests/test_whoosh_fixes.py`` shows each bug on a small index and checks that a top-N search
 equals a full ranking.
 
@@ -52,6 +58,7 @@ _and_maybe_skip_to_quality = binary.AndMaybeMatcher.skip_to_quality
 _original_array_union_max_quality = combo.ArrayUnionMatcher.max_quality
 _original_doc_field_length = whoosh3.W3PerDocReader.doc_field_length
 _original_leaf_skip_to = whoosh3.W3LeafMatcher.skip_to
+_original_and_not_find_first = binary.AndNotMatcher._find_first
 
 
 def _summed_max_quality(self: combo.ArrayUnionMatcher) -> float:
@@ -139,6 +146,11 @@ def _bisecting_skip_to(self: whoosh3.W3LeafMatcher, targetid: int) -> None:
     self._i = bisect_left(self._ids, targetid, self._i, self._blocklength)
 
 
+def _checked_find_first(self: binary.AndNotMatcher) -> None:
+    if self.a.is_active() and self.b.is_active():
+        self._find_next()  # moves the excluded side to the first document, then steps past it
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
     wrappers.WrappingMatcher.replace = _scaled_replace
@@ -147,6 +159,7 @@ def apply() -> None:
     combo.ArrayUnionMatcher.max_quality = _summed_max_quality
     whoosh3.W3PerDocReader.doc_field_length = _doc_field_length
     whoosh3.W3LeafMatcher.skip_to = _bisecting_skip_to
+    binary.AndNotMatcher._find_first = _checked_find_first
 
 
 apply()

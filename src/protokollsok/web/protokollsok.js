@@ -505,7 +505,6 @@
         scores = out;
       }
       const negs = (await Promise.all(q.excluded.map(clauseOf))).filter(Boolean);
-      const positive = opts.count ? [...scores.keys()] : null;
       for (const n of negs) for (const d of n.keys()) scores.delete(d);
       if (!hasFilters && !opts.count && (opts.sort || "relevance") === "relevance") {
         // Without filters the units shown are the top by score: fetch them while the filter data loads.
@@ -516,43 +515,13 @@
       const meta = await metaOf(scores.keys());
       const tests = await filterSets(q, meta);
       const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(meta.get(n), n)));
-      if (opts.count) return { total: await whooshCount(tests, [...scores.keys()], matched, positive, negs), query: q };
+      if (opts.count) return { total: matched.length, query: q };
       const facets = facetCounts(matched, meta);
       const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
       const shown = opts.count ? [] : ranked.slice(opts.offset || 0);
       const units = await Promise.all(shown.map(loadUnit));
       const hits = shown.map((n, i) => ({ num: n, score: round4(scores.get(n)), unit: units[i] }));
       return { total: matched.length, hits, facets, query: q };
-    }
-
-    /** The number of matches search._suggest reads for a suggested query (whoosh's Results.__len__).
-     * It differs from the true total in two ways, repeated here so that the page suggests what the
-     * CLI suggests: a filter of the query that no unit passes is not applied (whoosh's
-     * FilterCollector.count takes an empty set of allowed documents for no filter), and in each
-     * segment whoosh's AndNotMatcher keeps the first positive document when a negative document
-     * comes before it, even when that document is negative too (it checks that only on moving). */
-    async function whooshCount(tests, unfiltered, matched, positive, negs) {
-      if (tests.none) return 0;
-      let docs = matched;
-      let passes = (m, n) => tests.every((t) => t(m, n));
-      if (!matched.length && tests.length) {
-        const all = await metaOf(await allNums());
-        if (![...all].some(([n, m]) => passes(m, n))) { docs = unfiltered; passes = () => true; }
-      }
-      if (!negs.length) return docs.length;
-      const negative = new Set(negs.flatMap((m) => [...m.keys()]));
-      const firstIn = (nums) => {
-        const first = new Map();
-        for (const n of nums) { const s = segOf(n); if (!first.has(s) || n < first.get(s)) first.set(s, n); }
-        return first;
-      };
-      const firstNeg = firstIn(negative);
-      let extra = 0;
-      const meta = await metaOf(positive);
-      for (const [s, a] of firstIn(positive)) {
-        if (firstNeg.has(s) && firstNeg.get(s) < a && negative.has(a) && meta.has(a) && passes(meta.get(a), a)) extra++;
-      }
-      return docs.length + extra;
     }
 
     // ---------------------------------------------------------------------------- "Menade du"
