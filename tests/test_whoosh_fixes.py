@@ -186,3 +186,32 @@ def test_skip_to_by_bisection_lands_where_whoosh_walks_to(monkeypatch: pytest.Mo
                         if m.is_active() and step:
                             m.next()
                 assert walked == bisected, word
+
+
+def test_a_block_header_read_at_once_equals_whoosh_reading_it(monkeypatch: pytest.MonkeyPatch, corpus_index) -> None:
+    """Every block of every posting list (positions too) reads the same with either ``_goto``."""
+    from whoosh.codec import whoosh3
+
+    from protokollsok.search import _Opened
+
+    def blocks(leaf, field: str, term: bytes) -> list[tuple]:
+        m = leaf.postings(field, term)
+        m = getattr(m, "child", m)
+        out = []
+        while m.is_active():
+            info = (m._blocklength, m._maxid, m._maxweight, m._minlength, m._maxlength, m._lastblock)
+            out.append((info, m._dataoffset, m._nextoffset, m.id(), m.value()))
+            m._next_block()
+        return out
+
+    searcher, _ = _Opened.searcher(corpus_index)
+    checked = 0
+    for leaf, _ in searcher.reader().leaf_readers():
+        for field in ("text_stem", "text_pair", "dnr"):
+            for term in list(leaf.lexicon(field))[::3]:
+                monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", whoosh_fixes._original_goto)
+                theirs = blocks(leaf, field, term)
+                monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", whoosh_fixes._goto_reading_once)
+                assert blocks(leaf, field, term) == theirs, (field, term)
+                checked += len(theirs)
+    assert checked > 1000
