@@ -582,7 +582,9 @@ def choose_in_context(word: str, prev: str, nxt: str) -> str:
 
 # --- 8: words broken over lines -------------------------------------------------------------------
 
-_BROKEN_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)[ \t]*")
+# The second half must end the token (``nämnden__x`` or ``ord2`` are not a word's second half:
+# moving only their letters up would leave ``__x`` at a line start, which markup repair reads anew).
+_BROKEN_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)(?!\w)[ \t]*")
 
 
 # After a suspended hyphen (``hälso- och sjukvård``, ``för- eller nackdelar``) the hyphen stays.
