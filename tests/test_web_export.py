@@ -89,7 +89,9 @@ def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
     assert {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()} == before
 
 
-def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
+def _index_of_four_seeds(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """An index (``tmp_path/ix``) of a corpus folder holding the first four seed files; returns the
+    seeds folder, the corpus folder and the seed names."""
     seeds = Path(__file__).resolve().parents[1] / "corpus"
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -97,6 +99,11 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
     for name in names[:4]:
         shutil.copy(seeds / name, corpus / name)
     build_index([corpus], tmp_path / "ix", full=True)
+    return seeds, corpus, names
+
+
+def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
+    seeds, corpus, names = _index_of_four_seeds(tmp_path)
     out = tmp_path / "out"
     first = web.export_bundle(tmp_path / "ix", out)
     old_files = {p.relative_to(out) for p in (out / "data").rglob("*.js")}
@@ -149,13 +156,7 @@ def test_an_update_keeps_where_vocabulary_shards_begin(tmp_path, monkeypatch):
     of the shards after them: a shard is rewritten only when its own terms (or their document
     frequencies) change."""
     monkeypatch.setattr(web, "VOCAB_TERMS", 16)
-    seeds = Path(__file__).resolve().parents[1] / "corpus"
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    names = sorted(p.name for p in seeds.glob("00*.txt"))
-    for name in names[:4]:
-        shutil.copy(seeds / name, corpus / name)
-    build_index([corpus], tmp_path / "ix", full=True)
+    seeds, corpus, names = _index_of_four_seeds(tmp_path)
     out = tmp_path / "out"
     web.export_bundle(tmp_path / "ix", out)
     old_root = data_of(out / "data" / "root.js")
