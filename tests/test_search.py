@@ -222,11 +222,13 @@ def test_counting_skips_only_terms_whose_documents_another_term_holds(corpus_ind
 
 
 def test_a_whole_column_read_at_once_equals_whoosh_reading_it_value_by_value(corpus_index):
-    from protokollsok.search import _leaf_column, _Opened, _text
+    from protokollsok.search import LeafColumn, _Opened, _text
 
     searcher, _ = _Opened.searcher(corpus_index)
     for leaf, _ in searcher.reader().leaf_readers():
         for name in ("namnd", "year", "parti", "datum"):
             whoosh_values = [_text(v or "") for v in leaf.column_reader(name)]
-            assert list(_leaf_column(leaf.column_reader(name))) == whoosh_values, name
+            column = LeafColumn(leaf.column_reader(name))
+            assert [column[d] for d in range(len(column))] == whoosh_values, name
+            assert column.values() == whoosh_values, name
             assert any(whoosh_values), name

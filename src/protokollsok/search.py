@@ -8,10 +8,11 @@ broken by date, newest first.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -286,53 +287,83 @@ def _facet_counts(searcher, matched: set[int]) -> dict[str, list[tuple[str, int]
 
 
 def _facet_values(searcher, name: str, matched: set[int]) -> list[str]:
-    """The column values of the matching documents. A few matches are looked up one by one (a
-    CLI call pays nothing more); many matches read the whole column once per searcher (a long
-    running process then answers from memory)."""
-    cache: dict[str, list[str]] = searcher.__dict__.setdefault("_protokollsok_columns", {})
+    """The column values of the matching documents, from each segment's column read at once and
+    kept per searcher (a long-running process reads each column once). Many matches are looked
+    up in the whole column decoded at once (also kept)."""
+    cache: dict[Any, Any] = searcher.__dict__.setdefault("_protokollsok_columns", {})
     reader = searcher.reader()
+    leaves = reader.leaf_readers()
     try:
-        if name not in cache and len(matched) * 8 < reader.doc_count_all():
-            cr = reader.column_reader(name)
-            return [_text(cr[d] or "") for d in matched]
-        if name not in cache:
-            cache[name] = _whole_column(reader, name)
+        columns = []
+        for i, (leaf, _) in enumerate(leaves):
+            column = cache.get((name, i))
+            if column is None:
+                column = cache[(name, i)] = LeafColumn(leaf.column_reader(name))
+            columns.append(column)
     except Exception:  # an index without this column (an older schema): no counts for it
         return []
-    column = cache[name]
-    return [column[d] for d in matched]
+    if len(matched) * 64 >= reader.doc_count_all():  # about where reading all costs less
+        whole = cache.get(name)
+        if whole is None:
+            whole = cache[name] = [v for column in columns for v in column.values()]
+        return [whole[d] for d in matched]
+    starts = [offset for _, offset in leaves]
+    out: list[str] = []
+    for d in matched:
+        i = bisect.bisect_right(starts, d) - 1
+        out.append(columns[i][d - starts[i]])
+    return out
 
 
-def _whole_column(reader, name: str) -> list[str]:
-    """docnum -> value, read segment by segment (whoosh's multi-segment column reader can yield
-    fewer values than there are documents when iterated)."""
-    values = [""] * reader.doc_count_all()
-    for leaf, offset in reader.leaf_readers():
-        for i, v in enumerate(_leaf_column(leaf.column_reader(name))):
-            values[offset + i] = v
-    return values
+class LeafColumn:
+    """One segment's column as text by document number. whoosh reads a variable-length column
+    value by value (a seek and a read each: seconds for a whole-corpus column); its data is one
+    run of bytes, so it is read at once and cut by the stored offsets, each distinct value
+    decoded once."""
 
+    def __init__(self, cr) -> None:
+        raw = cr.raw_column() if isinstance(cr, TranslatingColumnReader) else cr
+        self._translate = cr._translate if isinstance(cr, TranslatingColumnReader) else None
+        self._decoded: dict[bytes, str] = {}
+        self._cr = None if isinstance(raw, VarBytesColumn.Reader) else cr  # another type: whoosh's
+        if self._cr is None:
+            # the private layout of whoosh 2.7.5 (pinned)
+            self._offsets, self._lengths = raw._offsets, raw._lengths
+            size = sum(self._lengths)
+            self._data = raw._dbfile.get(raw._basepos, size) if size else b""
 
-def _leaf_column(cr) -> Iterator[str]:
-    """One segment's column values as text. whoosh reads a variable-length column value by value
-    (a seek and a read each: seconds for a whole-corpus column); its data is one run of bytes, so
-    it is read at once and cut by the stored lengths (each distinct value decoded once)."""
-    raw = cr.raw_column() if isinstance(cr, TranslatingColumnReader) else cr
-    if not isinstance(raw, VarBytesColumn.Reader):  # another column type: whoosh's own reading
-        yield from (_text(v or "") for v in cr)
-        return
-    translate = cr._translate if isinstance(cr, TranslatingColumnReader) else (lambda b: b)
-    lengths = raw._lengths  # the private layout of whoosh 2.7.5 (pinned)
-    data = raw._dbfile.get(raw._basepos, sum(lengths)) if len(lengths) else b""
-    decoded: dict[bytes, str] = {}
-    pos = 0
-    for n in lengths:
-        chunk = data[pos : pos + n]
-        pos += n
-        text = decoded.get(chunk)
+    def __len__(self) -> int:
+        return len(self._cr) if self._cr is not None else len(self._lengths)
+
+    def values(self) -> list[str]:
+        """Every document's value, in document order."""
+        if self._cr is not None:
+            return [_text(v or "") for v in self._cr]
+        out: list[str] = []
+        data, decoded, at = self._data, self._decoded, 0
+        for n in self._lengths:
+            chunk = data[at : at + n]
+            at += n
+            text = decoded.get(chunk)
+            if text is None:
+                value = (self._translate(chunk) if self._translate else chunk) if n else b""
+                text = decoded[chunk] = _text(value or "")
+            out.append(text)
+        return out
+
+    def __getitem__(self, docnum: int) -> str:
+        if self._cr is not None:
+            return _text(self._cr[docnum] or "")
+        n = self._lengths[docnum]
+        if not n:
+            return ""
+        at = self._offsets[docnum]
+        chunk = self._data[at : at + n]
+        text = self._decoded.get(chunk)
         if text is None:
-            text = decoded[chunk] = _text(translate(chunk) or "") if n else ""
-        yield text
+            value = self._translate(chunk) if self._translate else chunk
+            text = self._decoded[chunk] = _text(value or "")
+        return text
 
 
 class _Builder:
