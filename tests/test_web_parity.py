@@ -407,6 +407,12 @@ FIXED_QUERIES = (
     "klimatet", "energi", "sjukvården", "utbildning", "kollektivtrafik", "jämställdhet", "försvaret",
     "statsrådet", "anslag", "riksdagen beslut", "vald", "avgifter", "kommunstyrelsen föreslår",
 )
+# phrases scored by their word pairs (phrases.PairPhrase; the page counts the pairs itself)
+PAIR_PHRASES = (
+    '"i enlighet med"', '"det är viktigt att"', '"att det"', '"av regeringen"',
+    '"att det är" kommunen', '"det är" regeringen', '"i enlighet med" beslut',
+)
+FIXED_QUERIES += (*PAIR_PHRASES, '"våld i nära relationer"', 'beslut -"i enlighet med"')
 
 
 def generated_queries(units: list, n: int = 12) -> list[str]:
@@ -430,6 +436,8 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
     requests = [{"q": q} for q in queries]
     requests += [{"q": "regeringen", "parti": "S"}, {"q": "kommun", "from": "2020"}, {"q": "skola", "sort": "date"}]
     assert_same_results(index_dir, bundle, requests, tmp_path)
+    totals = {q: python_top(index_dir, {"q": q})["total"] for q in PAIR_PHRASES}
+    assert min(totals.values()) > 1, totals  # not vacuous
 
 
 @pytest.mark.slow

@@ -32,6 +32,20 @@ def leaf_items(m) -> Iterator[tuple[int, bytes]]:
         yield from zip(ids, values, strict=True)
 
 
+def leaf_weights(m) -> Iterator[tuple[int, float]]:
+    """``(document number, weight)`` of every posting of one segment's list (deletions not yet
+    removed); the weight is the term's frequency in the document."""
+    leaf = _leaf(m)
+    if leaf is None:
+        while m.is_active():
+            yield m.id(), m.weight()
+            m.next()
+        return
+    for ids, _ in _blocks(leaf, values=False):
+        leaf._read_weights()
+        yield from zip(ids, leaf._weights, strict=True)
+
+
 def _leaf(m) -> W3LeafMatcher | None:
     if isinstance(m, FilterMatcher):
         m = m.child

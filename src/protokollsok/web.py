@@ -58,6 +58,7 @@ from whoosh import query as wq
 
 from protokollsok import analysis, index, schema, search, termtable
 from protokollsok.errors import ProtokollsokError
+from protokollsok.phrases import PAIR_FIELD
 
 ASSETS = Path(__file__).resolve().parent / "web"
 STATIC_FILES = ("index.html", "protokollsok.js", "snowball-sv.js", "style.css")
@@ -509,6 +510,9 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "K1": getattr(weighting, "K1", 1.2),
         "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},
         "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
+        # phrases.plan's function-word stems, where the index has word pairs (phrases are scored
+        # by them; the page counts a pair from its words' positions)
+        **({"pairs": sorted(analysis.pair_stems())} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
         "buckets": nb,
         "shards": shard_names,

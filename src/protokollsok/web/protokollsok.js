@@ -365,8 +365,66 @@
       return or(await Promise.all(subs));
     }
 
+    /** phrases.plan: each pair of neighbours with a function word (root.pairs), then each word
+     * in no such pair: [isPair, index of its (first) word]. */
+    function plan(stems) {
+      const isPair = (a, b) => root.pairs.includes(a) || root.pairs.includes(b);
+      const items = [], covered = new Set();
+      for (let k = 0; k + 1 < stems.length; k++) {
+        if (isPair(stems[k], stems[k + 1])) { items.push([true, k]); covered.add(k); covered.add(k + 1); }
+      }
+      for (let k = 0; k < stems.length; k++) if (!covered.has(k)) items.push([false, k]);
+      return items;
+    }
+
+    /** How often stem a stands right before stem b, per unit holding both (a pair's frequency). */
+    function pairCounts(pa, pb) {
+      const ib = new Map(pb.docs.map((d, i) => [d, i]));
+      const out = new Map();
+      pa.docs.forEach((d, i) => {
+        const j = ib.get(d);
+        if (j === undefined) return;
+        const xs = pa.pos[i], ys = pb.pos[j];
+        let n = 0, y = 0;
+        for (const x of xs) {
+          while (y < ys.length && ys[y] < x + 1) y++;
+          if (y < ys.length && ys[y] === x + 1) n++;
+        }
+        if (n) out.set(d, n);
+      });
+      return out;
+    }
+
+    /** phrases.PairPhrase: the units of a phrase (slop 1), each plan item scored as a term by BM25
+     * on its frequency with the unit's stem-field length, added up in the plan's order; a pair's df
+     * is the number of units where its words stand next to each other (phrases.item_idfs). */
+    async function pairPhrase(stems) {
+      const ps = await Promise.all(stems.map((t) => postings("stem", t)));
+      if (ps.some((p) => !p)) return new Map();
+      const items = plan(stems);
+      const idx = ps.map((p) => new Map(p.docs.map((d, i) => [d, i])));
+      const counts = items.map(([pair, k]) => (pair ? pairCounts(ps[k], ps[k + 1]) : null));
+      const idfs = items.map(([pair, k], j) => Math.log(root.N / ((pair ? counts[j].size : ps[k].df) + 1)) + 1);
+      const avgfl = root.avgfl.stem || 1;
+      const out = new Map();
+      for (const d of ps[0].docs) {
+        if (!idx.every((m) => m.has(d))) continue;
+        const at = idx.map((m) => m.get(d));
+        if (!spansMatch(ps.map((p, k) => p.pos[at[k]]), 1)) continue;
+        const fl = ps[0].fls[at[0]];
+        let s = 0.0;
+        items.forEach(([pair, k], j) => {
+          const tf = pair ? counts[j].get(d) : (ps[k].tfs ? ps[k].tfs[at[k]] : 1);
+          s += bm25(idfs[j], tf, fl, avgfl);
+        });
+        out.set(d, s);
+      }
+      return out;
+    }
+
     async function phraseQuery(words, slop) {
       const stems = await Promise.all(words.map(async (w) => (await forms(w)).stem[0]));
+      if (root.pairs && slop === 1) return pairPhrase(stems);
       return phrase(stems, slop, 1.0);
     }
 
