@@ -7,6 +7,10 @@ The library is usable without the CLI::
 
 from __future__ import annotations
 
+from protokollsok import lazy_imports
+
+lazy_imports.install()  # before anything imports whoosh
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "build_index", "search"]

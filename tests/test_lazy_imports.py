@@ -1,0 +1,63 @@
+"""Start-up: whoosh is imported without the standard-library modules a search never uses, and
+those modules still work for anything that imports them afterwards."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_importing_search_does_not_import_http_email_or_asyncio():
+    out = _run(
+        """
+        import sys
+        import protokollsok.search
+        print(sorted(m for m in ("asyncio", "http.client", "email.parser") if m in sys.modules))
+        """
+    )
+    assert out == "[]"
+
+
+def test_a_search_runs_without_loading_them(corpus_index):
+    out = _run(
+        f"""
+        import sys
+        from protokollsok.search import search
+        hits = search({str(corpus_index)!r}, "nämnden", limit=3).hits
+        print(len(hits), "asyncio" in sys.modules, "http.client" in sys.modules)
+        """
+    )
+    assert out == "3 False False"
+
+
+def test_code_importing_them_later_gets_the_real_modules():
+    out = _run(
+        """
+        import sys
+        import protokollsok.search
+        import urllib.request
+        from urllib.request import Request
+        from cached_property import threaded_cached_property
+        from whoosh.lang.morph_en import variations
+        print(urllib.request.urlopen.__module__, Request.__module__, threaded_cached_property.__module__)
+        print(sys.modules["urllib.request"].__file__.endswith("request.py"), "render" in variations("rendering"))
+        """
+    )
+    assert out.splitlines() == ["urllib.request urllib.request cached_property", "True True"]
+
+
+def test_whoosh_keeps_its_cached_property_behaviour(corpus_index):
+    """whoosh's one cached property (a segment's deleted documents) is computed once per reader."""
+    from protokollsok.search import _Opened
+
+    searcher, _ = _Opened.searcher(corpus_index)
+    leaf = searcher.reader().leaf_readers()[0][0]
+    assert leaf.deleted_docs_set is leaf.deleted_docs_set
+    assert "deleted_docs_set" in vars(leaf)
