@@ -28,11 +28,13 @@ from protokollsok.model import Hit
 from protokollsok.phrases import PAIR_FIELD, PairPhrase
 from protokollsok.postings import leaf_ids
 from protokollsok.query import Clause, ParsedQuery, date_bound, parse
+from protokollsok.restrict import OnlyDocs
 
 SORTS = ("relevance", "date")
 FACETS = ("namnd", "parti", "year")
 PROXIMITY_SLOP = 3
 PROXIMITY_BOOST = 1.0
+COLUMN_RANGES = ("datum",)  # ID fields whose column holds each document's one term (ranges read it)
 SUGGEST_BELOW = 3  # offer "Menade du" when a query has fewer hits than this
 
 
@@ -120,14 +122,19 @@ def search(
     collect_all = _needs_positions(parsed) and not builder.pairs
     docsets = _DocSets(searcher)
     allowed = docsets.docs(wfilter) if wfilter is not None else None
+    scored, scored_filter, scored_mask = wquery, allowed, mask
+    if not collect_all:
+        matched = docsets.matching(wquery, allowed, mask)
+        if allowed is not None:  # whoosh would test every match of the query against the filter
+            scored, scored_filter, scored_mask = OnlyDocs(wquery, sorted(matched)), None, None
     results = searcher.search(
-        wquery,
+        scored,
         limit=max(limit, 1),
         sortedby=_sort_facets(sort),
         groupedby={"_all": sorting.FieldFacet("year")} if collect_all else None,
         maptype=sorting.UnorderedList if collect_all else None,
-        filter=allowed,
-        mask=mask,
+        filter=scored_filter,
+        mask=scored_mask,
         terms=False,
         # Block-quality skipping: documents that cannot reach the top are not scored. Correct only
         # with the fixes in ``whoosh_fixes`` (without them whoosh dropped true top-10 documents).
@@ -138,8 +145,6 @@ def search(
         hits = _by_score_then_date(hits)
     if collect_all:
         matched = {d for docs in results.groups("_all").values() for d in docs}
-    else:
-        matched = docsets.matching(wquery, allowed, mask)
     found_facets = _facet_counts(searcher, matched) if facets else {}
     suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
     return SearchResult(query, len(matched), hits, found_facets, suggestion)
@@ -193,12 +198,34 @@ class _DocSets:
 
     def term_range(self, fieldname: str, lo: str | None, hi: str | None) -> set[int]:
         """Documents with a term between ``lo`` and ``hi`` (inclusive; ISO dates sort as text).
-        whoosh would build one nested matcher per distinct date; a union of sets is far cheaper."""
+        whoosh would build one nested matcher per distinct date; the field's column (one value
+        per document, read once per searcher) is cheaper still than a union of per-date sets."""
+        columns = _leaf_columns(self.searcher, fieldname) if fieldname in COLUMN_RANGES else None
+        if columns is not None:
+            values = _whole_column(self.searcher, fieldname, columns)
+            deleted = self._deleted()
+            return {
+                d
+                for d, v in enumerate(values)
+                if v and (lo is None or v >= lo) and (hi is None or v <= hi) and d not in deleted
+            }
+        return self.range_from_terms(fieldname, lo, hi)
+
+    def range_from_terms(self, fieldname: str, lo: str | None, hi: str | None) -> set[int]:
+        """``term_range`` as the union of each term's documents."""
         out: set[int] = set()
         for term in self.reader.lexicon(fieldname):
             t = _text(term)
             if (lo is None or t >= lo) and (hi is None or t <= hi):
                 out |= self.term(fieldname, t)
+        return out
+
+    def _deleted(self) -> set[int]:
+        """The deleted documents of every segment, by top-level document number."""
+        out: set[int] = set()
+        for leaf, offset in self.reader.leaf_readers():
+            if leaf.has_deletions():
+                out.update(d + offset for d in leaf.deleted_docs_set)
         return out
 
     def term(self, fieldname: str, text: str) -> set[int]:
@@ -290,29 +317,43 @@ def _facet_values(searcher, name: str, matched: set[int]) -> list[str]:
     """The column values of the matching documents, from each segment's column read at once and
     kept per searcher (a long-running process reads each column once). Many matches are looked
     up in the whole column decoded at once (also kept)."""
-    cache: dict[Any, Any] = searcher.__dict__.setdefault("_protokollsok_columns", {})
     reader = searcher.reader()
-    leaves = reader.leaf_readers()
-    try:
-        columns = []
-        for i, (leaf, _) in enumerate(leaves):
-            column = cache.get((name, i))
-            if column is None:
-                column = cache[(name, i)] = LeafColumn(leaf.column_reader(name))
-            columns.append(column)
-    except Exception:  # an index without this column (an older schema): no counts for it
+    columns = _leaf_columns(searcher, name)
+    if columns is None:  # an index without this column (an older schema): no counts for it
         return []
     if len(matched) * 64 >= reader.doc_count_all():  # about where reading all costs less
-        whole = cache.get(name)
-        if whole is None:
-            whole = cache[name] = [v for column in columns for v in column.values()]
+        whole = _whole_column(searcher, name, columns)
         return [whole[d] for d in matched]
-    starts = [offset for _, offset in leaves]
+    starts = [offset for _, offset in reader.leaf_readers()]
     out: list[str] = []
     for d in matched:
         i = bisect.bisect_right(starts, d) - 1
         out.append(columns[i][d - starts[i]])
     return out
+
+
+def _leaf_columns(searcher, name: str) -> list[LeafColumn] | None:
+    """Each segment's column ``name`` (kept per searcher), or None when the index has none."""
+    cache: dict[Any, Any] = searcher.__dict__.setdefault("_protokollsok_columns", {})
+    try:
+        columns = []
+        for i, (leaf, _) in enumerate(searcher.reader().leaf_readers()):
+            column = cache.get((name, i))
+            if column is None:
+                column = cache[(name, i)] = LeafColumn(leaf.column_reader(name))
+            columns.append(column)
+    except Exception:
+        return None
+    return columns
+
+
+def _whole_column(searcher, name: str, columns: list[LeafColumn]) -> list[str]:
+    """Every document's value of column ``name``, by document number (kept per searcher)."""
+    cache: dict[Any, Any] = searcher.__dict__.setdefault("_protokollsok_columns", {})
+    whole = cache.get(name)
+    if whole is None:
+        whole = cache[name] = [v for column in columns for v in column.values()]
+    return whole
 
 
 class LeafColumn:
