@@ -215,3 +215,25 @@ def test_a_block_header_read_at_once_equals_whoosh_reading_it(monkeypatch: pytes
                 assert blocks(leaf, field, term) == theirs, (field, term)
                 checked += len(theirs)
     assert checked > 1000
+
+
+def test_a_column_opens_with_the_same_offsets_and_lengths_as_whoosh_derives(corpus_index, monkeypatch):
+    from whoosh import columns
+
+    from protokollsok.search import _Opened
+
+    searcher, _ = _Opened.searcher(corpus_index)
+    checked = 0
+    for leaf, _ in searcher.reader().leaf_readers():
+        for name in ("namnd", "datum", "year", "parti"):
+            monkeypatch.setattr(columns.VarBytesColumn.Reader, "_read_offsets_and_lengths",
+                                whoosh_fixes._original_offsets_and_lengths)
+            theirs = leaf.column_reader(name).raw_column()
+            monkeypatch.setattr(columns.VarBytesColumn.Reader, "_read_offsets_and_lengths",
+                                whoosh_fixes._accumulated_offsets_and_lengths)
+            ours = leaf.column_reader(name).raw_column()
+            assert isinstance(ours, columns.VarBytesColumn.Reader)
+            assert list(ours._offsets) == list(theirs._offsets) and list(ours._lengths) == list(theirs._lengths)
+            assert [ours[d] for d in range(len(ours))] == [theirs[d] for d in range(len(theirs))]
+            checked += 0 if theirs.had_stored_offsets else len(ours)  # whoosh derived the offsets
+    assert checked > 300

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.columns import TranslatingColumnReader, VarBytesColumn
+from whoosh.fields import FieldType
 from whoosh.reading import TermNotFound
 
 from protokollsok import analysis, index, schema, snippets, termtable, whoosh_fixes  # noqa: F401 (patches whoosh)
@@ -367,6 +368,11 @@ class LeafColumn:
         self._translate = cr._translate if isinstance(cr, TranslatingColumnReader) else None
         self._decoded: dict[bytes, str] = {}
         self._cr = None if isinstance(raw, VarBytesColumn.Reader) else cr  # another type: whoosh's
+        # whoosh's text fields store a value as its UTF-8 bytes (FieldType.from_column_value)
+        self._utf8 = self._translate is None or (
+            getattr(self._translate, "__func__", None) is FieldType.from_column_value
+            and type(self._translate.__self__).from_bytes is FieldType.from_bytes
+        )
         if self._cr is None:
             # the private layout of whoosh 2.7.5 (pinned)
             self._offsets, self._lengths = raw._offsets, raw._lengths
@@ -380,6 +386,9 @@ class LeafColumn:
         """Every document's value, in document order."""
         if self._cr is not None:
             return [_text(v or "") for v in self._cr]
+        if self._utf8 and self._data.isascii():  # one decoding; character offsets = byte offsets
+            text = self._data.decode("ascii")
+            return [text[at : at + n] for at, n in zip(self._offsets, self._lengths, strict=True)]
         out: list[str] = []
         data, decoded, at = self._data, self._decoded, 0
         for n in self._lengths:

@@ -1,4 +1,4 @@
-"""Fixes to whoosh (Whoosh-Reloaded 2.7.5, pinned) that ranking relies on, and one speed-up;
+"""Fixes to whoosh (Whoosh-Reloaded 2.7.5, pinned) that ranking relies on, and speed-ups;
 applied on import.
 
 While collecting the top N, whoosh raises a threshold (the N-th best score so far), asks the matcher
@@ -45,14 +45,22 @@ Speed-ups, same results:
   the segment file, and ``pickle.load`` on whoosh's file object reads a few bytes per call (a seek
   and a read each: some 60,000 calls for one phrase of common words on the whole corpus). The
   header is now read with one read and unpickled from memory.
+- Opening a variable-length column (``VarBytesColumn.Reader``: nämnd, datum, ... one value per
+  document) derived the values' offsets from their lengths in a Python loop (about 10 ms per
+  column and segment of the whole corpus, paid by each command that reads a column); they are
+  now accumulated by ``itertools.accumulate``.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
+import struct
+from array import array
 from bisect import bisect_left
 
+from whoosh import columns
 from whoosh.codec import whoosh3
 from whoosh.matching import binary, combo, mcore, wrappers
 from whoosh.util.numeric import byte_to_length
@@ -66,6 +74,7 @@ _original_doc_field_length = whoosh3.W3PerDocReader.doc_field_length
 _original_leaf_skip_to = whoosh3.W3LeafMatcher.skip_to
 _original_and_not_find_first = binary.AndNotMatcher._find_first
 _original_goto = whoosh3.W3LeafMatcher._goto
+_original_offsets_and_lengths = columns.VarBytesColumn.Reader._read_offsets_and_lengths
 _HEADER_READ = 96  # bytes read for a block header: its pickled info tuple is about 30
 
 
@@ -178,6 +187,22 @@ def _goto_reading_once(self: whoosh3.W3LeafMatcher, position: int) -> None:
     self._maxlength = byte_to_length(mxlen)
 
 
+def _accumulated_offsets_and_lengths(self: columns.VarBytesColumn.Reader) -> None:
+    """``VarBytesColumn.Reader._read_offsets_and_lengths`` with the offsets accumulated in C."""
+    dbfile, doccount = self._dbfile, self._doccount
+    lastbyte = self._basepos + self._length - 1  # the lengths' typecode is the last byte
+    lens_code = chr(dbfile.get_byte(lastbyte))
+    if lens_code == "X" or not doccount:  # offsets stored in the file, or nothing: whoosh's way
+        _original_offsets_and_lengths(self)
+        return
+    lenstart = lastbyte - struct.calcsize(lens_code) * doccount
+    lengths = dbfile.get_array(lenstart, lens_code, doccount)
+    offsets = array("L", itertools.accumulate(lengths, initial=0))
+    offsets.pop()
+    self._offsets = offsets
+    self._lengths = lengths
+
+
 def _checked_find_first(self: binary.AndNotMatcher) -> None:
     if self.a.is_active() and self.b.is_active():
         self._find_next()  # moves the excluded side to the first document, then steps past it
@@ -193,6 +218,7 @@ def apply() -> None:
     whoosh3.W3LeafMatcher.skip_to = _bisecting_skip_to
     binary.AndNotMatcher._find_first = _checked_find_first
     whoosh3.W3LeafMatcher._goto = _goto_reading_once
+    columns.VarBytesColumn.Reader._read_offsets_and_lengths = _accumulated_offsets_and_lengths
 
 
 apply()
