@@ -386,9 +386,15 @@ class LeafColumn:
         """Every document's value, in document order."""
         if self._cr is not None:
             return [_text(v or "") for v in self._cr]
-        if self._utf8 and self._data.isascii():  # one decoding; character offsets = byte offsets
-            text = self._data.decode("ascii")
-            return [text[at : at + n] for at, n in zip(self._offsets, self._lengths, strict=True)]
+        if self._utf8:
+            # One decoding as Latin-1 keeps byte offsets as character offsets; each distinct
+            # value is then re-read as the UTF-8 it is (nothing to do when all is ASCII).
+            text = self._data.decode("latin-1")
+            cut = [text[at : at + n] for at, n in zip(self._offsets, self._lengths, strict=True)]
+            if self._data.isascii():
+                return cut
+            utf8 = {v: v.encode("latin-1").decode("utf-8") for v in set(cut)}
+            return [utf8[v] for v in cut]
         out: list[str] = []
         data, decoded, at = self._data, self._decoded, 0
         for n in self._lengths:
