@@ -367,7 +367,8 @@ class LeafColumn:
         raw = cr.raw_column() if isinstance(cr, TranslatingColumnReader) else cr
         self._translate = cr._translate if isinstance(cr, TranslatingColumnReader) else None
         self._decoded: dict[bytes, str] = {}
-        self._cr = None if isinstance(raw, VarBytesColumn.Reader) else cr  # another type: whoosh's
+        # a column of another kind is read through whoosh
+        self._cr = None if isinstance(raw, VarBytesColumn.Reader) else cr
         # whoosh's text fields store a value as its UTF-8 bytes (FieldType.from_column_value)
         self._utf8 = self._translate is None or (
             getattr(self._translate, "__func__", None) is FieldType.from_column_value
