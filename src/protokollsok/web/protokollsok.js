@@ -377,13 +377,21 @@
       return items;
     }
 
-    /** How often stem a stands right before stem b, per unit holding both (a pair's frequency). */
+    /** Where unit d is in a sorted list of units, or -1. */
+    function find(docs, d) {
+      let lo = 0, hi = docs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (docs[mid] < d) lo = mid + 1; else hi = mid;
+      }
+      return lo < docs.length && docs[lo] === d ? lo : -1;
+    }
+
+    /** How often stem a stands right before stem b, per unit holding both (a pair's frequency);
+     * the shorter list is walked, the other searched. */
     function pairCounts(pa, pb) {
-      const ib = new Map(pb.docs.map((d, i) => [d, i]));
       const out = new Map();
-      pa.docs.forEach((d, i) => {
-        const j = ib.get(d);
-        if (j === undefined) return;
+      const count = (d, i, j) => {
         const xs = pa.pos[i], ys = pb.pos[j];
         let n = 0, y = 0;
         for (const x of xs) {
@@ -391,7 +399,12 @@
           if (y < ys.length && ys[y] === x + 1) n++;
         }
         if (n) out.set(d, n);
-      });
+      };
+      if (pa.docs.length <= pb.docs.length) {
+        pa.docs.forEach((d, i) => { const j = find(pb.docs, d); if (j >= 0) count(d, i, j); });
+      } else {
+        pb.docs.forEach((d, j) => { const i = find(pa.docs, d); if (i >= 0) count(d, i, j); });
+      }
       return out;
     }
 
@@ -402,14 +415,15 @@
       const ps = await Promise.all(stems.map((t) => postings("stem", t)));
       if (ps.some((p) => !p)) return new Map();
       const items = plan(stems);
-      const idx = ps.map((p) => new Map(p.docs.map((d, i) => [d, i])));
       const counts = items.map(([pair, k]) => (pair ? pairCounts(ps[k], ps[k + 1]) : null));
       const idfs = items.map(([pair, k], j) => Math.log(root.N / ((pair ? counts[j].size : ps[k].df) + 1)) + 1);
       const avgfl = root.avgfl.stem || 1;
       const out = new Map();
-      for (const d of ps[0].docs) {
-        if (!idx.every((m) => m.has(d))) continue;
-        const at = idx.map((m) => m.get(d));
+      // the rarest word's units, each looked up in the other words' lists
+      const rarest = ps.reduce((r, p, k) => (p.docs.length < ps[r].docs.length ? k : r), 0);
+      for (const d of ps[rarest].docs) {
+        const at = ps.map((p) => find(p.docs, d));
+        if (at.includes(-1)) continue;
         if (!spansMatch(ps.map((p, k) => p.pos[at[k]]), 1)) continue;
         const fl = ps[0].fls[at[0]];
         let s = 0.0;
