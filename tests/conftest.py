@@ -21,6 +21,20 @@ def shared_path(*parts: str) -> Path:
     return p
 
 
+def volume_units(limit: int) -> list:
+    """The first ``limit`` units of the volume corpus in ../shared/corpora as the benchmarks
+    load them (all its sources, mixed); skips the test when the corpora are absent."""
+    import sys
+
+    corpora = shared_path("corpora")
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import units as bench_units
+    finally:
+        sys.path.pop(0)
+    return list(bench_units.iter_units(corpora, limit=limit))
+
+
 @pytest.fixture(scope="session")
 def expected() -> dict:
     """../shared/seeds/expected.json: what the product must make of the seeds."""

@@ -12,12 +12,12 @@ import json
 import random
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from conftest import volume_units
 from protokollsok import analysis, index, search, termtable, web
 from protokollsok.index import index_units
 
@@ -117,14 +117,7 @@ def seed_bundle(seed_index, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> tuple[Path, Path, list]:
     """An index and bundle of 600 real units of the volume corpus (all five sources, mixed)."""
-    if not (SHARED / "corpora").exists():
-        pytest.skip("../shared/corpora not available")
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import units as bench_units
-    finally:
-        sys.path.pop(0)
-    units = list(bench_units.iter_units(SHARED / "corpora", limit=600))
+    units = volume_units(600)
     base = tmp_path_factory.mktemp("sample")
     index_units(base / "ix", units)
     web.export_bundle(base / "ix", base / "out")

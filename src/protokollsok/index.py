@@ -289,11 +289,18 @@ def sweep(index_dir: str | Path) -> list[str]:
         stale = p.name == f".{META_FILE}.tmp" or bool(_TOC_TEMP.match(p.name))
         stale = stale or (m is not None and m.group(1) != current)
         stale = stale or (p.name == f"{current}.tmp" and p.is_dir())
+        stale = stale or _unfinished_arrays(p.name)
         if stale and _remove_path(p):
             removed.append(p.name)
     if current is not None:
         removed.extend(_clean_current(index_dir, current))
     return removed
+
+
+def _unfinished_arrays(name: str) -> bool:
+    """The temporary file of posting arrays that a killed run did not finish (see
+    ``posting_arrays``: written as ``.<segment>.arrays.tmp``, then renamed)."""
+    return name.startswith(".") and name.endswith(".arrays.tmp")
 
 
 def _remove_path(p: Path) -> bool:
@@ -473,7 +480,17 @@ def _write(
         with contextlib.suppress(Exception):
             writer.cancel()
         raise
+    _write_posting_arrays(ix)
     formstore.flush()  # the forms analysed here, for later searches (a long ``--watch`` included)
+
+
+def _write_posting_arrays(ix) -> None:
+    """The frequent terms' posting arrays of the segments just committed (``posting_arrays``).
+    They only speed searches up, so failing to write them does not fail the run."""
+    from protokollsok import posting_arrays  # numpy: not imported by searches that need none
+
+    with contextlib.suppress(OSError):
+        posting_arrays.write_missing(Path(ix.storage.folder), ix)
 
 
 def parallel_min_files() -> int:
@@ -663,6 +680,7 @@ def index_units(
             raise
         writer.commit(mergetype=CLEAR) if (full or info is None) else writer.commit()
         formstore.flush()
+        _write_posting_arrays(ix)
         if full or info is None:
             _write_info(index_dir, new_info)
             if info is not None:

@@ -9,10 +9,12 @@ broken by date, newest first.
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import re
+import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -101,7 +103,8 @@ def search(
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}", f"use one of: {', '.join(SORTS)}")
     limit = max(0, int(limit))
-    searcher, info = _Opened.searcher(Path(index_dir or index.default_index_dir()))
+    index_dir = Path(index_dir or index.default_index_dir())
+    searcher, info = _Opened.searcher(index_dir)
     parsed = parse(query)
     parsed.namnd += _listify(namnd)
     parsed.parti += _listify(parti)
@@ -123,6 +126,13 @@ def search(
     collect_all = _needs_positions(parsed) and not builder.pairs
     docsets = _DocSets(searcher)
     allowed = docsets.docs(wfilter) if wfilter is not None else None
+    if sort == "relevance" and not collect_all and _worth_vectors(searcher, wquery):
+        masked = docsets.docs(mask)
+        results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir)
+        hits = _by_score_then_date([_hit(r, parsed, info.chain) for r in results[:limit]])
+        found_facets = _facet_counts(searcher, matched) if facets else {}
+        suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
+        return SearchResult(query, len(matched), hits, found_facets, suggestion)
     scored, scored_filter, scored_mask = wquery, allowed, mask
     if not collect_all:
         matched = docsets.matching(wquery, allowed, mask)
@@ -149,6 +159,48 @@ def search(
     found_facets = _facet_counts(searcher, matched) if facets else {}
     suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
     return SearchResult(query, len(matched), hits, found_facets, suggestion)
+
+
+VECTORS_FROM = 20_000  # postings a query reads before numpy pays for its import (about 0.1 s)
+VECTORS_LOADED_FROM = 2_000  # ... and once numpy is imported
+
+
+def _worth_vectors(searcher, q: wq.Query) -> bool:
+    """Whether scoring every match with numpy (``vectorized``) is cheaper than whoosh's scoring,
+    judged by how many postings the query reads; both give the same hits and scores."""
+    loaded = "numpy" in sys.modules
+    try:
+        size = q.estimate_size(searcher.reader())
+    except Exception:  # a query type without an estimate: whoosh's way
+        return False
+    if size < (VECTORS_LOADED_FROM if loaded else VECTORS_FROM):
+        return False
+    return loaded or importlib.util.find_spec("numpy") is not None
+
+
+class _StoredHit(dict):
+    """A unit's stored fields and its score, read as ``_hit`` reads a whoosh hit."""
+
+    score: float = 0.0
+
+
+def _vector_search(searcher, q: wq.Query, allowed: set[int] | None, masked: set[int], limit: int, index_dir: Path):
+    """(the top ``limit`` hits, every matching document) with every match scored by numpy."""
+    import numpy as np
+
+    from protokollsok import vectorized
+
+    docs, scores = vectorized.score_all(searcher, q, index_dir)
+    keep = np.isin(docs, np.fromiter(masked, dtype=np.int64, count=len(masked)), invert=True)
+    if allowed is not None:
+        keep &= np.isin(docs, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+    docs, scores = docs[keep], scores[keep]
+    results = []
+    for i in vectorized.top(docs, scores, limit):
+        hit = _StoredHit(searcher.stored_fields(int(docs[i])))
+        hit.score = float(scores[i])
+        results.append(hit)
+    return results, docs
 
 
 def _needs_positions(q: ParsedQuery) -> bool:
@@ -296,12 +348,12 @@ def _neg_date(datum: str | None) -> tuple[int, ...]:
     return (0, *(-int(x) for x in datum.split("-") if x.isdigit()))
 
 
-def _facet_counts(searcher, matched: set[int]) -> dict[str, list[tuple[str, int]]]:
+def _facet_counts(searcher, matched: Collection[int]) -> dict[str, list[tuple[str, int]]]:
     """Counts of nämnd, parti and year over all matching documents, read from the columns."""
     out: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
         counts: Counter[str] = Counter()
-        for value, n in Counter(_facet_values(searcher, name, matched)).items():
+        for value, n in _value_counts(searcher, name, matched):
             for v in value.split(",") if name == "parti" else [value]:
                 if v:
                     counts[v] += n
@@ -314,7 +366,40 @@ def _facet_counts(searcher, matched: set[int]) -> dict[str, list[tuple[str, int]
     return out
 
 
-def _facet_values(searcher, name: str, matched: set[int]) -> list[str]:
+def _value_counts(searcher, name: str, matched: Collection[int]) -> list[tuple[str, int]]:
+    """How many matching documents have each value of column ``name``. Matches given as a numpy
+    array (``_vector_search``) are counted with numpy over the column's value numbers."""
+    if type(matched).__module__ == "numpy" and len(matched) * 64 >= searcher.doc_count_all():
+        coded = _coded_column(searcher, name)
+        if coded is None:
+            return []
+        import numpy as np
+
+        values, codes = coded
+        counts = np.bincount(codes[matched], minlength=len(values))
+        return [(values[i], int(counts[i])) for i in np.flatnonzero(counts)]
+    return list(Counter(_facet_values(searcher, name, matched)).items())
+
+
+def _coded_column(searcher, name: str):
+    """(the distinct values of column ``name``, each document's value number as a numpy array),
+    kept per searcher; None when the index has no such column."""
+    import numpy as np
+
+    cache: dict[Any, Any] = searcher.__dict__.setdefault("_protokollsok_columns", {})
+    key = ("coded", name)
+    if key not in cache:
+        columns = _leaf_columns(searcher, name)
+        if columns is None:
+            return None
+        numbers: dict[str, int] = {}
+        whole = _whole_column(searcher, name, columns)
+        codes = np.fromiter((numbers.setdefault(v, len(numbers)) for v in whole), dtype=np.int64, count=len(whole))
+        cache[key] = (list(numbers), codes)
+    return cache[key]
+
+
+def _facet_values(searcher, name: str, matched: Collection[int]) -> list[str]:
     """The column values of the matching documents, from each segment's column read at once and
     kept per searcher (a long-running process reads each column once). Many matches are looked
     up in the whole column decoded at once (also kept)."""

@@ -1,0 +1,155 @@
+"""The posting lists of frequent terms as plain arrays, in one file beside each segment.
+
+whoosh keeps a posting list as pickled, compressed blocks of 128 postings: reading the 37,000
+postings of a common word costs some 300 ``pickle.loads`` (and, in the positional ``text_stem``
+field, every posting's positions are unpickled too), which is most of what scoring such a word
+costs once ``vectorized`` does the arithmetic. So after each commit the indexer writes, for every
+new segment, the document numbers and weights of each term with at least ``MIN_POSTINGS``
+postings in the scored text fields -- the same numbers whoosh holds, as numpy reads them straight
+from a memory map.
+
+The file is named like the segment's own (``<segment id>.arrays``), so whoosh deletes it together
+with the segment after a merge; it is written under a temporary name and renamed, and a search
+uses it only when its header names the segment and its document count. A missing or unreadable
+file only makes a search read whoosh's blocks instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mmap
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+SUFFIX = "arrays"
+FIELDS = ("text_exact", "text_stem", "text_fold", "text_parts", "title")
+MIN_POSTINGS = 1024
+MAGIC = b"protokollsok-arrays 1\n"
+_HEADER = struct.Struct("<Q")  # the directory's length in bytes, after MAGIC
+_ALIGN = 8
+
+
+def path_for(index_dir: Path, segment_id: str) -> Path:
+    """Where the arrays of one segment are kept."""
+    return Path(index_dir) / f"{segment_id}.{SUFFIX}"
+
+
+def write_missing(index_dir: Path, ix) -> list[str]:
+    """Write the arrays of every segment of ``ix`` that has none yet; returns the names written."""
+    written: list[str] = []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            segment_id = leaf.segment().segment_id()
+            path = path_for(index_dir, segment_id)
+            if not path.exists():
+                _write(path, segment_id, leaf)
+                written.append(path.name)
+    return written
+
+
+def _write(path: Path, segment_id: str, leaf) -> None:
+    from protokollsok.vectorized import raw_postings
+
+    directory: dict[str, list] = {}
+    chunks: list[bytes] = []
+    at = 0
+    for field in FIELDS:
+        if field not in leaf.schema:
+            continue
+        for btext, info in leaf.iter_field(field):
+            if info.doc_frequency() < MIN_POSTINGS:
+                continue
+            ids, weights = raw_postings(leaf, field, btext)
+            encoded = _encode(ids, weights)
+            directory[_key(field, btext)] = [at, len(ids), encoded[0], encoded[1]]
+            for chunk in encoded[2:]:
+                chunk += b"\0" * (-len(chunk) % _ALIGN)
+                chunks.append(chunk)
+                at += len(chunk)
+    head = json.dumps({"segment": segment_id, "doc_count": leaf.doc_count_all(), "terms": directory}).encode()
+    head += b" " * (-(len(MAGIC) + _HEADER.size + len(head)) % _ALIGN)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(MAGIC + _HEADER.pack(len(head)) + head)
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _key(field: str, btext: bytes) -> str:
+    return field + "\0" + btext.decode("utf-8")
+
+
+def _encode(ids: np.ndarray, weights: np.ndarray) -> tuple:
+    """(ids kind, weights kind, ids bytes[, weights bytes]): ids as 16-bit gaps when every gap
+    fits, else 32-bit numbers; weights left out when all are 1, as bytes when they are small
+    whole numbers, else as the 32-bit floats whoosh stores."""
+    gaps = np.diff(ids, prepend=0)
+    if len(gaps) and gaps.max() < 1 << 16:
+        id_kind, id_bytes = "u2gaps", gaps.astype("<u2").tobytes()
+    else:
+        id_kind, id_bytes = "u4", ids.astype("<u4").tobytes()
+    if np.all(weights == 1.0):
+        return id_kind, "ones", id_bytes
+    small = weights.astype(np.uint8)
+    if np.all(small == weights):
+        return id_kind, "u1", id_bytes, small.tobytes()
+    return id_kind, "f4", id_bytes, weights.astype("<f4").tobytes()
+
+
+class SegmentArrays:
+    """The arrays file of one segment, memory-mapped; ``get`` gives a term's postings."""
+
+    def __init__(self, path: Path, segment_id: str, doc_count: int) -> None:
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._map[: len(MAGIC)] != MAGIC:
+            raise ValueError(f"{path}: not an arrays file")
+        (size,) = _HEADER.unpack_from(self._map, len(MAGIC))
+        start = len(MAGIC) + _HEADER.size
+        head = json.loads(self._map[start : start + size])
+        if head.get("segment") != segment_id or head.get("doc_count") != doc_count:
+            raise ValueError(f"{path}: written for another segment")
+        self._terms: dict[str, list] = head["terms"]
+        self._base = start + size
+
+    def get(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document numbers, weights as float64) of one term, or None when not kept here."""
+        entry = self._terms.get(_key(field, btext))
+        if entry is None:
+            return None
+        at, n, id_kind, weight_kind = entry
+        at += self._base
+        if id_kind == "u2gaps":
+            ids = np.cumsum(np.frombuffer(self._map, "<u2", n, at), dtype=np.int64)
+            size = 2 * n
+        else:
+            ids = np.frombuffer(self._map, "<u4", n, at).astype(np.int64)
+            size = 4 * n
+        at += size + (-size % _ALIGN)
+        if weight_kind == "ones":
+            weights = np.ones(n)
+        elif weight_kind == "u1":
+            weights = np.frombuffer(self._map, np.uint8, n, at).astype(np.float64)
+        else:
+            weights = np.frombuffer(self._map, "<f4", n, at).astype(np.float64)
+        return ids, weights
+
+
+def open_for(index_dir: Path, leaf) -> SegmentArrays | None:
+    """The arrays of one segment reader's segment, or None when there are none (or unusable)."""
+    segment_id = leaf.segment().segment_id()
+    try:
+        return SegmentArrays(path_for(index_dir, segment_id), segment_id, leaf.doc_count_all())
+    except (OSError, ValueError, KeyError, struct.error):
+        return None

@@ -1,0 +1,210 @@
+"""Queries with many matches are scored all at once with numpy (``vectorized``), frequent terms
+read from posting arrays beside each segment (``posting_arrays``): the same matches, the same
+scores to the last bit and the same order as whoosh's own search, over real text, over segments
+with deletions, in small segments (whoosh's array union) and large ones (its tree of unions)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from conftest import volume_units
+from protokollsok import index, posting_arrays, search, vectorized
+from protokollsok.index import index_units
+from protokollsok.model import Metadata, Segment, Unit
+from protokollsok.query import parse
+from protokollsok.search import _Builder, _DocSets, _Opened
+
+MASK = wq.Term("doctype", "file")
+WORDS = ["skolan", "budget", "nämnden", "beslutar", "äldreomsorg", "och", "i", "förslaget", "barn",
+         "kommunen", "skolans", "budgeten", "barnen", "vård", "vården", "omsorg", "att", "med", "enlighet"]
+QUERIES = [
+    "skolan", "barn", "och", "budget nämnden", "skolan OR vård", "barn -skolan", "vård*",
+    '"i enlighet med"', '"förslaget och budget"', "äldreomsorg kommunen beslutar", "NOT skolan",
+]
+REAL_QUERIES = [
+    "regeringen", "kommunen", "barn", "skolan", "och", "kommunen budget", "vård OR omsorg",
+    "skolan -barn", '"i enlighet med"', '"det är viktigt att"', "bostäder*", "landsbygd", "trafik",
+    "regeringen kommunen arbetsmarknad", "klimat OR miljö OR energi",
+]
+
+
+def _unit(k: int, text: str, datum: str) -> Unit:
+    seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, "Ärende om budget" if k % 5 == 0 else "Ärende", text, 0, len(text), (1, 1))
+    party = ("S",) if k % 3 == 0 else ("SD",) if k % 3 == 1 else ()
+    return Unit(seg, Metadata((), "Kulturnämnden" if k % 2 else "Kommunfullmäktige", datum, party, "protokoll"))
+
+
+@pytest.fixture(scope="module")
+def updated_index(tmp_path_factory) -> Path:
+    """Three hundred units, then a third of them replaced: several segments, with deletions."""
+    rng = random.Random(5)
+    path = tmp_path_factory.mktemp("vectorized") / "i"
+
+    def units(ks):
+        return [
+            _unit(k, " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 60))),
+                  f"{2022 + k % 3}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+            for k in ks
+        ]
+
+    index_units(path, units(range(300)), parallel=True)
+    index_units(path, units(range(0, 300, 3)), full=False)
+    searcher, _ = _Opened.searcher(path)
+    assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory) -> Path:
+    """800 real units of the volume corpus (all its sources, mixed), as one segment."""
+    path = tmp_path_factory.mktemp("vectorized_real") / "i"
+    index_units(path, volume_units(800))
+    return path
+
+
+@pytest.fixture(params=["array union", "tree of unions"])
+def or_kind(request, monkeypatch):
+    """whoosh scores an Or of three or more terms in a segment of at most 5,000 documents with an
+    array union (``ArrayUnionMatcher``) and in a larger one with a tree of ``UnionMatcher``s; the
+    second is what a real index uses and is forced here on the small test indexes."""
+    if request.param == "tree of unions":
+        monkeypatch.setattr(wq.Or, "matcher_type", wq.Or.DEFAULT_MATCHER)
+    return request.param
+
+
+def _same_as_whoosh(index_dir: Path, query: str, arrays_dir: Path | None = None) -> int:
+    searcher, info = _Opened.searcher(index_dir)
+    built = _Builder(searcher, info.chain).build(parse(query))
+    assert built is not None, query
+    wquery = built[0]
+    docs, scores = vectorized.score_all(searcher, wquery, arrays_dir)
+    keep = ~np.isin(docs, sorted(_DocSets(searcher).docs(MASK)))
+    docs, scores = docs[keep], scores[keep]
+    assert set(docs.tolist()) == _DocSets(searcher).matching(wquery, None, MASK), query
+    for limit in (1, 10, 40):
+        ours = [(int(docs[i]), float(scores[i])) for i in vectorized.top(docs, scores, limit)]
+        theirs = [(h.docnum, h.score) for h in searcher.search(wquery, limit=limit, mask=MASK, optimize=True, terms=False)]
+        assert ours == theirs, (query, limit)
+    return len(docs)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_match_scores_as_whoosh_over_segments_with_deletions(updated_index, or_kind, query):
+    assert _same_as_whoosh(updated_index, query) or query == "NOT skolan"
+
+
+@pytest.mark.parametrize("query", REAL_QUERIES)
+def test_every_match_scores_as_whoosh_over_real_text(real_index, or_kind, query):
+    assert _same_as_whoosh(real_index, query)
+
+
+@pytest.fixture
+def with_arrays(updated_index, real_index, monkeypatch):
+    """Posting arrays of every term (not only frequent ones) in both indexes."""
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", 1)
+    for path in (updated_index, real_index):
+        for p in path.glob(f"*.{posting_arrays.SUFFIX}"):
+            p.unlink()
+        ix, _ = index.open_index(path)
+        assert posting_arrays.write_missing(path, ix)
+    yield
+    for path in (updated_index, real_index):
+        for p in path.glob(f"*.{posting_arrays.SUFFIX}"):
+            p.unlink()
+
+
+@pytest.mark.parametrize("query", QUERIES[:6] + REAL_QUERIES[:6])
+def test_postings_read_from_the_arrays_score_the_same(with_arrays, updated_index, real_index, query):
+    path = updated_index if query in QUERIES else real_index
+    searcher, _ = _Opened.searcher(path)
+    assert any(posting_arrays.open_for(path, leaf) for leaf, _ in searcher.reader().leaf_readers())
+    _same_as_whoosh(path, query, arrays_dir=path)
+
+
+def test_the_arrays_hold_each_term_as_whoosh_does(with_arrays, updated_index):
+    searcher, _ = _Opened.searcher(updated_index)
+    checked = 0
+    for leaf, _ in searcher.reader().leaf_readers():
+        arrays = posting_arrays.open_for(updated_index, leaf)
+        for field in posting_arrays.FIELDS:
+            for btext, _info in leaf.iter_field(field):
+                ids, weights = arrays.get(field, btext)
+                m = leaf.postings(field, btext)
+                m = getattr(m, "child", m)  # whoosh's list, deleted documents included
+                m.reset()  # (the deletions' filter moved it past a first deleted document)
+                whoosh_ids, whoosh_weights = [], []
+                while m.is_active():
+                    whoosh_ids.append(m.id())
+                    whoosh_weights.append(m.weight())
+                    m.next()
+                assert ids.tolist() == whoosh_ids and weights.tolist() == whoosh_weights, (field, btext)
+                checked += 1
+    assert checked > 100
+
+
+def test_arrays_of_another_segment_or_damaged_are_not_used(with_arrays, updated_index, tmp_path):
+    searcher, _ = _Opened.searcher(updated_index)
+    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+    first, second = (posting_arrays.path_for(updated_index, leaf.segment().segment_id()) for leaf in leaves[:2])
+    saved = first.read_bytes()
+    try:
+        first.write_bytes(second.read_bytes())  # written for the other segment
+        assert posting_arrays.open_for(updated_index, leaves[0]) is None
+        first.write_bytes(saved[:50])  # cut short
+        assert posting_arrays.open_for(updated_index, leaves[0]) is None
+    finally:
+        first.write_bytes(saved)
+    assert posting_arrays.open_for(updated_index, leaves[0]) is not None
+
+
+def test_an_update_writes_arrays_for_new_segments_and_whoosh_removes_merged_ones(tmp_path):
+    path = tmp_path / "i"
+    rng = random.Random(9)
+
+    def units(ks):
+        return [_unit(k, " ".join(rng.choice(WORDS) for _ in range(20)), "2024-01-01") for k in ks]
+
+    index_units(path, units(range(40)))
+    for start in range(40, 200, 10):  # small updates: whoosh merges small segments as it goes
+        index_units(path, units(range(start, start + 10)), full=False)
+    ix, _ = index.open_index(path)
+    with ix.reader() as reader:
+        segments = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+    kept = {p.name.removesuffix(f".{posting_arrays.SUFFIX}") for p in path.glob(f"*.{posting_arrays.SUFFIX}")}
+    assert kept == segments
+
+
+def test_sweep_removes_arrays_a_killed_run_did_not_finish(tmp_path):
+    path = tmp_path / "i"
+    index_units(path, [_unit(1, "skolan och budget", "2024-01-01")])
+    unfinished = path / f".{index.read_info(path).indexname}_abc.{posting_arrays.SUFFIX}.tmp"
+    unfinished.write_bytes(b"half")
+    assert unfinished.name in index.sweep(path)
+    assert not unfinished.exists()
+
+
+@pytest.mark.parametrize(
+    "query, options",
+    [
+        ("skolan", {}),
+        ("barn OR budget", {"parti": "SD"}),
+        ("nämnden", {"date_from": "2023-01-01", "date_to": "2023-12-31"}),
+        ("budget beslutar", {"namnd": "kultur"}),
+        ("vård* -barn", {}),
+        ('"i enlighet med"', {"limit": 3}),
+        ("och", {"limit": 0}),
+    ],
+)
+def test_a_search_gives_the_same_answer_either_way(updated_index, monkeypatch, query, options):
+    answers = []
+    for threshold in (0, 10**12):  # numpy for every query, then for none
+        monkeypatch.setattr(search, "VECTORS_FROM", threshold)
+        monkeypatch.setattr(search, "VECTORS_LOADED_FROM", threshold)
+        answers.append(search.search(updated_index, query, **options).to_json())
+    assert answers[0] == answers[1]
+    assert answers[0]["total"] > 0
