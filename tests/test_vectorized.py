@@ -147,6 +147,15 @@ def test_the_arrays_hold_each_term_as_whoosh_does(with_arrays, updated_index):
     assert checked > 100
 
 
+def test_the_arrays_hold_each_facet_column_as_value_numbers(with_arrays, updated_index):
+    searcher, _ = _Opened.searcher(updated_index)
+    for leaf, _ in searcher.reader().leaf_readers():
+        arrays = posting_arrays.open_for(updated_index, leaf)
+        for name in posting_arrays.COLUMNS:
+            values, codes = arrays.column(name)
+            assert [values[c] for c in codes] == search.LeafColumn(leaf.column_reader(name)).values()
+
+
 def test_arrays_of_another_segment_or_damaged_are_not_used(with_arrays, updated_index, tmp_path):
     searcher, _ = _Opened.searcher(updated_index)
     leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]

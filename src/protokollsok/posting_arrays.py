@@ -6,7 +6,8 @@ field, every posting's positions are unpickled too), which is most of what scori
 costs once ``vectorized`` does the arithmetic. So after each commit the indexer writes, for every
 new segment, the document numbers and weights of each term with at least ``MIN_POSTINGS``
 postings in the scored text fields -- the same numbers whoosh holds, as numpy reads them straight
-from a memory map.
+from a memory map. The facet columns (nämnd, parti, year) are kept there too, each document's
+value as a number, so counting the facets of 37,000 matches is one ``bincount`` per segment.
 
 The file is named like the segment's own (``<segment id>.arrays``), so whoosh deletes it together
 with the segment after a merge; it is written under a temporary name and renamed, and a search
@@ -27,8 +28,9 @@ import numpy as np
 
 SUFFIX = "arrays"
 FIELDS = ("text_exact", "text_stem", "text_fold", "text_parts", "title")
+COLUMNS = ("namnd", "parti", "year")  # the facets' columns, as value numbers (``column``)
 MIN_POSTINGS = 1024
-MAGIC = b"protokollsok-arrays 1\n"
+MAGIC = b"protokollsok-arrays 2\n"
 _HEADER = struct.Struct("<Q")  # the directory's length in bytes, after MAGIC
 _ALIGN = 8
 
@@ -70,7 +72,19 @@ def _write(path: Path, segment_id: str, leaf) -> None:
                 chunk += b"\0" * (-len(chunk) % _ALIGN)
                 chunks.append(chunk)
                 at += len(chunk)
-    head = json.dumps({"segment": segment_id, "doc_count": leaf.doc_count_all(), "terms": directory}).encode()
+    columns: dict[str, list] = {}
+    for name in COLUMNS:
+        coded = _coded_column(leaf, name)
+        if coded is not None:
+            values, codes = coded
+            columns[name] = [at, values]
+            chunk = codes.tobytes()
+            chunk += b"\0" * (-len(chunk) % _ALIGN)
+            chunks.append(chunk)
+            at += len(chunk)
+    head = json.dumps(
+        {"segment": segment_id, "doc_count": leaf.doc_count_all(), "terms": directory, "columns": columns}
+    ).encode()
     head += b" " * (-(len(MAGIC) + _HEADER.size + len(head)) % _ALIGN)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -84,6 +98,18 @@ def _write(path: Path, segment_id: str, leaf) -> None:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _coded_column(leaf, name: str) -> tuple[list[str], np.ndarray] | None:
+    """(the distinct values of one segment's column, each document's value number as 32 bits),
+    or None when the segment has no such column."""
+    from protokollsok.search import LeafColumn
+
+    if not leaf.has_column(name):
+        return None
+    per_doc = LeafColumn(leaf.column_reader(name)).values()
+    numbers = {v: i for i, v in enumerate(dict.fromkeys(per_doc))}
+    return list(numbers), np.array([numbers[v] for v in per_doc], dtype="<u4")
 
 
 def _key(field: str, btext: bytes) -> str:
@@ -121,7 +147,17 @@ class SegmentArrays:
         if head.get("segment") != segment_id or head.get("doc_count") != doc_count:
             raise ValueError(f"{path}: written for another segment")
         self._terms: dict[str, list] = head["terms"]
+        self._columns: dict[str, list] = head.get("columns", {})
+        self._doc_count = doc_count
         self._base = start + size
+
+    def column(self, name: str) -> tuple[list[str], np.ndarray] | None:
+        """(the distinct values of a facet column, each document's value number), or None."""
+        entry = self._columns.get(name)
+        if entry is None:
+            return None
+        at, values = entry
+        return values, np.frombuffer(self._map, "<u4", self._doc_count, self._base + at)
 
     def get(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, weights as float64) of one term, or None when not kept here."""

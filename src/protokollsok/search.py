@@ -130,7 +130,7 @@ def search(
         masked = docsets.docs(mask)
         results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir)
         hits = _by_score_then_date([_hit(r, parsed, info.chain) for r in results[:limit]])
-        found_facets = _facet_counts(searcher, matched) if facets else {}
+        found_facets = _facet_counts(searcher, matched, index_dir) if facets else {}
         suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
         return SearchResult(query, len(matched), hits, found_facets, suggestion)
     scored, scored_filter, scored_mask = wquery, allowed, mask
@@ -348,12 +348,12 @@ def _neg_date(datum: str | None) -> tuple[int, ...]:
     return (0, *(-int(x) for x in datum.split("-") if x.isdigit()))
 
 
-def _facet_counts(searcher, matched: Collection[int]) -> dict[str, list[tuple[str, int]]]:
+def _facet_counts(searcher, matched: Collection[int], index_dir: Path | None = None) -> dict[str, list[tuple[str, int]]]:
     """Counts of nämnd, parti and year over all matching documents, read from the columns."""
     out: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
         counts: Counter[str] = Counter()
-        for value, n in _value_counts(searcher, name, matched):
+        for value, n in _value_counts(searcher, name, matched, index_dir):
             for v in value.split(",") if name == "parti" else [value]:
                 if v:
                     counts[v] += n
@@ -366,37 +366,37 @@ def _facet_counts(searcher, matched: Collection[int]) -> dict[str, list[tuple[st
     return out
 
 
-def _value_counts(searcher, name: str, matched: Collection[int]) -> list[tuple[str, int]]:
+def _value_counts(searcher, name: str, matched: Collection[int], index_dir: Path | None) -> list[tuple[str, int]]:
     """How many matching documents have each value of column ``name``. Matches given as a numpy
-    array (``_vector_search``) are counted with numpy over the column's value numbers."""
-    if type(matched).__module__ == "numpy" and len(matched) * 64 >= searcher.doc_count_all():
-        coded = _coded_column(searcher, name)
-        if coded is None:
-            return []
-        import numpy as np
-
-        values, codes = coded
-        counts = np.bincount(codes[matched], minlength=len(values))
-        return [(values[i], int(counts[i])) for i in np.flatnonzero(counts)]
+    array (``_vector_search``) are counted over the value numbers kept with the posting arrays."""
+    if type(matched).__module__ == "numpy":
+        counted = _counts_from_arrays(searcher, name, matched, index_dir)
+        if counted is not None:
+            return counted
+        matched = matched.tolist()
     return list(Counter(_facet_values(searcher, name, matched)).items())
 
 
-def _coded_column(searcher, name: str):
-    """(the distinct values of column ``name``, each document's value number as a numpy array),
-    kept per searcher; None when the index has no such column."""
+def _counts_from_arrays(searcher, name: str, matched, index_dir: Path | None) -> list[tuple[str, int]] | None:
+    """``_value_counts`` by one ``bincount`` per segment, or None when a segment has no arrays."""
     import numpy as np
 
-    cache: dict[Any, Any] = searcher.__dict__.setdefault("_protokollsok_columns", {})
-    key = ("coded", name)
-    if key not in cache:
-        columns = _leaf_columns(searcher, name)
-        if columns is None:
+    from protokollsok import vectorized
+
+    counts: Counter[str] = Counter()
+    leaves = searcher.reader().leaf_readers()
+    for k, (leaf, offset) in enumerate(leaves):
+        arrays = vectorized.segment_arrays(leaf, index_dir)
+        coded = arrays.column(name) if arrays is not None else None
+        if coded is None:
             return None
-        numbers: dict[str, int] = {}
-        whole = _whole_column(searcher, name, columns)
-        codes = np.fromiter((numbers.setdefault(v, len(numbers)) for v in whole), dtype=np.int64, count=len(whole))
-        cache[key] = (list(numbers), codes)
-    return cache[key]
+        values, codes = coded
+        end = leaves[k + 1][1] if k + 1 < len(leaves) else searcher.doc_count_all()
+        local = matched[np.searchsorted(matched, offset) : np.searchsorted(matched, end)] - offset
+        for i, n in enumerate(np.bincount(codes[local], minlength=len(values)).tolist()):
+            if n:
+                counts[values[i]] += n
+    return list(counts.items())
 
 
 def _facet_values(searcher, name: str, matched: Collection[int]) -> list[str]:

@@ -79,13 +79,8 @@ class _Segment:
         self.index_dir = index_dir
 
     def arrays(self) -> posting_arrays.SegmentArrays | None:
-        """The segment's posting arrays (opened once per segment reader), if it has them."""
-        if self.index_dir is None:
-            return None
-        cache = self.reader.__dict__
-        if "_protokollsok_arrays" not in cache:
-            cache["_protokollsok_arrays"] = posting_arrays.open_for(self.index_dir, self.reader)
-        return cache["_protokollsok_arrays"]
+        """The segment's posting arrays, if it has them."""
+        return segment_arrays(self.reader, self.index_dir)
 
     def evaluate(self, m) -> Evaluated:
         """The matching documents of one matcher (segment numbers, ascending) and their scores."""
@@ -220,6 +215,16 @@ _HANDLERS: dict[type, Callable[[_Segment, object], Evaluated]] = {
     ScoredList: _Segment.scored_list,
     mcore.NullMatcherClass: lambda seg, m: (_NO_DOCS, _NO_SCORES),
 }
+
+
+def segment_arrays(reader, index_dir: Path | None) -> posting_arrays.SegmentArrays | None:
+    """The posting arrays of a segment reader's segment (opened once per reader), if any."""
+    if index_dir is None:
+        return None
+    cache = reader.__dict__
+    if "_protokollsok_arrays" not in cache:
+        cache["_protokollsok_arrays"] = posting_arrays.open_for(index_dir, reader)
+    return cache["_protokollsok_arrays"]
 
 
 def _restartable(m) -> bool:
