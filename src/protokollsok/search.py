@@ -126,7 +126,7 @@ def search(
     collect_all = _needs_positions(parsed) and not builder.pairs
     docsets = _DocSets(searcher)
     allowed = docsets.docs(wfilter) if wfilter is not None else None
-    if sort == "relevance" and not collect_all and _worth_vectors(searcher, wquery):
+    if sort == "relevance" and not collect_all and _worth_vectors(searcher, wquery, allowed):
         masked = docsets.docs(mask)
         results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir)
         hits = _by_score_then_date([_hit(r, parsed, info.chain) for r in results[:limit]])
@@ -165,14 +165,17 @@ VECTORS_FROM = 20_000  # postings a query reads before numpy pays for its import
 VECTORS_LOADED_FROM = 2_000  # ... and once numpy is imported
 
 
-def _worth_vectors(searcher, q: wq.Query) -> bool:
+def _worth_vectors(searcher, q: wq.Query, allowed: set[int] | None) -> bool:
     """Whether scoring every match with numpy (``vectorized``) is cheaper than whoosh's scoring,
-    judged by how many postings the query reads; both give the same hits and scores."""
+    judged by how many postings the query reads, or, with a filter, how many units whoosh would
+    score at most (it scores only the filter's matches); both give the same hits and scores."""
     loaded = "numpy" in sys.modules
     try:
         size = q.estimate_size(searcher.reader())
     except Exception:  # a query type without an estimate: whoosh's way
         return False
+    if allowed is not None:
+        size = min(size, len(allowed))
     if size < (VECTORS_LOADED_FROM if loaded else VECTORS_FROM):
         return False
     return loaded or importlib.util.find_spec("numpy") is not None
