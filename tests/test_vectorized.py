@@ -41,14 +41,15 @@ def _unit(k: int, text: str, datum: str) -> Unit:
 
 @pytest.fixture(scope="module")
 def updated_index(tmp_path_factory) -> Path:
-    """Three hundred units, then a third of them replaced: several segments, with deletions."""
+    """Three hundred units (every eleventh undated), then a third of them replaced: several
+    segments, with deletions."""
     rng = random.Random(5)
     path = tmp_path_factory.mktemp("vectorized") / "i"
 
     def units(ks):
         return [
             _unit(k, " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 60))),
-                  f"{2022 + k % 3}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+                  f"{2022 + k % 3}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if k % 11 else None)
             for k in ks
         ]
 
@@ -105,17 +106,22 @@ def test_every_match_scores_as_whoosh_over_real_text(real_index, or_kind, query)
 
 @pytest.fixture
 def with_arrays(updated_index, real_index, monkeypatch):
-    """Posting arrays of every term (not only frequent ones) in both indexes."""
+    """Posting arrays of every term (not only frequent ones) in both indexes; afterwards the
+    usual ones again."""
+    usual = posting_arrays.MIN_POSTINGS
     monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", 1)
-    for path in (updated_index, real_index):
+    _rewrite_arrays(updated_index, real_index)
+    yield
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", usual)
+    _rewrite_arrays(updated_index, real_index)
+
+
+def _rewrite_arrays(*paths: Path) -> None:
+    for path in paths:
         for p in path.glob(f"*.{posting_arrays.SUFFIX}"):
             p.unlink()
         ix, _ = index.open_index(path)
         assert posting_arrays.write_missing(path, ix)
-    yield
-    for path in (updated_index, real_index):
-        for p in path.glob(f"*.{posting_arrays.SUFFIX}"):
-            p.unlink()
 
 
 @pytest.mark.parametrize("query", QUERIES[:6] + REAL_QUERIES[:6])
@@ -197,9 +203,23 @@ def test_sweep_removes_arrays_a_killed_run_did_not_finish(tmp_path):
     assert not unfinished.exists()
 
 
+def test_arrays_this_code_cannot_read_are_written_again(updated_index):
+    ix, _ = index.open_index(updated_index)
+    with ix.reader() as reader:
+        leaf = reader.leaf_readers()[0][0]
+        path = posting_arrays.path_for(updated_index, leaf.segment().segment_id())
+        path.write_bytes(b"protokollsok-arrays 0\n")  # an older layout
+        assert posting_arrays.open_for(updated_index, leaf) is None
+        assert posting_arrays.write_missing(updated_index, ix) == [path.name]
+        assert posting_arrays.open_for(updated_index, leaf) is not None
+
+
 @pytest.mark.parametrize(
     "query, options",
     [
+        ("skolan", {"sort": "date"}),
+        ("barn OR budget", {"sort": "date", "limit": 40}),
+        ("vård* -barn", {"sort": "date", "parti": "S"}),
         ("skolan", {}),
         ("barn OR budget", {"parti": "SD"}),
         ("nämnden", {"date_from": "2023-01-01", "date_to": "2023-12-31"}),

@@ -6,8 +6,9 @@ field, every posting's positions are unpickled too), which is most of what scori
 costs once ``vectorized`` does the arithmetic. So after each commit the indexer writes, for every
 new segment, the document numbers and weights of each term with at least ``MIN_POSTINGS``
 postings in the scored text fields -- the same numbers whoosh holds, as numpy reads them straight
-from a memory map. The facet columns (nämnd, parti, year) are kept there too, each document's
-value as a number, so counting the facets of 37,000 matches is one ``bincount`` per segment.
+from a memory map. The facet columns (nämnd, parti, year) and the date are kept there too, each
+document's value as a number, so counting the facets of 37,000 matches is one ``bincount`` per
+segment, and ordering them by date one sort.
 
 The file is named like the segment's own (``<segment id>.arrays``), so whoosh deletes it together
 with the segment after a merge; it is written under a temporary name and renamed, and a search
@@ -28,9 +29,9 @@ import numpy as np
 
 SUFFIX = "arrays"
 FIELDS = ("text_exact", "text_stem", "text_fold", "text_parts", "title")
-COLUMNS = ("namnd", "parti", "year")  # the facets' columns, as value numbers (``column``)
+COLUMNS = ("namnd", "parti", "year", "datum")  # facets and the date order, as value numbers
 MIN_POSTINGS = 1024
-MAGIC = b"protokollsok-arrays 2\n"
+MAGIC = b"protokollsok-arrays 3\n"
 _HEADER = struct.Struct("<Q")  # the directory's length in bytes, after MAGIC
 _ALIGN = 8
 
@@ -41,13 +42,14 @@ def path_for(index_dir: Path, segment_id: str) -> Path:
 
 
 def write_missing(index_dir: Path, ix) -> list[str]:
-    """Write the arrays of every segment of ``ix`` that has none yet; returns the names written."""
+    """Write the arrays of every segment of ``ix`` that has none yet, or none this code can read
+    (an older layout, a damaged file); returns the names written."""
     written: list[str] = []
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
             segment_id = leaf.segment().segment_id()
             path = path_for(index_dir, segment_id)
-            if not path.exists():
+            if open_for(index_dir, leaf) is None:
                 _write(path, segment_id, leaf)
                 written.append(path.name)
     return written

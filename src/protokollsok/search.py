@@ -126,10 +126,12 @@ def search(
     collect_all = _needs_positions(parsed) and not builder.pairs
     docsets = _DocSets(searcher)
     allowed = docsets.docs(wfilter) if wfilter is not None else None
-    if sort == "relevance" and not collect_all and _worth_vectors(searcher, wquery, allowed):
+    if not collect_all and _worth_vectors(searcher, wquery, allowed):
         masked = docsets.docs(mask)
-        results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir)
-        hits = _by_score_then_date([_hit(r, parsed, info.chain) for r in results[:limit]])
+        results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir, sort)
+        hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
+        if sort == "relevance":
+            hits = _by_score_then_date(hits)
         found_facets = _facet_counts(searcher, matched, index_dir) if facets else {}
         suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
         return SearchResult(query, len(matched), hits, found_facets, suggestion)
@@ -187,23 +189,58 @@ class _StoredHit(dict):
     score: float = 0.0
 
 
-def _vector_search(searcher, q: wq.Query, allowed: set[int] | None, masked: set[int], limit: int, index_dir: Path):
-    """(the top ``limit`` hits, every matching document) with every match scored by numpy."""
+def _vector_search(
+    searcher, q: wq.Query, allowed: set[int] | None, masked: set[int], limit: int, index_dir: Path, sort: str
+):
+    """(the top ``limit`` hits, every matching document) with every match scored by numpy; in
+    whoosh's order for ``sort``: by relevance, or by date (newest first, undated last), then
+    relevance, then document number."""
     import numpy as np
 
     from protokollsok import vectorized
 
-    docs, scores = vectorized.score_all(searcher, q, index_dir)
+    # whoosh's sorted collector asks its matchers for the current document (``needs_current``),
+    # which changes how it builds an Or in small segments, and so the scores' last bits
+    docs, scores = vectorized.score_all(searcher, q, index_dir, needs_current=sort != "relevance")
     keep = np.isin(docs, np.fromiter(masked, dtype=np.int64, count=len(masked)), invert=True)
     if allowed is not None:
         keep &= np.isin(docs, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
     docs, scores = docs[keep], scores[keep]
+    if sort == "date":
+        ranks = _value_ranks(searcher, "datum", docs, index_dir)
+        shown = np.lexsort((docs, -scores, -ranks))[:limit].tolist()
+    else:
+        shown = vectorized.top(docs, scores, limit)
     results = []
-    for i in vectorized.top(docs, scores, limit):
+    for i in shown:
         hit = _StoredHit(searcher.stored_fields(int(docs[i])))
         hit.score = float(scores[i])
         results.append(hit)
     return results, docs
+
+
+def _value_ranks(searcher, name: str, docs, index_dir: Path):
+    """For each document of the (ascending) numpy array ``docs``, the rank of its value of
+    column ``name`` among the column's distinct values in text order ("" -- no value -- first)."""
+    import numpy as np
+
+    from protokollsok import vectorized
+
+    leaves = searcher.reader().leaf_readers()
+    coded = [vectorized.segment_arrays(leaf, index_dir) for leaf, _ in leaves]
+    columns = [a.column(name) if a is not None else None for a in coded]
+    if all(c is not None for c in columns):
+        order = {v: i for i, v in enumerate(sorted({""} | {v for values, _ in columns for v in values}))}
+        out = np.zeros(len(docs), dtype=np.int64)
+        for k, ((_, offset), (values, codes)) in enumerate(zip(leaves, columns, strict=True)):
+            end = leaves[k + 1][1] if k + 1 < len(leaves) else searcher.doc_count_all()
+            lo, hi = np.searchsorted(docs, offset), np.searchsorted(docs, end)
+            rank_of_code = np.array([order[v] for v in values], dtype=np.int64)
+            out[lo:hi] = rank_of_code[codes[docs[lo:hi] - offset]]
+        return out
+    whole = _whole_column(searcher, name, _leaf_columns(searcher, name) or [])
+    values = np.array([whole[d] if d < len(whole) else "" for d in docs.tolist()] + [""])
+    return np.unique(values, return_inverse=True)[1][:-1].astype(np.int64)
 
 
 def _needs_positions(q: ParsedQuery) -> bool:

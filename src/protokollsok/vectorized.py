@@ -40,11 +40,12 @@ _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_SCORES = np.zeros(0)
 
 
-def score_all(searcher, q, index_dir: Path | None = None) -> Evaluated:
+def score_all(searcher, q, index_dir: Path | None = None, *, needs_current: bool = False) -> Evaluated:
     """Every document of the index that matches ``q`` (top-level numbers, ascending; deleted
     documents do not match) and its score. Frequent terms are read from the segments' posting
-    arrays in ``index_dir`` where they exist."""
-    context = searcher.context()
+    arrays in ``index_dir`` where they exist. ``needs_current`` as in whoosh's search context (a
+    sorted search sets it, and whoosh then builds some matchers differently)."""
+    context = searcher.context(needs_current=needs_current)
     docs: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     for sub, offset in searcher.leaf_searchers():
