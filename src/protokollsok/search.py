@@ -224,23 +224,41 @@ def _value_ranks(searcher, name: str, docs, index_dir: Path):
     column ``name`` among the column's distinct values in text order ("" -- no value -- first)."""
     import numpy as np
 
-    from protokollsok import vectorized
 
-    leaves = searcher.reader().leaf_readers()
-    coded = [vectorized.segment_arrays(leaf, index_dir) for leaf, _ in leaves]
-    columns = [a.column(name) if a is not None else None for a in coded]
+    parts = _by_segment(searcher, docs)
+    columns = [_arrays_column(leaf, name, index_dir) for leaf, _, _ in parts]
     if all(c is not None for c in columns):
         order = {v: i for i, v in enumerate(sorted({""} | {v for values, _ in columns for v in values}))}
         out = np.zeros(len(docs), dtype=np.int64)
-        for k, ((_, offset), (values, codes)) in enumerate(zip(leaves, columns, strict=True)):
-            end = leaves[k + 1][1] if k + 1 < len(leaves) else searcher.doc_count_all()
-            lo, hi = np.searchsorted(docs, offset), np.searchsorted(docs, end)
+        for (_, offset, at), (values, codes) in zip(parts, columns, strict=True):
             rank_of_code = np.array([order[v] for v in values], dtype=np.int64)
-            out[lo:hi] = rank_of_code[codes[docs[lo:hi] - offset]]
+            out[at] = rank_of_code[codes[docs[at] - offset]]
         return out
-    whole = _whole_column(searcher, name, _leaf_columns(searcher, name) or [])
-    values = np.array([whole[d] if d < len(whole) else "" for d in docs.tolist()] + [""])
+    leaf_columns = _leaf_columns(searcher, name)
+    if leaf_columns is None:  # an index without this column: all alike
+        return np.zeros(len(docs), dtype=np.int64)
+    whole = _whole_column(searcher, name, leaf_columns)
+    values = np.array([whole[d] for d in docs.tolist()] + [""])
     return np.unique(values, return_inverse=True)[1][:-1].astype(np.int64)
+
+
+def _by_segment(searcher, docs) -> list[tuple[Any, int, slice]]:
+    """(segment reader, its first document number, the part of ``docs`` in it) per segment, for
+    an ascending numpy array of top-level document numbers."""
+    import numpy as np
+
+    leaves = searcher.reader().leaf_readers()
+    cuts = np.searchsorted(docs, [offset for _, offset in leaves] + [searcher.doc_count_all()]).tolist()
+    return [(leaf, offset, slice(cuts[k], cuts[k + 1])) for k, (leaf, offset) in enumerate(leaves)]
+
+
+def _arrays_column(leaf, name: str, index_dir: Path | None):
+    """(distinct values, value number per document) of a segment's column, from its posting
+    arrays; None when it has none."""
+    from protokollsok import vectorized
+
+    arrays = vectorized.segment_arrays(leaf, index_dir)
+    return arrays.column(name) if arrays is not None else None
 
 
 def _needs_positions(q: ParsedQuery) -> bool:
@@ -421,19 +439,13 @@ def _counts_from_arrays(searcher, name: str, matched, index_dir: Path | None) ->
     """``_value_counts`` by one ``bincount`` per segment, or None when a segment has no arrays."""
     import numpy as np
 
-    from protokollsok import vectorized
-
     counts: Counter[str] = Counter()
-    leaves = searcher.reader().leaf_readers()
-    for k, (leaf, offset) in enumerate(leaves):
-        arrays = vectorized.segment_arrays(leaf, index_dir)
-        coded = arrays.column(name) if arrays is not None else None
+    for leaf, offset, at in _by_segment(searcher, matched):
+        coded = _arrays_column(leaf, name, index_dir)
         if coded is None:
             return None
         values, codes = coded
-        end = leaves[k + 1][1] if k + 1 < len(leaves) else searcher.doc_count_all()
-        local = matched[np.searchsorted(matched, offset) : np.searchsorted(matched, end)] - offset
-        for i, n in enumerate(np.bincount(codes[local], minlength=len(values)).tolist()):
+        for i, n in enumerate(np.bincount(codes[matched[at] - offset], minlength=len(values)).tolist()):
             if n:
                 counts[values[i]] += n
     return list(counts.items())

@@ -7,11 +7,12 @@ each segment, so the same query plan -- is evaluated with array operations: each
 are read a block at a time, BM25F is computed for the whole list, and the tree's sums are added in
 the tree's own order. Floating-point addition of the same numbers in the same order gives the
 same result, so every score is the float whoosh computes (``tests/test_vectorized.py`` compares
-them over real text). A matcher this module does not know (a phrase, a prefix's array union) is
-stepped through as whoosh would, so every query can be evaluated.
+them over real text). A matcher this module does not know (the span check of a proximity
+phrase, an array union over such matchers) is stepped through as whoosh would, so every query can
+be evaluated. Frequent terms' postings are read from ``posting_arrays`` where a segment has them.
 
-numpy costs about 0.1 s to import, so ``search`` uses this only for queries whose terms have many
-postings (``worth_it``).
+numpy costs about 0.1 s to import, so ``search`` uses this only for queries that read many
+postings (``search._worth_vectors``).
 """
 
 from __future__ import annotations
