@@ -170,7 +170,9 @@ def test_arrays_of_another_segment_or_damaged_are_not_used(with_arrays, updated_
     try:
         first.write_bytes(second.read_bytes())  # written for the other segment
         assert posting_arrays.open_for(updated_index, leaves[0]) is None
-        first.write_bytes(saved[:50])  # cut short
+        first.write_bytes(saved[:50])  # cut short in its header
+        assert posting_arrays.open_for(updated_index, leaves[0]) is None
+        first.write_bytes(saved[:-8])  # cut short in its data
         assert posting_arrays.open_for(updated_index, leaves[0]) is None
     finally:
         first.write_bytes(saved)

@@ -31,7 +31,7 @@ SUFFIX = "arrays"
 FIELDS = ("text_exact", "text_stem", "text_fold", "text_parts", "title")
 COLUMNS = ("namnd", "parti", "year", "datum")  # facets and the date order, as value numbers
 MIN_POSTINGS = 1024
-MAGIC = b"protokollsok-arrays 3\n"
+MAGIC = b"protokollsok-arrays 4\n"
 _HEADER = struct.Struct("<Q")  # the directory's length in bytes, after MAGIC
 _ALIGN = 8
 
@@ -85,7 +85,7 @@ def _write(path: Path, segment_id: str, leaf) -> None:
             chunks.append(chunk)
             at += len(chunk)
     head = json.dumps(
-        {"segment": segment_id, "doc_count": leaf.doc_count_all(), "terms": directory, "columns": columns}
+        {"segment": segment_id, "doc_count": leaf.doc_count_all(), "size": at, "terms": directory, "columns": columns}
     ).encode()
     head += b" " * (-(len(MAGIC) + _HEADER.size + len(head)) % _ALIGN)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -148,6 +148,8 @@ class SegmentArrays:
         head = json.loads(self._map[start : start + size])
         if head.get("segment") != segment_id or head.get("doc_count") != doc_count:
             raise ValueError(f"{path}: written for another segment")
+        if len(self._map) != start + size + head["size"]:
+            raise ValueError(f"{path}: cut short or too long")
         self._terms: dict[str, list] = head["terms"]
         self._columns: dict[str, list] = head.get("columns", {})
         self._doc_count = doc_count
