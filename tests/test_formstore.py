@@ -58,6 +58,20 @@ def test_the_store_is_bypassed_when_it_cannot_be_written(tmp_path, monkeypatch):
     monkeypatch.setattr(formstore._Store, "broken", False)
 
 
+def test_another_checkout_of_the_same_code_shares_the_store(monkeypatch, tmp_path):
+    """Two copies of the package on one machine (a working copy and a clone) must not evict each
+    other's store: the key does not depend on where the package's data lies."""
+    from protokollsok import lexicon
+
+    key = formstore.analysis_key()
+    copy = tmp_path / lexicon.WORDFREQ.name
+    copy.write_bytes(lexicon.WORDFREQ.read_bytes())
+    monkeypatch.setattr(lexicon, "WORDFREQ", copy)
+    assert formstore.analysis_key() == key
+    copy.write_bytes(copy.read_bytes() + b"\n")  # other data: another store
+    assert formstore.analysis_key() != key
+
+
 def test_another_dictionary_uses_another_store(monkeypatch, tmp_path):
     key = formstore.analysis_key()
     other = tmp_path / "sv_SE.dic"

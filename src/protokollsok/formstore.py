@@ -50,7 +50,10 @@ def analysis_key() -> str:
     here = Path(__file__).resolve().parent
     for name in _SOURCES:
         h.update((here / name).read_bytes())
-    for path in (lexicon.WORDFREQ, lexicon.dictionary_path(), lexicon.dictionary_path().with_suffix(".aff")):
+    # the package's own data by content (another checkout of the same code shares the store: a
+    # store of another key is deleted when one is created); the system dictionary by path and stamp
+    h.update(lexicon.WORDFREQ.read_bytes() if lexicon.WORDFREQ.exists() else b"")
+    for path in (lexicon.dictionary_path(), lexicon.dictionary_path().with_suffix(".aff")):
         st = path.stat() if path.exists() else None
         h.update(f"{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}".encode())
     h.update(_stemmer_version().encode())
