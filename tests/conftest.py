@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,40 @@ def volume_units(limit: int) -> list:
     finally:
         sys.path.pop(0)
     return list(bench_units.iter_units(corpora, limit=limit))
+
+
+def synthetic_unit(k: int, text: str, datum: str | None, title: str = "Ärende"):
+    """Unit ``k`` of a made-up corpus: nämnd and party cycle with ``k``."""
+    from protokollsok.model import Metadata, Segment, Unit
+
+    seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, title, text, 0, len(text), (1, 1))
+    party = ("S",) if k % 3 == 0 else ("SD",) if k % 3 == 1 else ()
+    return Unit(seg, Metadata((), "Kulturnämnden" if k % 2 else "Kommunfullmäktige", datum, party, "protokoll"))
+
+
+def updated_synthetic_index(path: Path, count: int, words: list[str], *, seed: int, longest: int,
+                            undated_every: int = 0, budget_title_every: int = 0) -> Path:
+    """``count`` units of random ``words`` over three years, built in parallel, then a third of
+    them replaced: an index of several segments with deleted documents (asserted)."""
+    from protokollsok.index import index_units
+    from protokollsok.search import _Opened
+
+    rng = random.Random(seed)
+
+    def units(ks):
+        out = []
+        for k in ks:
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(4, longest)))
+            datum = f"{2022 + k % 3}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            title = "Ärende om budget" if budget_title_every and k % budget_title_every == 0 else "Ärende"
+            out.append(synthetic_unit(k, text, None if undated_every and k % undated_every == 0 else datum, title))
+        return out
+
+    index_units(path, units(range(count)), parallel=True)
+    index_units(path, units(range(0, count, 3)), full=False)
+    searcher, _ = _Opened.searcher(path)
+    assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
+    return path
 
 
 @pytest.fixture(scope="session")

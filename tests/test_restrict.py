@@ -4,13 +4,10 @@ filtered search and as the union of each date's postings, also over segments wit
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from whoosh import query as wq
 
-from protokollsok.index import index_units
-from protokollsok.model import Metadata, Segment, Unit
+from conftest import updated_synthetic_index
 from protokollsok.query import parse
 from protokollsok.restrict import OnlyDocs
 from protokollsok.search import _Builder, _DocSets, _Opened
@@ -19,30 +16,10 @@ MASK = wq.Term("doctype", "file")
 WORDS = ["skolan", "budget", "nämnden", "beslutar", "äldreomsorg", "och", "i", "förslaget", "barn", "kommunen"]
 
 
-def _unit(k: int, text: str, datum: str) -> Unit:
-    seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, "Ärende", text, 0, len(text), (1, 1))
-    party = ("S",) if k % 3 == 0 else ("SD",) if k % 3 == 1 else ()
-    return Unit(seg, Metadata((), "Kulturnämnden" if k % 2 else "Kommunfullmäktige", datum, party, "protokoll"))
-
-
 @pytest.fixture(scope="module")
 def updated_index(tmp_path_factory):
     """Two hundred units over three years, then a third of them replaced (deletions, segments)."""
-    rng = random.Random(3)
-    path = tmp_path_factory.mktemp("restrict") / "i"
-
-    def units(ks):
-        return [
-            _unit(k, " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 40))),
-                  f"{2022 + k % 3}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
-            for k in ks
-        ]
-
-    index_units(path, units(range(200)), parallel=True)
-    index_units(path, units(range(0, 200, 3)), full=False)
-    searcher, _ = _Opened.searcher(path)
-    assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
-    return path
+    return updated_synthetic_index(tmp_path_factory.mktemp("restrict") / "i", 200, WORDS, seed=3, longest=40)
 
 
 RANGES = [("2022-01-01", "2022-12-31"), ("2023-06-01", None), (None, "2022-03-15"), ("2024-02-30", "2024-03-01")]

@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from conftest import volume_units
+from conftest import synthetic_unit, updated_synthetic_index, volume_units
 from protokollsok import index, posting_arrays, search, vectorized
 from protokollsok.index import index_units
-from protokollsok.model import Metadata, Segment, Unit
 from protokollsok.query import parse
 from protokollsok.search import _Builder, _DocSets, _Opened
 
@@ -33,31 +32,12 @@ REAL_QUERIES = [
 ]
 
 
-def _unit(k: int, text: str, datum: str) -> Unit:
-    seg = Segment(f"f{k}.txt#§1", f"f{k}.txt", "paragraf", 1, "Ärende om budget" if k % 5 == 0 else "Ärende", text, 0, len(text), (1, 1))
-    party = ("S",) if k % 3 == 0 else ("SD",) if k % 3 == 1 else ()
-    return Unit(seg, Metadata((), "Kulturnämnden" if k % 2 else "Kommunfullmäktige", datum, party, "protokoll"))
-
-
 @pytest.fixture(scope="module")
 def updated_index(tmp_path_factory) -> Path:
     """Three hundred units (every eleventh undated), then a third of them replaced: several
     segments, with deletions."""
-    rng = random.Random(5)
     path = tmp_path_factory.mktemp("vectorized") / "i"
-
-    def units(ks):
-        return [
-            _unit(k, " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 60))),
-                  f"{2022 + k % 3}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if k % 11 else None)
-            for k in ks
-        ]
-
-    index_units(path, units(range(300)), parallel=True)
-    index_units(path, units(range(0, 300, 3)), full=False)
-    searcher, _ = _Opened.searcher(path)
-    assert searcher.reader().has_deletions() and len(searcher.reader().leaf_readers()) > 1
-    return path
+    return updated_synthetic_index(path, 300, WORDS, seed=5, longest=60, undated_every=11, budget_title_every=5)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +164,7 @@ def test_an_update_writes_arrays_for_new_segments_and_whoosh_removes_merged_ones
     rng = random.Random(9)
 
     def units(ks):
-        return [_unit(k, " ".join(rng.choice(WORDS) for _ in range(20)), "2024-01-01") for k in ks]
+        return [synthetic_unit(k, " ".join(rng.choice(WORDS) for _ in range(20)), "2024-01-01") for k in ks]
 
     index_units(path, units(range(40)))
     for start in range(40, 200, 10):  # small updates: whoosh merges small segments as it goes
@@ -198,7 +178,7 @@ def test_an_update_writes_arrays_for_new_segments_and_whoosh_removes_merged_ones
 
 def test_sweep_removes_arrays_a_killed_run_did_not_finish(tmp_path):
     path = tmp_path / "i"
-    index_units(path, [_unit(1, "skolan och budget", "2024-01-01")])
+    index_units(path, [synthetic_unit(1, "skolan och budget", "2024-01-01")])
     unfinished = path / f".{index.read_info(path).indexname}_abc.{posting_arrays.SUFFIX}.tmp"
     unfinished.write_bytes(b"half")
     assert unfinished.name in index.sweep(path)
