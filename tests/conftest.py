@@ -22,6 +22,12 @@ def shared_path(*parts: str) -> Path:
     return p
 
 
+def data_of(path: Path):
+    """The JSON inside a JSONP data file of a web bundle."""
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index(",") + 1 : text.rindex(")")])
+
+
 def volume_units(limit: int) -> list:
     """The first ``limit`` units of the volume corpus in ../shared/corpora as the benchmarks
     load them (all its sources, mixed); skips the test when the corpora are absent."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import data_of
 from protokollsok import index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
@@ -33,12 +34,6 @@ def bundle(seed_index, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bundle")
     web.export_bundle(seed_index, out)
     return out
-
-
-def data_of(path: Path):
-    """The JSON inside a JSONP data file."""
-    text = path.read_text(encoding="utf-8")
-    return json.loads(text[text.index(",") + 1 : text.rindex(")")])
 
 
 def test_bundle_holds_a_page_one_script_one_stylesheet_and_the_stemmer(bundle):

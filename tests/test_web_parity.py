@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import volume_units
+from conftest import data_of, volume_units
 from protokollsok import analysis, index, search, termtable, web
 from protokollsok.index import index_units
 
@@ -59,6 +59,8 @@ function load(name) {  // as the page does: each data file once
         out.push(forms);
       } else if (req.op === "words") {
         out.push(req.words.map((w) => [stem(w), ps.fold(w)]));
+      } else if (req.op === "loaded") {
+        out.push([...loaded.keys()]);
       } else if (req.op === "tokens") {
         out.push(req.texts.map((t) => ps.tokenize(t).map((k) => [k.pos, k.start, k.end, k.word])));
       }
@@ -373,7 +375,7 @@ def test_prefix_queries_agree_across_many_small_vocabulary_shards(seed_index, tm
     monkeypatch.setattr(web, "VOCAB_TERMS", 8)
     bundle = tmp_path / "out"
     web.export_bundle(seed_index, bundle)
-    root = json.loads((t := (bundle / "data" / "root.js").read_text(encoding="utf-8"))[t.index(",") + 1 : t.rindex(")")])
+    root = data_of(bundle / "data" / "root.js")
     assert len(root["vocab"]["exact"]) > 100
     assert_prefix_parity(seed_index, bundle, tmp_path)
 
@@ -433,6 +435,29 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
     assert min(totals.values()) > 1, totals  # not vacuous
 
 
+def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:
+    """The bundle's files of positions alone: name -> (term, field)."""
+    out = {}
+    for shard in (bundle / "data" / "t").iterdir():
+        for term, entry in data_of(shard).get("t", {}).items():
+            posts = data_of(bundle / "data" / f"{entry}.js") if isinstance(entry, str) else entry
+            out.update({p[4]: (term, field) for field, p in posts.items() if len(p) > 4 and isinstance(p[4], str)})
+    return out
+
+
+@pytest.mark.slow
+def test_the_page_loads_positions_for_phrases_only_and_not_those_of_function_words(sample, tmp_path):
+    _, bundle, _ = sample
+    kept_apart = positions_files(bundle)
+    assert "stem" in {field for _, field in kept_apart.values()}
+    requests = [{"op": "search", "q": "regeringen"}, {"op": "loaded"}, {"op": "search", "q": '"det är viktigt att"'}, {"op": "loaded"}]
+    word, after_word, phrase, after_phrase = run_node(bundle, requests, tmp_path)
+    assert word["total"] > 100 and phrase["total"] > 1  # not vacuous
+    assert not kept_apart.keys() & set(after_word)
+    read = [kept_apart[name] for name in set(after_phrase) & kept_apart.keys()]
+    assert all(field == "pair" for _, field in read), read  # never a word's, so not a function word's
+
+
 @pytest.mark.slow
 def test_prefix_queries_on_a_real_corpus_sample_give_the_same_results_as_the_cli(sample, tmp_path):
     index_dir, bundle, _ = sample
@@ -452,9 +477,9 @@ def test_prefix_queries_on_an_index_of_several_segments_give_the_same_results_as
     """whoosh expands a prefix per segment, counting the terms of each segment's lexicon (also
     those only deleted documents hold), and scores by that count."""
     index_dir, bundle = segmented_sample
-    root = json.loads((t := (bundle / "data" / "root.js").read_text(encoding="utf-8"))[t.index(",") + 1 : t.rindex(")")])
+    root = data_of(bundle / "data" / "root.js")
     assert len(root["segs"]) > 2
-    shards = [json.loads((v := (bundle / "data" / "v" / f"exact-{h}.js").read_text(encoding="utf-8"))[v.index(",") + 1 : v.rindex(")")]) for _, h in root["vocab"]["exact"]]
+    shards = [data_of(bundle / "data" / "v" / f"exact-{h}.js") for _, h in root["vocab"]["exact"]]
     assert any(s.get("x") for s in shards)  # terms that a segment's lexicon holds only for deleted units
     assert_prefix_parity(index_dir, bundle, tmp_path)
     ghosts = ghost_prefixes(index_dir)

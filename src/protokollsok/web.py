@@ -5,10 +5,13 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
 
     index.html  protokollsok.js  snowball-sv.js  style.css
     data/root.js              statistics and the names of all other files (small; loaded first)
-    data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket,
+    data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket
+                              (the scored fields, dnr, and the word pairs phrases are found by),
                               the term table entries (``termtable``) and diarienummer spellings;
                               a term whose postings are long is only named there, by its file:
-    data/p/<hash>.js          the postings of one such term (common words: loaded only when asked)
+    data/p/<hash>.js          the postings of one such term (common words: loaded only when asked);
+                              its positions in one more such file, which only a phrase or a
+                              query's proximity loads
     data/v/<field>-<hash>.js  vocabulary shards: the sorted terms of the fields a prefix query
                               (``utred*``) expands in, with document frequencies (see ``_write_vocab``);
                               ``root.js`` names each shard by its first term (loaded per prefix)
@@ -25,8 +28,8 @@ Ranking parity with ``search --json``: a posting carries what whoosh's BM25F rea
 term's document frequency ``df`` (per term), the term weight ``tf`` and the document's decoded
 field length ``fl`` — and ``root.js`` carries ``N`` (``doc_count_all``), the average field lengths,
 ``B``, ``K1`` and the boosts. The page evaluates the same query tree as ``search._Builder`` (an Or
-of boosted Terms per word, And over words, the sloppy-phrase proximity as AndMaybe, phrases on
-``text_stem`` positions) with the same float formula, keeps whoosh's order for equal scores (the
+of boosted Terms per word, And over words, the sloppy-phrase proximity as AndMaybe on
+``text_stem`` positions, phrases through their word pairs as ``phrases.PairPhrase``) with the same float formula, keeps whoosh's order for equal scores (the
 unit number follows whoosh's document order) and then re-sorts the top 10 by rounded score and
 date as ``search`` does. Query words are analysed by ``termtable`` on both sides. A prefix
 (``utred*``) is expanded from the vocabulary shards (``data/v/``) and scored per whoosh segment
@@ -58,7 +61,7 @@ from whoosh import query as wq
 
 from protokollsok import analysis, index, schema, search, termtable
 from protokollsok.errors import ProtokollsokError
-from protokollsok.phrases import PAIR_FIELD
+from protokollsok.phrases import PAIR_FIELD, STEM_FIELD
 
 ASSETS = Path(__file__).resolve().parent / "web"
 STATIC_FILES = ("index.html", "protokollsok.js", "snowball-sv.js", "style.css")
@@ -298,15 +301,16 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
     return [*out, ("title", "title"), ("dnr", "dnr")]
 
 
-def _postings(reader, fname: str, term: bytes, by_docnum: dict[int, _Doc], positions: bool):
-    """``[df, doc deltas, tfs or 0 when all are 1, field lengths, (position deltas per doc)]``."""
+def _postings(reader, fname: str, term: bytes, by_docnum: dict[int, _Doc], positions: bool, lengths: str | None = None):
+    """``[df, doc deltas, tfs or 0 when all are 1, field lengths, (position deltas per doc)]``;
+    the lengths are those of the field ``lengths`` (default: the term's own field)."""
     m = reader.postings(fname, term)
     rows = []
     while m.is_active():
         d = by_docnum.get(m.id())
         if d is not None:
             pos = list(m.value_as("positions")) if positions else None
-            rows.append((d.num, m.weight(), reader.doc_field_length(m.id(), fname, 0), pos))
+            rows.append((d.num, m.weight(), reader.doc_field_length(m.id(), lengths or fname, 0), pos))
         m.next()
     if not rows:
         return None
@@ -317,6 +321,15 @@ def _postings(reader, fname: str, term: bytes, by_docnum: dict[int, _Doc], posit
     post.append([r[2] for r in rows])
     if positions:
         post.append([_deltas(r[3]) for r in rows])
+    return post
+
+
+def _pair_postings(reader, term: bytes, by_docnum: dict[int, _Doc]):
+    """A word pair's postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
+    lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
+    post = _postings(reader, PAIR_FIELD, term, by_docnum, positions=True, lengths=STEM_FIELD)
+    if post is not None:
+        post[0] = len(post[1])
     return post
 
 
@@ -351,6 +364,11 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
             post = _postings(reader, fname, t, by_docnum, positions=(fname == "text_stem"))
             if post is not None:
                 terms[_term_text(t)][short] = post
+    if PAIR_FIELD in reader.schema:
+        for t in reader.lexicon(PAIR_FIELD):
+            post = _pair_postings(reader, t, by_docnum)
+            if post is not None:
+                terms[_term_text(t)][analysis.PAIR] = post
     table = termtable.build_index_table(termtable.vocabulary(reader), terms.__contains__, chain)
     dnrs: dict[str, list[str]] = defaultdict(list)
     for term, posts in terms.items():
@@ -373,10 +391,23 @@ def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:
     """A term's postings as they go into its bucket: inline when small, else written to a file of
     their own (``data/p/<hash>.js``) and named in the bucket by ``"p/<hash>"``. So a bucket holds no
     common word's long posting lists, and a query for a rare word that shares its bucket with a
-    common one does not download them."""
+    common one does not download them. The positions of such a term's postings (``text_stem``,
+    ``text_pair``) go into a further file, named in their place: only a phrase (or a query's
+    proximity) reads them, so a word query does not download them."""
     body = _dumps(posts)
     if len(body) <= BIG_TERM_CHARS:
         return posts
+    split = {f: [*p[:4], _ref(w, _dumps(p[4]))] for f, p in posts.items() if len(p) > 4}
+    if split:  # positions: a file of their own each, read by phrases only
+        posts = {**posts, **split}
+        body = _dumps(posts)
+        if len(body) <= BIG_TERM_CHARS:
+            return posts
+    return _ref(w, body)
+
+
+def _ref(w: _Writer, body: str) -> str:
+    """``body`` written as ``data/p/<hash>.js``; its name as the page loads it."""
     return "p/" + w.jsonp_text("p", "", body, BIG_TERM_HASH_CHARS)
 
 
@@ -510,9 +541,10 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "K1": getattr(weighting, "K1", 1.2),
         "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},
         "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
-        # phrases.plan's function-word stems, where the index has word pairs (phrases are scored
-        # by them; the page counts a pair from its words' positions)
-        **({"pairs": sorted(analysis.pair_stems())} if PAIR_FIELD in reader.schema else {}),
+        # phrases.plan's function-word stems, where the index has word pairs: every pair's
+        # postings are in the term shards (field "pair"), so a phrase is found and scored by its
+        # pairs as on the command line, without the positions of its function words
+        **({"pairs": sorted(analysis.pair_stems()), "pairPostings": True} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
         "buckets": nb,
         "shards": shard_names,

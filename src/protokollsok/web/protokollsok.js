@@ -189,7 +189,8 @@
       return { exact: root.fields.includes("exact") ? [word] : [], stem: stems, fold: folds, parts };
     }
 
-    /** Decoded postings of `term` in `field`: {df, docs, tfs, fls, pos} or null. */
+    /** Decoded postings of `term` in `field`: {df, docs, tfs, fls, pos} or null. `pos` (stem
+     * field only) is null until `withPositions` when the positions live in a file of their own. */
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
@@ -201,11 +202,29 @@
       if (raw) {
         const docs = []; let n = 0;
         for (const d of raw[1]) { n += d; docs.push(n); }
-        const pos = raw[4] ? raw[4].map((ds) => { let x = 0; return ds.map((d) => (x += d)); }) : null;
-        p = { df: raw[0], docs, tfs: raw[2] || null, fls: raw[3], pos };
+        const inline = Array.isArray(raw[4]);
+        p = { df: raw[0], docs, tfs: raw[2] || null, fls: raw[3], pos: inline ? decodePositions(raw[4]) : null,
+              posRef: typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
       }
       postingsCache.set(key, p);
       return p;
+    }
+
+    function decodePositions(deltas) {
+      return deltas.map((ds) => { let x = 0; return ds.map((d) => (x += d)); });
+    }
+
+    /** `p` with its positions (a phrase needs them; a word query does not load them). */
+    async function withPositions(p) {
+      if (p && !p.pos && p.posRef) {
+        p.posLoaded = p.posLoaded || load(p.posRef).then((ds) => { p.pos = decodePositions(ds); });
+        await p.posLoaded;
+      }
+      return p;
+    }
+
+    function stemPostingsWithPositions(stems) {
+      return Promise.all(stems.map((t) => postings("stem", t).then(withPositions)));
     }
 
     /** The vocabulary shards of `field` that may hold terms starting with `p` (root.vocab names
@@ -320,7 +339,7 @@
 
     /** whoosh Phrase: every stem present, in order, each within `slop` of the span so far. */
     async function phrase(stems, slop, boost) {
-      const ps = await Promise.all(stems.map((t) => postings("stem", t)));
+      const ps = await stemPostingsWithPositions(stems);
       if (ps.some((p) => !p)) return new Map();
       const scores = await Promise.all(stems.map((t) => term("stem", t, 1.0)));
       const idx = ps.map((p) => new Map(p.docs.map((d, i) => [d, i])));
@@ -412,7 +431,8 @@
      * on its frequency with the unit's stem-field length, added up in the plan's order; a pair's df
      * is the number of units where its words stand next to each other (phrases.item_idfs). */
     async function pairPhrase(stems) {
-      const ps = await Promise.all(stems.map((t) => postings("stem", t)));
+      if (root.pairPostings) return phraseByPairs(stems);
+      const ps = await stemPostingsWithPositions(stems);
       if (ps.some((p) => !p)) return new Map();
       const items = plan(stems);
       const counts = items.map(([pair, k]) => (pair ? pairCounts(ps[k], ps[k + 1]) : null));
@@ -434,6 +454,46 @@
         out.set(d, s);
       }
       return out;
+    }
+
+    /** phrases.PairPhrase from the exported pair postings: each item of the plan is a term (a pair
+     * at its first word's position, or a word); the units holding every item at its offset from
+     * one start; each item scored by BM25 on its frequency there (a lone item: its weight) with the
+     * unit's stem-field length (the pair postings carry it), added up in the plan's order. */
+    async function phraseByPairs(stems) {
+      const items = plan(stems);
+      const lone = items.length === 1;
+      const lists = await Promise.all(items.map(([pair, k]) => {
+        const p = pair ? postings("pair", stems[k] + " " + stems[k + 1]) : postings("stem", stems[k]);
+        return lone ? p : p.then(withPositions);
+      }));
+      const out = new Map();
+      if (lists.some((p) => !p)) return out;
+      const idfs = lists.map((p) => Math.log(root.N / (p.df + 1)) + 1);
+      const avgfl = root.avgfl.stem || 1;
+      const offsets = items.map(([, k]) => k);
+      const rarest = lists.reduce((r, p, j) => (p.docs.length < lists[r].docs.length ? j : r), 0);
+      lists[rarest].docs.forEach((d) => {
+        const at = lists.map((p) => find(p.docs, d));
+        if (at.includes(-1)) return;
+        const tfs = lone ? [lists[0].tfs ? lists[0].tfs[at[0]] : 1] : lists.map((p, j) => p.pos[at[j]].length);
+        if (!lone && !aligned(lists.map((p, j) => p.pos[at[j]]), offsets)) return;
+        const fl = lists[0].fls[at[0]];
+        let s = 0.0;
+        tfs.forEach((tf, j) => { s += bm25(idfs[j], tf, fl, avgfl); });
+        out.set(d, s);
+      });
+      return out;
+    }
+
+    /** phrases._aligned: whether some p has p + offsets[k] in positions[k] for every k. */
+    function aligned(positions, offsets) {
+      let starts = new Set(positions[0].map((p) => p - offsets[0]));
+      for (let k = 1; k < positions.length && starts.size; k++) {
+        const later = new Set(positions[k].map((p) => p - offsets[k]));
+        starts = new Set([...starts].filter((p) => later.has(p)));
+      }
+      return starts.size > 0;
     }
 
     async function phraseQuery(words, slop) {
@@ -477,20 +537,21 @@
       });
     }
 
+    /** The filter values of the units `nums` (Map(number -> [-, nämnd, partier, datum, år])), from
+     * the file of all units' values fetched with the page. Only the units asked for are decoded: in
+     * a large index a rare word's few units lie in hundreds of chunks. */
     async function metaOf(nums) {
-      const all = await load(root.filters);  // every unit's filter values, in chunks (one file)
-      const chunks = [...new Set([...nums].map((n) => Math.floor(n / root.metaChunk)))];
+      const all = await load(root.filters);
+      const size = root.metaChunk;
       const out = new Map();
-      chunks.forEach((c) => {
-        const m = all[c];
-        if (!m) return;
-        m.n.forEach((n, k) => {
-          if (n === null) return;
-          const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
-          const parti = m.p[k] ? m.p[k].split(".").map(Number) : [];
-          out.set(c * root.metaChunk + k, [null, n, parti, m.d[k], year]);  // [-, nämnd, partier, datum, år]
-        });
-      });
+      for (const n of nums) {
+        const m = all[Math.floor(n / size)];
+        const k = n % size;
+        if (!m || m.n[k] === null || m.n[k] === undefined) continue;
+        const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
+        const parti = m.p[k] ? m.p[k].split(".").map(Number) : [];
+        out.set(n, [null, m.n[k], parti, m.d[k], year]);
+      }
       return out;
     }
 
@@ -503,10 +564,14 @@
       return load("u/" + n + "-" + hashes.slice(k * len, (k + 1) * len));
     }
 
+    /** Every unit's number, ascending. */
     async function allNums() {
       const all = await load(root.filters);
-      const meta = await metaOf(all.flatMap((m, c) => (m ? [c * root.metaChunk] : [])));
-      return [...meta.keys()];
+      const nums = [];
+      all.forEach((m, c) => {
+        if (m) m.n.forEach((v, k) => { if (v !== null) nums.push(c * root.metaChunk + k); });
+      });
+      return nums;
     }
 
     /** Tests of a unit's filter values, one per filter of the query; `none`: a filter names no value
