@@ -84,31 +84,6 @@ def test_every_match_scores_as_whoosh_over_real_text(real_index, or_kind, query)
     assert _same_as_whoosh(real_index, query)
 
 
-SLOPPY = search.PROXIMITY_SLOP
-
-
-@pytest.mark.parametrize(("words", "slop"), [
-    (["kommunen", "budget"], SLOPPY), (["det", "är", "viktigt", "att"], SLOPPY), (["och", "att"], SLOPPY),
-    (["budget", "nämnden"], SLOPPY), (["äldreomsorg", "kommunen", "beslutar"], SLOPPY), (["i", "enlighet", "med"], 1),
-    (["och", "att"], 1), (["det", "är", "viktigt", "att"], 1),
-])
-def test_a_sloppy_phrase_keeps_the_documents_and_scores_of_whoosh_span_matcher(real_index, updated_index, words, slop):
-    """The proximity of a query of several words: the documents of whoosh's span matcher, each
-    segment's matcher stepped through by whoosh, against the numpy evaluation of a fresh one."""
-    found = 0
-    for path in (real_index, updated_index):
-        searcher, info = _Opened.searcher(path)
-        phrase = _Builder(searcher, info.chain).phrase(words, slop=slop) if slop != 1 else wq.Phrase(
-            "text_stem", [search.termtable.query_forms(w, info.chain, searcher.reader()).stem[0] for w in words])
-        for sub, _ in searcher.leaf_searchers():
-            segment = vectorized._Segment(sub, None)
-            theirs = segment.stepped(phrase.matcher(sub, sub.context()))
-            ours = segment.evaluate(phrase.matcher(sub, sub.context()))
-            assert ours[0].tolist() == theirs[0].tolist() and ours[1].tolist() == theirs[1].tolist()
-            found += len(ours[0])
-    assert found
-
-
 @pytest.fixture
 def with_arrays(updated_index, real_index, monkeypatch):
     """Posting arrays of every term (not only frequent ones) in both indexes; afterwards the

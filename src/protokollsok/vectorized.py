@@ -7,10 +7,9 @@ each segment, so the same query plan -- is evaluated with array operations: each
 are read a block at a time, BM25F is computed for the whole list, and the tree's sums are added in
 the tree's own order. Floating-point addition of the same numbers in the same order gives the
 same result, so every score is the float whoosh computes (``tests/test_vectorized.py`` compares
-them over real text). A proximity phrase's span check reads the positions of only the documents
-that hold all its words. A matcher this module does not know (an array union over matchers that
-cannot start again) is stepped through as whoosh would, so every query can be evaluated.
-Frequent terms' postings are read from ``posting_arrays`` where a segment has them.
+them over real text). A matcher this module does not know (the span check of a proximity
+phrase, an array union over such matchers) is stepped through as whoosh would, so every query can
+be evaluated. Frequent terms' postings are read from ``posting_arrays`` where a segment has them.
 
 numpy costs about 0.1 s to import, so ``search`` uses this only for queries that read many
 postings (``search._worth_vectors``).
@@ -25,7 +24,6 @@ from pathlib import Path
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import binary, combo, mcore, wrappers
-from whoosh.query.spans import SpanNear2
 from whoosh.scoring import BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
@@ -203,24 +201,6 @@ class _Segment:
         ids = np.flatnonzero(total > 0)
         return ids, total[ids]
 
-    def span_near(self, m: SpanNear2.SpanNear2Matcher) -> Evaluated:
-        """A sloppy phrase (a query's proximity): the documents holding every word come from the
-        words' intersection, scored as the intersection scores them (whoosh's span matcher adds
-        nothing); only those documents' positions are checked, by whoosh's own span test with
-        each word's matcher moved to the document (whoosh steps the intersection posting by
-        posting to find them)."""
-        if not all(_restartable(sub) for sub in m.ms):
-            return self.stepped(m)
-        ids, scores = self.evaluate(m.child)
-        for sub in m.ms:
-            sub.reset()
-        keep = np.zeros(len(ids), dtype=bool)
-        for i, d in enumerate(ids.tolist()):
-            for sub in m.ms:
-                sub.skip_to(d)
-            keep[i] = bool(m._get_spans())
-        return ids[keep], scores[keep]
-
     def scored_list(self, m: ScoredList) -> Evaluated:
         return np.array(m._ids, dtype=np.int64), np.array(m._scores, dtype=np.float64)
 
@@ -235,7 +215,6 @@ _HANDLERS: dict[type, Callable[[_Segment, object], Evaluated]] = {
     binary.AndMaybeMatcher: _Segment.and_maybe,
     combo.ArrayUnionMatcher: _Segment.array_union,
     ScoredList: _Segment.scored_list,
-    SpanNear2.SpanNear2Matcher: _Segment.span_near,
     mcore.NullMatcherClass: lambda seg, m: (_NO_DOCS, _NO_SCORES),
 }
 
