@@ -55,9 +55,10 @@ def test_data_files_are_named_by_a_hash_of_their_content(bundle):
 
 def test_root_names_every_shard_and_the_statistics_whoosh_scores_with(bundle, seed_index):
     root = data_of(bundle / "data" / "root.js")
-    assert len(root["shards"]) == root["buckets"]
-    for b, h in enumerate(root["shards"]):
-        assert (bundle / "data" / "t" / f"{b}-{h}.js").is_file()
+    width = root["shardHash"]
+    assert len(root["shards"]) == root["buckets"] * width
+    for b in range(root["buckets"]):
+        assert (bundle / "data" / "t" / f"{b}-{root['shards'][b * width : (b + 1) * width]}.js").is_file()
     stats = search.stats(seed_index)
     assert root["units"] == stats["units"]
     assert root["N"] >= root["units"]  # whoosh counts the bookkeeping documents too

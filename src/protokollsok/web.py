@@ -4,7 +4,8 @@ Bundle layout (everything under ``data/`` except ``root.js`` is named by a hash 
 re-export of an unchanged index rewrites nothing and an update adds only the shards that changed)::
 
     index.html  protokollsok.js  snowball-sv.js  style.css
-    data/root.js              statistics and the names of all other files (small; loaded first)
+    data/root.js              statistics and the names of all other files (loaded first; the term
+                              shards' hashes are one string of 6 characters each)
     data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket
                               (the scored fields, dnr, and the word pairs phrases are found by),
                               the term table entries (``termtable``) and diarienummer spellings;
@@ -71,6 +72,7 @@ BIG_TERM_CHARS = 4096  # a term's postings above this size get a file of their o
 BIG_TERM_HASH_CHARS = 16  # those files are named by their hash alone
 VOCAB_TERMS = 2048  # a vocabulary shard holds this many terms on average
 HASH_CHARS = 10
+SHARD_HASH_CHARS = 6  # term shards: the root lists every one's hash (16,384 at the whole corpus)
 UNIT_HASH_CHARS = 8  # unit files are named <number>-<hash>: the hash only has to change with the content
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
@@ -383,7 +385,7 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
-    names = [w.jsonp("t", str(i), b) for i, b in enumerate(buckets)]
+    names = [w.jsonp("t", str(i), b, SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
     return names, nb, len(keys), terms
 
 
@@ -547,7 +549,8 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         **({"pairs": sorted(analysis.pair_stems()), "pairPostings": True} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
         "buckets": nb,
-        "shards": shard_names,
+        "shards": "".join(shard_names),  # bucket b's hash: characters b * shardHash ... (b + 1) * shardHash
+        "shardHash": SHARD_HASH_CHARS,
         "metaChunk": META_CHUNK,
         "filters": filters_name,
         "hashes": facets["hashes"],

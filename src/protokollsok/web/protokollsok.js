@@ -141,14 +141,29 @@
   const WHOOSH_TOO_MANY_CLAUSES = 1024;
   const WHOOSH_SMALL_SEGMENT = 5000;
 
-  function treeSum(vals) {
-    if (vals.length === 1) return vals[0];
-    const half = vals.length >> 1;
-    const a = treeSum(vals.slice(0, half));
-    const b = treeSum(vals.slice(half));
+  function treeSum(vals, lo = 0, hi = vals.length) {
+    if (hi - lo <= 1) return vals[lo];
+    const half = lo + ((hi - lo) >> 1);
+    const a = treeSum(vals, lo, half);
+    const b = treeSum(vals, half, hi);
     if (a === undefined) return b;
     if (b === undefined) return a;
     return a + b;
+  }
+
+  /** The first `k` of `items` in the order of `cmp` (a total order): items.sort(cmp).slice(0, k)
+   * without sorting them all. */
+  function firstK(items, k, cmp) {
+    const top = [];
+    if (k <= 0) return top;
+    for (const x of items) {
+      if (top.length === k && cmp(x, top[k - 1]) >= 0) continue;
+      let lo = 0, hi = top.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (cmp(x, top[mid]) < 0) hi = mid; else lo = mid + 1; }
+      top.splice(lo, 0, x);
+      if (top.length > k) top.pop();
+    }
+    return top;
   }
 
   /** The search engine over one bundle; `load(name)` resolves to a data file's content. */
@@ -166,7 +181,7 @@
 
     function shardOf(key) {
       const b = fnv1a(key) % root.buckets;
-      return "t/" + b + "-" + root.shards[b];
+      return "t/" + b + "-" + root.shards.slice(b * root.shardHash, (b + 1) * root.shardHash);
     }
     function shard(key) { return load(shardOf(key)); }
 
@@ -318,21 +333,29 @@
       return out;
     }
 
+    /** whoosh's tree of unions: each unit's scores added up in the tree's order. */
     function or(maps) {
       if (maps.length === 1) return maps[0];
       const out = new Map();
-      const all = new Set();
-      for (const m of maps) for (const d of m.keys()) all.add(d);
-      for (const d of all) out.set(d, treeSum(maps.map((m) => m.get(d))));
+      const vals = new Array(maps.length);
+      for (const m of maps) {
+        for (const d of m.keys()) {
+          if (out.has(d)) continue;
+          for (let i = 0; i < maps.length; i++) vals[i] = maps[i].get(d);
+          out.set(d, treeSum(vals));
+        }
+      }
       return out;
     }
 
     function and(maps) {
       if (maps.length === 1) return maps[0];
       const out = new Map();
-      const [first, ...rest] = maps;
-      for (const d of first.keys()) {
-        if (rest.every((m) => m.has(d))) out.set(d, treeSum(maps.map((m) => m.get(d))));
+      const vals = new Array(maps.length);
+      for (const d of maps[0].keys()) {
+        let all = true;
+        for (let i = 0; i < maps.length && all; i++) all = (vals[i] = maps[i].get(d)) !== undefined;
+        if (all) out.set(d, treeSum(vals));
       }
       return out;
     }
@@ -537,6 +560,13 @@
       });
     }
 
+    const partiLists = new Map([["", []]]);  // a unit's parties as written ("3.7") -> [3, 7], shared
+    function partiList(text) {
+      const key = text || "";
+      if (!partiLists.has(key)) partiLists.set(key, key.split(".").map(Number));
+      return partiLists.get(key);
+    }
+
     /** The filter values of the units `nums` (Map(number -> [-, nämnd, partier, datum, år])), from
      * the file of all units' values fetched with the page. Only the units asked for are decoded: in
      * a large index a rare word's few units lie in hundreds of chunks. */
@@ -549,8 +579,7 @@
         const k = n % size;
         if (!m || m.n[k] === null || m.n[k] === undefined) continue;
         const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
-        const parti = m.p[k] ? m.p[k].split(".").map(Number) : [];
-        out.set(n, [null, m.n[k], parti, m.d[k], year]);
+        out.set(n, [null, m.n[k], partiList(m.p[k]), m.d[k], year]);
       }
       return out;
     }
@@ -646,7 +675,7 @@
       if (!hasFilters && !opts.count && (opts.sort || "relevance") === "relevance") {
         // Without filters the units shown are the top by score: fetch them while the filter data loads.
         const off = opts.offset || 0;
-        const top = [...scores.keys()].sort((a, b) => scores.get(b) - scores.get(a) || a - b).slice(off, off + limit);
+        const top = firstK(scores.keys(), off + limit, (a, b) => scores.get(b) - scores.get(a) || a - b).slice(off);
         top.forEach((n) => loadUnit(n).catch(() => {}));
       }
       const meta = await metaOf(scores.keys());
@@ -782,26 +811,39 @@
 
     function rank(nums, scores, meta, sort, limit) {
       if (sort === "date") {
-        return nums.sort((a, b) => cmpDesc(meta.get(a)[3], meta.get(b)[3]) || scores.get(b) - scores.get(a) || a - b).slice(0, limit);
+        return firstK(nums, limit, (a, b) => cmpDesc(meta.get(a)[3], meta.get(b)[3]) || scores.get(b) - scores.get(a) || a - b);
       }
-      const top = nums.sort((a, b) => scores.get(b) - scores.get(a) || a - b).slice(0, limit);
+      const top = firstK(nums, limit, (a, b) => scores.get(b) - scores.get(a) || a - b);
       return top.map((n, i) => [n, i]).sort((x, y) => {
         const d = round4(scores.get(y[0])) - round4(scores.get(x[0]));
         return d || cmpDesc(meta.get(x[0])[3], meta.get(y[0])[3], true) || x[1] - y[1];
       }).map((x) => x[0]);
     }
 
+    /** Matches per nämnd, parti and year: counted by value number, then named (values without a
+     * name, "" or none, are not counted). */
     function facetCounts(nums, meta) {
-      const count = (key) => {
+      const namnd = new Map(), parti = new Map(), year = new Map();
+      const add = (c, v) => c.set(v, (c.get(v) || 0) + 1);
+      for (const n of nums) {
+        const m = meta.get(n);
+        if (m[1] >= 0) add(namnd, m[1]);
+        for (const i of m[2]) add(parti, i);
+        add(year, m[4]);
+      }
+      const named = (counts, name) => {
         const c = new Map();
-        for (const n of nums) for (const v of key(meta.get(n))) if (v !== "" && v != null) c.set(v, (c.get(v) || 0) + 1);
+        for (const [k, v] of counts) {
+          const x = name(k);
+          if (x !== "" && x != null) c.set(x, (c.get(x) || 0) + v);
+        }
         return [...c.entries()];
       };
       const byCount = (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
       return {
-        namnd: count((m) => (m[1] >= 0 ? [root.namnd[m[1]][0]] : [])).sort(byCount),
-        parti: count((m) => m[2].map((i) => root.parti[i])).sort(byCount),
-        year: count((m) => [m[4]]).sort((a, b) => (a[0] < b[0] ? 1 : -1)),
+        namnd: named(namnd, (i) => root.namnd[i][0]).sort(byCount),
+        parti: named(parti, (i) => root.parti[i]).sort(byCount),
+        year: named(year, (y) => y).sort((a, b) => (a[0] < b[0] ? 1 : -1)),
       };
     }
 
