@@ -237,7 +237,8 @@ def write_report(path: Path, args, n_units: int, builds: dict, sizes: dict, rows
         f"{os.cpu_count()} cores, Python {platform.python_version()}), Chromium headless.",
         f"Command: `.venv/bin/python bench/bench_web.py{'' if args.limit is None else f' --limit {args.limit}'} "
         f"--repeat {args.repeat}{' --reuse-index' if args.reuse_index else ''}"
-        f"{f' --units-cache {args.units_cache}' if args.units_cache else ''} --pagefind-python {args.pagefind_python}`",
+        f"{f' --units-cache {args.units_cache}' if args.units_cache else ''} --out {args.out} --results {args.results}"
+        f" --pagefind-python {args.pagefind_python}`",
         (f"Units: the {n_units:,} units of `{args.units_cache}` (a cache of `bench/units.py`)." if args.units_cache
          else f"Units: the first {n_units:,} units of `bench/units.py` (all five sources, interleaved)."),
         "",
