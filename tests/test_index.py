@@ -542,3 +542,45 @@ def test_killing_a_parallel_rebuild_leaves_no_writer_processes_behind(tmp_path):
     time.sleep(2)
     alive = [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0]]
     assert alive == []
+
+
+def test_every_commit_is_on_disk_before_its_toc_is_published(corpus, ix, monkeypatch):
+    """A power cut must leave the last published state: when whoosh renames a new TOC into place,
+    the TOC and every segment of its generation have been flushed (fsync), and the folder is
+    flushed right after the rename, as after the switch of ``protokollsok.json``."""
+    events: list[tuple] = []
+    real_fsync, real_rename, real_replace = os.fsync, os.rename, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", Path(f"/proc/self/fd/{fd}").readlink().name))
+        real_fsync(fd)
+
+    def rename(src, dst, *args, **kwargs) -> None:
+        dst = Path(dst)
+        if dst.suffix == ".toc":
+            generation = dst.name.split("_")[1]
+            segments = {p.name for p in dst.parent.glob(f"{generation}_*.seg")}
+            events.append(("publish", dst.name, Path(src).name, segments))
+        real_rename(src, dst, *args, **kwargs)
+
+    def replace(src, dst, *args, **kwargs) -> None:
+        events.append(("switch", Path(dst).name))
+        real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(os, "replace", replace)
+    build_index([corpus], ix)
+    write(corpus, "ks-2.txt", protokoll("Kommunstyrelsen", (3, "Budget", "Kommunstyrelsen fastställer budgeten.")))
+    build_index([corpus], ix)  # an incremental commit too
+
+    published = [i for i, e in enumerate(events) if e[0] == "publish"]
+    assert len(published) >= 3  # the empty first index, the first run's units, the update
+    assert any(events[i][3] for i in published)  # not vacuous: segments were there to flush
+    for i in published:
+        _, _, temp_toc, segments = events[i]
+        flushed = {e[1] for e in events[:i] if e[0] == "fsync"}
+        assert segments | {temp_toc} <= flushed, segments - flushed
+        assert events[i + 1] == ("fsync", ix.name)  # the folder
+    switches = [i for i, e in enumerate(events) if e == ("switch", index.META_FILE)]
+    assert switches and all(events[i - 1][0] == "fsync" and events[i + 1] == ("fsync", ix.name) for i in switches)
