@@ -262,15 +262,15 @@ class _DurableStorage(FileStorage):
     holds the last published TOC and everything it names, never a TOC whose segments were lost."""
 
     def rename_file(self, oldname: str, newname: str, safe: bool = False) -> None:
-        if not newname.endswith(".toc"):
-            return super().rename_file(oldname, newname, safe)
-        generation = newname.lstrip("_").split("_", 1)[0]
-        for name in sorted(self.list()):
-            if name == oldname or (name.startswith(f"{generation}_") and not name.endswith("WRITELOCK")):
-                _fsync_file(Path(self.folder) / name)
+        publishing = newname.endswith(".toc")
+        if publishing:
+            generation = newname.lstrip("_").split("_", 1)[0]
+            for name in sorted(self.list()):
+                if name == oldname or (name.startswith(f"{generation}_") and not name.endswith("WRITELOCK")):
+                    _fsync_file(Path(self.folder) / name)
         super().rename_file(oldname, newname, safe)
-        _fsync_dir(Path(self.folder))
-        return None
+        if publishing:
+            _fsync_dir(Path(self.folder))
 
 
 def _fsync_file(path: Path) -> None:

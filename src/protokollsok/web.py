@@ -30,9 +30,9 @@ term's document frequency ``df`` (per term), the term weight ``tf`` and the docu
 field length ``fl`` — and ``root.js`` carries ``N`` (``doc_count_all``), the average field lengths,
 ``B``, ``K1`` and the boosts. The page evaluates the same query tree as ``search._Builder`` (an Or
 of boosted Terms per word, And over words, the sloppy-phrase proximity as AndMaybe on
-``text_stem`` positions, phrases through their word pairs as ``phrases.PairPhrase``) with the same float formula, keeps whoosh's order for equal scores (the
-unit number follows whoosh's document order) and then re-sorts the top 10 by rounded score and
-date as ``search`` does. Query words are analysed by ``termtable`` on both sides. A prefix
+``text_stem`` positions, phrases through their word pairs as ``phrases.PairPhrase``) with the same
+float formula, keeps whoosh's order for equal scores (the unit number follows whoosh's document
+order) and then re-sorts the top 10 by rounded score and date as ``search`` does. Query words are analysed by ``termtable`` on both sides. A prefix
 (``utred*``) is expanded from the vocabulary shards (``data/v/``) and scored per whoosh segment
 (``root.js``'s ``segs``), as whoosh's ``Prefix`` matcher does. "Menade du" (``search._suggest``)
 looks words up in the same shards, which carry the frequencies it ranks by.
@@ -546,7 +546,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         # phrases.plan's function-word stems, where the index has word pairs: every pair's
         # postings are in the term shards (field "pair"), so a phrase is found and scored by its
         # pairs as on the command line, without the positions of its function words
-        **({"pairs": sorted(analysis.pair_stems()), "pairPostings": True} if PAIR_FIELD in reader.schema else {}),
+        **({"pairs": sorted(analysis.pair_stems())} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
         "buckets": nb,
         "shards": "".join(shard_names),  # bucket b's hash: characters b * shardHash ... (b + 1) * shardHash

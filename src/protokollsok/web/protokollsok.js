@@ -238,10 +238,6 @@
       return p;
     }
 
-    function stemPostingsWithPositions(stems) {
-      return Promise.all(stems.map((t) => postings("stem", t).then(withPositions)));
-    }
-
     /** The vocabulary shards of `field` that may hold terms starting with `p` (root.vocab names
      * each shard by its first term; the terms are sorted). */
     function vocabShards(field, p) {
@@ -362,7 +358,7 @@
 
     /** whoosh Phrase: every stem present, in order, each within `slop` of the span so far. */
     async function phrase(stems, slop, boost) {
-      const ps = await stemPostingsWithPositions(stems);
+      const ps = await Promise.all(stems.map((t) => postings("stem", t).then(withPositions)));
       if (ps.some((p) => !p)) return new Map();
       const scores = await Promise.all(stems.map((t) => term("stem", t, 1.0)));
       const idx = ps.map((p) => new Map(p.docs.map((d, i) => [d, i])));
@@ -429,61 +425,12 @@
       return lo < docs.length && docs[lo] === d ? lo : -1;
     }
 
-    /** How often stem a stands right before stem b, per unit holding both (a pair's frequency);
-     * the shorter list is walked, the other searched. */
-    function pairCounts(pa, pb) {
-      const out = new Map();
-      const count = (d, i, j) => {
-        const xs = pa.pos[i], ys = pb.pos[j];
-        let n = 0, y = 0;
-        for (const x of xs) {
-          while (y < ys.length && ys[y] < x + 1) y++;
-          if (y < ys.length && ys[y] === x + 1) n++;
-        }
-        if (n) out.set(d, n);
-      };
-      if (pa.docs.length <= pb.docs.length) {
-        pa.docs.forEach((d, i) => { const j = find(pb.docs, d); if (j >= 0) count(d, i, j); });
-      } else {
-        pb.docs.forEach((d, j) => { const i = find(pa.docs, d); if (i >= 0) count(d, i, j); });
-      }
-      return out;
-    }
-
-    /** phrases.PairPhrase: the units of a phrase (slop 1), each plan item scored as a term by BM25
-     * on its frequency with the unit's stem-field length, added up in the plan's order; a pair's df
-     * is the number of units where its words stand next to each other (phrases.item_idfs). */
+    /** phrases.PairPhrase, from the exported pair postings: each item of the plan is a term (a
+     * pair at its first word's position, or a word); the units holding every item at its offset
+     * from one start; each item scored by BM25 on its frequency there (a lone item: its weight)
+     * with the unit's stem-field length (the pair postings carry it), added up in the plan's order;
+     * a pair's df is the number of units holding it (phrases.item_idfs). */
     async function pairPhrase(stems) {
-      if (root.pairPostings) return phraseByPairs(stems);
-      const ps = await stemPostingsWithPositions(stems);
-      if (ps.some((p) => !p)) return new Map();
-      const items = plan(stems);
-      const counts = items.map(([pair, k]) => (pair ? pairCounts(ps[k], ps[k + 1]) : null));
-      const idfs = items.map(([pair, k], j) => Math.log(root.N / ((pair ? counts[j].size : ps[k].df) + 1)) + 1);
-      const avgfl = root.avgfl.stem || 1;
-      const out = new Map();
-      // the rarest word's units, each looked up in the other words' lists
-      const rarest = ps.reduce((r, p, k) => (p.docs.length < ps[r].docs.length ? k : r), 0);
-      for (const d of ps[rarest].docs) {
-        const at = ps.map((p) => find(p.docs, d));
-        if (at.includes(-1)) continue;
-        if (!spansMatch(ps.map((p, k) => p.pos[at[k]]), 1)) continue;
-        const fl = ps[0].fls[at[0]];
-        let s = 0.0;
-        items.forEach(([pair, k], j) => {
-          const tf = pair ? counts[j].get(d) : (ps[k].tfs ? ps[k].tfs[at[k]] : 1);
-          s += bm25(idfs[j], tf, fl, avgfl);
-        });
-        out.set(d, s);
-      }
-      return out;
-    }
-
-    /** phrases.PairPhrase from the exported pair postings: each item of the plan is a term (a pair
-     * at its first word's position, or a word); the units holding every item at its offset from
-     * one start; each item scored by BM25 on its frequency there (a lone item: its weight) with the
-     * unit's stem-field length (the pair postings carry it), added up in the plan's order. */
-    async function phraseByPairs(stems) {
       const items = plan(stems);
       const lone = items.length === 1;
       const lists = await Promise.all(items.map(([pair, k]) => {
