@@ -204,8 +204,8 @@
       return { exact: root.fields.includes("exact") ? [word] : [], stem: stems, fold: folds, parts };
     }
 
-    /** Decoded postings of `term` in `field`: {df, docs, tfs, fls, pos} or null. `pos` (stem
-     * field only) is null until `withPositions` when the positions live in a file of their own. */
+    /** Decoded postings of `term` in `field`: {df, docs, tfs, fls, pos} or null. `pos` (stem and
+     * pair fields) is null until `withPositions` when the positions live in a file of their own. */
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
