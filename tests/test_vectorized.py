@@ -219,3 +219,55 @@ def test_a_search_gives_the_same_answer_either_way(updated_index, monkeypatch, q
         answers.append(search.search(updated_index, query, **options).to_json())
     assert answers[0] == answers[1]
     assert answers[0]["total"] > 0
+
+
+PROXIMITY_CASES = [
+    ("budget nämnden", {}),
+    ("budget nämnden", {"limit": 1}),
+    ("budget nämnden", {"sort": "date", "limit": 5}),
+    ("skolan barn -vård", {"limit": 3}),
+    ("äldreomsorg kommunen beslutar", {"parti": "S", "limit": 5}),
+    ("barn skolan", {"limit": 40}),
+]
+REAL_PROXIMITY_CASES = [
+    ("kommunen budget", {}),
+    ("regeringen förslag", {"limit": 1}),
+    ("regeringen förslag", {"sort": "date", "limit": 5}),
+    ("att det", {"limit": 3}),
+    ("att det -regeringen", {"sort": "date"}),
+    ("regeringen kommunen arbetsmarknad", {}),
+]
+
+
+@pytest.mark.parametrize("real, query, options", [(False, *c) for c in PROXIMITY_CASES] + [(True, *c) for c in REAL_PROXIMITY_CASES])
+def test_a_multi_word_query_ranks_by_proximity_the_same_either_way(updated_index, real_index, monkeypatch, real, query, options):
+    """numpy settles the proximity bonus only for matches that can reach the top; the hits shown,
+    their order and their scores are still whoosh's."""
+    path = real_index if real else updated_index
+    answers = []
+    for threshold in (0, 10**12):
+        monkeypatch.setattr(search, "VECTORS_FROM", threshold)
+        monkeypatch.setattr(search, "VECTORS_LOADED_FROM", threshold)
+        answers.append(search.search(path, query, **options).to_json())
+    assert answers[0] == answers[1]
+    assert answers[0]["total"] > 0
+
+
+def test_positions_are_read_only_for_matches_that_can_reach_the_top(real_index, monkeypatch):
+    checked: list[int] = []
+    close = vectorized._SpanTest.close
+
+    def spy(self, docs):
+        checked.append(len(docs))
+        return close(self, docs)
+
+    monkeypatch.setattr(vectorized._SpanTest, "close", spy)
+    monkeypatch.setattr(search, "VECTORS_LOADED_FROM", 0)
+    monkeypatch.setattr(search, "VECTORS_FROM", 0)
+    searcher, info = _Opened.searcher(real_index)
+    wquery = _Builder(searcher, info.chain).build(parse("att det"))[0]
+    _, _, deferred = vectorized.score_deferred(searcher, wquery, real_index)
+    both = sum(len(ids) for ids, *_ in deferred._parts)  # matches holding both words
+
+    search.search(real_index, "att det", limit=3)
+    assert 0 < sum(checked) < both / 4

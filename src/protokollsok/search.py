@@ -201,15 +201,20 @@ def _vector_search(
 
     # whoosh's sorted collector asks its matchers for the current document (``needs_current``),
     # which changes how it builds an Or in small segments, and so the scores' last bits
-    docs, scores = vectorized.score_all(searcher, q, index_dir, needs_current=sort != "relevance")
+    docs, scores, deferred = vectorized.score_deferred(searcher, q, index_dir, needs_current=sort != "relevance")
     keep = np.isin(docs, np.fromiter(masked, dtype=np.int64, count=len(masked)), invert=True)
     if allowed is not None:
         keep &= np.isin(docs, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
     docs, scores = docs[keep], scores[keep]
+    # A proximity bonus is settled (positions read) only where it can change what is shown; the
+    # other matches keep their score without it, which nothing after this reads.
     if sort == "date":
         ranks = _value_ranks(searcher, "datum", docs, index_dir)
+        newest = np.partition(ranks, len(ranks) - limit)[len(ranks) - limit] if len(ranks) > limit else -1
+        scores = deferred.settle(docs, scores, ranks >= newest)  # ties within a date go by score
         shown = np.lexsort((docs, -scores, -ranks))[:limit].tolist()
     else:
+        scores = deferred.settle(docs, scores, vectorized.could_reach_top(scores, deferred.bound(docs), limit))
         shown = vectorized.top(docs, scores, limit)
     results = []
     for i in shown:

@@ -11,6 +11,13 @@ them over real text). A matcher this module does not know (the span check of a p
 phrase, an array union over such matchers) is stepped through as whoosh would, so every query can
 be evaluated. Frequent terms' postings are read from ``posting_arrays`` where a segment has them.
 
+A multi-word query's proximity (an ``AndMaybe`` of the words and a sloppy phrase of them) adds the
+phrase words' scores to a match where the words stand close. The sum is known from the postings;
+whether the words stand close only from their positions, which are most of what such a query
+costs to read (whoosh unpickles a block of 128 postings' positions for each). So ``score_deferred``
+keeps that bonus as an upper bound per document (``Deferred``), and the search reads positions
+only for the documents that could reach the top with it; ``score_all`` settles every one.
+
 numpy costs about 0.1 s to import, so ``search`` uses this only for queries that read many
 postings (``search._worth_vectors``).
 """
@@ -22,8 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import binary, combo, mcore, wrappers
+from whoosh.query.spans import SpanNear2
 from whoosh.scoring import BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
@@ -46,16 +55,73 @@ def score_all(searcher, q, index_dir: Path | None = None, *, needs_current: bool
     documents do not match) and its score. Frequent terms are read from the segments' posting
     arrays in ``index_dir`` where they exist. ``needs_current`` as in whoosh's search context (a
     sorted search sets it, and whoosh then builds some matchers differently)."""
+    docs, scores, deferred = score_deferred(searcher, q, index_dir, needs_current=needs_current)
+    return docs, deferred.settle(docs, scores, np.ones(len(docs), dtype=bool))
+
+
+def score_deferred(
+    searcher, q, index_dir: Path | None = None, *, needs_current: bool = False
+) -> tuple[np.ndarray, np.ndarray, Deferred]:
+    """As ``score_all``, but a proximity bonus at the top of the query is left to be settled:
+    (documents, their scores without it, the bonus)."""
     context = searcher.context(needs_current=needs_current)
+    deferred = Deferred()
     docs: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     for sub, offset in searcher.leaf_searchers():
-        d, s = _Segment(sub, index_dir).evaluate(q.matcher(sub, context))
+        d, s = _Segment(sub, index_dir, deferred, offset).root(q, context)
         docs.append(d + offset)
         scores.append(s)
     if not docs:
-        return _NO_DOCS, _NO_SCORES
-    return np.concatenate(docs), np.concatenate(scores)
+        return _NO_DOCS, _NO_SCORES, deferred
+    return np.concatenate(docs), np.concatenate(scores), deferred
+
+
+class Deferred:
+    """Proximity bonuses not settled yet: per segment, the documents holding all the phrase's
+    words, the most each can gain, and the check of their positions."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], int]] = []
+
+    def add(self, docs: np.ndarray, bonus: np.ndarray, close: Callable[[np.ndarray], np.ndarray], offset: int) -> None:
+        """A segment's candidates (its own numbers, ascending), their bonus, and ``close``, which
+        tells for some of them (ascending) whether their words stand close."""
+        if len(docs):
+            self._parts.append((docs, bonus, close, offset))
+
+    def bound(self, docs: np.ndarray) -> np.ndarray:
+        """The most each of ``docs`` (top-level numbers, ascending) can still gain."""
+        out = np.zeros(len(docs))
+        for ids, bonus, _, offset in self._parts:
+            _, kd, ki = np.intersect1d(docs, ids + offset, assume_unique=True, return_indices=True)
+            out[kd] = bonus[ki]
+        return out
+
+    def settle(self, docs: np.ndarray, scores: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """``scores`` of ``docs`` (top-level numbers, ascending) with the bonus added where
+        ``which`` marks a document whose words stand close (as whoosh's ``AndMaybe`` adds it);
+        the others keep their score without it."""
+        out = scores.copy()
+        chosen = np.flatnonzero(which)
+        for ids, bonus, close, offset in self._parts:
+            _, kd, ki = np.intersect1d(docs[chosen], ids + offset, assume_unique=True, return_indices=True)
+            if not len(kd):
+                continue
+            near = close(ids[ki])
+            at = chosen[kd][near]
+            out[at] = scores[at] + bonus[ki][near]
+        return out
+
+
+def could_reach_top(scores: np.ndarray, bound: np.ndarray, limit: int) -> np.ndarray:
+    """Which documents could be among the ``limit`` best once their bonus (at most ``bound``) is
+    known: those with a bonus whose score plus it is not below the ``limit``-th best score without
+    bonuses (a tie can still reach the top by document number)."""
+    if len(scores) <= limit:
+        return bound > 0
+    floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+    return (bound > 0) & (scores + bound >= floor)
 
 
 def top(docs: np.ndarray, scores: np.ndarray, limit: int) -> list[int]:
@@ -74,11 +140,13 @@ def top(docs: np.ndarray, scores: np.ndarray, limit: int) -> list[int]:
 class _Segment:
     """Evaluates one segment's matcher tree."""
 
-    def __init__(self, searcher, index_dir: Path | None) -> None:
+    def __init__(self, searcher, index_dir: Path | None, deferred: Deferred | None = None, offset: int = 0) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.size = self.reader.doc_count_all()
         self.index_dir = index_dir
+        self.deferred = deferred
+        self.offset = offset
 
     def arrays(self) -> posting_arrays.SegmentArrays | None:
         """The segment's posting arrays, if it has them."""
@@ -88,6 +156,33 @@ class _Segment:
         """The matching documents of one matcher (segment numbers, ascending) and their scores."""
         handler = _HANDLERS.get(type(m))
         return handler(self, m) if handler else self.stepped(m)
+
+    def root(self, q, context) -> Evaluated:
+        """The matches of query ``q`` and their scores, as ``evaluate`` gives them for its
+        matcher, except that a proximity bonus at the top (or on the kept side of an exclusion: a
+        plain addition to the final score) is deferred. Its phrase's matcher is not built: whoosh's
+        looks for the phrase's first match at once, reading positions."""
+        if type(q) is wq.AndNot:
+            return self._without(self.root(q.a, context), q.b.matcher(self.searcher, context))
+        if self.deferred is None or type(q) is not wq.AndMaybe or type(q.b) is not wq.Phrase:
+            return self.evaluate(q.matcher(self.searcher, context))
+        kept = self.evaluate(q.a.matcher(self.searcher, context))
+        words = _phrase_words(q.b, self.searcher, context)
+        if words is not None:
+            self._defer_proximity(kept[0], q.b, words)
+        return kept
+
+    def _defer_proximity(self, ids: np.ndarray, phrase: wq.Phrase, words: list) -> None:
+        """The bonus ``AndMaybe(…, phrase)`` adds to the matches ``ids``: the phrase's matcher
+        scores a document as whoosh's tree of intersections of its words' matchers does, times
+        its boost, where the words stand close."""
+        ib, sb = _tree_intersection([self.evaluate(w) for w in words])
+        common, _, kb = np.intersect1d(ids, ib, assume_unique=True, return_indices=True)
+        bonus = sb[kb] * 1.0  # the span matcher's own boost (whoosh's WrappingMatcher default)
+        if phrase.boost != 1.0:  # Phrase.matcher wraps it then
+            bonus = bonus * phrase.boost
+        test = _SpanTest(words, phrase.slop)
+        self.deferred.add(common, bonus, test.close, self.offset)
 
     def stepped(self, m) -> Evaluated:
         """Any matcher, stepped through posting by posting as whoosh's collector would, from
@@ -158,7 +253,7 @@ class _Segment:
             dense[ib] += sb  # a's score + b's, as UnionMatcher.score; 0.0 + x is x
             ids = np.flatnonzero(mark)
             return ids, dense[ids]
-        ids = np.union1d(ia, ib)
+        ids = _sorted_union(ia, ib)
         s = np.zeros(len(ids))
         s[np.searchsorted(ids, ia)] = sa
         s[np.searchsorted(ids, ib)] += sb
@@ -171,8 +266,11 @@ class _Segment:
         return ids, sa[ka] + sb[kb]
 
     def and_not(self, m: binary.AndNotMatcher) -> Evaluated:
-        ia, sa = self.evaluate(m.a)
-        ib, _ = self.evaluate(m.b)
+        return self._without(self.evaluate(m.a), m.b)
+
+    def _without(self, kept: Evaluated, excluded) -> Evaluated:
+        ia, sa = kept
+        ib, _ = self.evaluate(excluded)
         keep = np.isin(ia, ib, assume_unique=True, invert=True)
         return ia[keep], sa[keep]
 
@@ -227,6 +325,75 @@ def segment_arrays(reader, index_dir: Path | None) -> posting_arrays.SegmentArra
     if "_protokollsok_arrays" not in cache:
         cache["_protokollsok_arrays"] = posting_arrays.open_for(index_dir, reader)
     return cache["_protokollsok_arrays"]
+
+
+def _sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The union of two ascending arrays of distinct numbers, ascending (``np.union1d`` gives the
+    same, but numpy 2 finds its distinct values by hashing: 15 times slower here)."""
+    both = np.concatenate((a, b))
+    both.sort()
+    if not len(both):
+        return both
+    return both[np.concatenate(([True], both[1:] != both[:-1]))]
+
+
+def _phrase_words(phrase: wq.Phrase, searcher, context) -> list | None:
+    """The matchers of a phrase's words as ``Phrase.matcher`` makes them for its span matcher;
+    None where it makes none (a word the segment lacks)."""
+    if phrase.fieldname not in searcher.schema:
+        return None
+    field = searcher.schema[phrase.fieldname]
+    if not field.format or not field.format.supports("positions"):
+        return None
+    reader = searcher.reader()
+    terms = []
+    for word in phrase.words:
+        try:
+            word = field.to_bytes(word)
+        except ValueError:
+            return None
+        if (phrase.fieldname, word) not in reader:
+            return None
+        terms.append(wq.Term(phrase.fieldname, word))
+    words = [t.matcher(searcher, context) for t in terms]
+    return words if all(_restartable(w) for w in words) else None
+
+
+def _tree_intersection(parts: list[Evaluated]) -> Evaluated:
+    """Documents in every part, each scored as whoosh's ``make_binary_tree`` of
+    ``IntersectionMatcher`` over the parts adds their scores (the same sums in the same order)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    ia, sa = _tree_intersection(parts[:half])
+    ib, sb = _tree_intersection(parts[half:])
+    ids, ka, kb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+    return ids, sa[ka] + sb[kb]
+
+
+class _SpanTest:
+    """whoosh's test of a sloppy phrase (``SpanNear2Matcher._get_spans``: its words in order, each
+    within ``slop`` of the one before), applied to documents chosen by the caller."""
+
+    ordered = True
+    mindist = 1
+
+    def __init__(self, words: list, slop: int) -> None:
+        self.ms = words  # the names _get_spans reads
+        self.slop = slop
+
+    def close(self, docs: np.ndarray) -> np.ndarray:
+        """For each of ``docs`` (segment numbers, ascending, each holding every word), whether its
+        words stand close: the words' matchers are moved to each document in turn."""
+        for word in self.ms:
+            word.reset()
+        out = np.zeros(len(docs), dtype=bool)
+        for i, doc in enumerate(docs.tolist()):
+            for word in self.ms:
+                word.skip_to(doc)
+            if all(word.is_active() and word.id() == doc for word in self.ms):
+                out[i] = bool(SpanNear2.SpanNear2Matcher._get_spans(self))
+        return out
 
 
 def _restartable(m) -> bool:
