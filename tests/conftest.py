@@ -109,3 +109,23 @@ def seed_index(tmp_path_factory, expected) -> Path:
     report = build_index([corpus], base / "index", full=True)
     assert report.ok, report.failed
     return base / "index"
+
+
+def all_postings(path) -> dict[tuple[str, bytes], list[tuple]]:
+    """Every posting of an index: (field, term) -> [(document, weight, value bytes), ...]."""
+    from protokollsok.index import open_index
+
+    ix, _ = open_index(path)
+    out = {}
+    with ix.reader() as reader:
+        for field in reader.schema.names():
+            if not reader.schema[field].indexed:
+                continue
+            for term in reader.lexicon(field):
+                m = reader.postings(field, term)
+                items = []
+                while m.is_active():
+                    items.append((m.id(), m.weight(), m.value()))
+                    m.next()
+                out[field, term] = items
+    return out

@@ -584,3 +584,27 @@ def test_every_commit_is_on_disk_before_its_toc_is_published(corpus, ix, monkeyp
         assert events[i + 1] == ("fsync", ix.name)  # the folder
     switches = [i for i, e in enumerate(events) if e == ("switch", index.META_FILE)]
     assert switches and all(events[i - 1][0] == "fsync" and events[i + 1] == ("fsync", ix.name) for i in switches)
+
+
+def test_text_fields_are_indexed_as_whoosh_indexes_them_from_tokens(tmp_path, monkeypatch):
+    """The schema indexes the analysed forms straight into postings (no whoosh token objects):
+    the same terms, frequencies, weights, positions and field lengths as whoosh's own path."""
+    from whoosh import fields
+
+    from conftest import all_postings, volume_units
+    from protokollsok import schema
+
+    units = volume_units(200)
+    index.index_units(tmp_path / "direct", units)
+    monkeypatch.setattr(fields.FieldType, "index", schema._whoosh_index)
+    index.index_units(tmp_path / "tokens", units)
+
+    ours, theirs = all_postings(tmp_path / "direct"), all_postings(tmp_path / "tokens")
+    assert ours == theirs
+    assert {f for f, _ in ours} >= {"title", "text_stem", "text_pair", "text_exact"}
+    lengths = []
+    for path in (tmp_path / "direct", tmp_path / "tokens"):
+        ix, _ = open_index(path)
+        with ix.reader() as r:
+            lengths.append([r.doc_field_length(d, f) for d in range(r.doc_count_all()) for f in schema.text_fields("full")])
+    assert lengths[0] == lengths[1]

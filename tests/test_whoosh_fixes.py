@@ -237,3 +237,34 @@ def test_a_column_opens_with_the_same_offsets_and_lengths_as_whoosh_derives(corp
             assert [ours[d] for d in range(len(ours))] == [theirs[d] for d in range(len(theirs))]
             checked += 0 if theirs.had_stored_offsets else len(ours)  # whoosh derived the offsets
     assert checked > 300
+
+
+def test_a_posting_pool_spilled_in_chunked_runs_writes_the_same_postings(tmp_path, monkeypatch) -> None:
+    """A build whose postings overflow the writer's memory sorts them in runs on disk; pickled a
+    chunk at a time, the runs give the same index as whoosh's posting-by-posting pickles."""
+    from whoosh import externalsort
+
+    from conftest import all_postings, volume_units
+    from protokollsok import index
+
+    units = volume_units(300)
+    monkeypatch.setattr(index, "WRITER_LIMIT_MB", 1)  # a run about every 5,000 postings
+    monkeypatch.setattr(whoosh_fixes, "RUN_CHUNK", 97)  # several chunks per run
+    runs: list[int] = []
+    chunked = whoosh_fixes._chunked_write_run
+
+    def counted(self, f, items):
+        runs.append(1)
+        return chunked(self, f, items)
+
+    monkeypatch.setattr(externalsort.SortingPool, "_write_run", counted)
+    index.index_units(tmp_path / "chunked", units)
+    assert len(runs) > 3
+
+    monkeypatch.setattr(externalsort.SortingPool, "_write_run", whoosh_fixes._original_write_run)
+    monkeypatch.setattr(externalsort.SortingPool, "_read_run", whoosh_fixes._original_read_run)
+    index.index_units(tmp_path / "whoosh", units)
+
+    ours, theirs = all_postings(tmp_path / "chunked"), all_postings(tmp_path / "whoosh")
+    assert ours == theirs
+    assert sum(len(p) for p in ours.values()) > 20_000

@@ -49,6 +49,16 @@ Speed-ups, same results:
   document) derived the values' offsets from their lengths in a Python loop (about 10 ms per
   column and segment of the whole corpus, paid by each command that reads a column); they are
   now accumulated by ``itertools.accumulate``.
+
+Speed-ups of the build, same segments:
+
+- The posting writer asks for each posting's field length (for a block's shortest and longest
+  document); with the first speed-up above it is read from the whole column, not a byte at a time
+  (a tenth of a one-process build's time).
+- whoosh's posting pool sorts postings in runs on disk when they exceed the writer's memory limit,
+  and pickled (and later unpickled) each posting on its own: some 20 million calls each way for
+  the whole volume corpus. A run is now pickled in chunks of ``RUN_CHUNK`` postings (the same
+  postings in the same order; a run only lives while one build writes and merges it).
 """
 
 from __future__ import annotations
@@ -60,7 +70,7 @@ import struct
 from array import array
 from bisect import bisect_left
 
-from whoosh import columns
+from whoosh import columns, externalsort
 from whoosh.codec import whoosh3
 from whoosh.matching import binary, combo, mcore, wrappers
 from whoosh.util.numeric import byte_to_length
@@ -75,6 +85,8 @@ _original_leaf_skip_to = whoosh3.W3LeafMatcher.skip_to
 _original_and_not_find_first = binary.AndNotMatcher._find_first
 _original_goto = whoosh3.W3LeafMatcher._goto
 _original_offsets_and_lengths = columns.VarBytesColumn.Reader._read_offsets_and_lengths
+_original_write_run = externalsort.SortingPool._write_run
+_original_read_run = externalsort.SortingPool._read_run
 _HEADER_READ = 96  # bytes read for a block header: its pickled info tuple is about 30
 
 
@@ -203,6 +215,34 @@ def _accumulated_offsets_and_lengths(self: columns.VarBytesColumn.Reader) -> Non
     self._lengths = lengths
 
 
+RUN_CHUNK = 4096  # postings per pickle in a run of the posting pool
+
+
+def _chunked_write_run(self: externalsort.SortingPool, f, items) -> None:
+    """``SortingPool._write_run`` with the sorted items pickled ``RUN_CHUNK`` at a time."""
+    items = iter(items)
+    try:
+        while chunk := list(itertools.islice(items, RUN_CHUNK)):
+            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+    finally:
+        f.close()
+
+
+def _chunked_read_run(self: externalsort.SortingPool, path):
+    """The items of a run written by ``_chunked_write_run``, in order; the run is removed after."""
+    f = self._open_run(path)
+    try:
+        while True:
+            try:
+                chunk = pickle.load(f)
+            except EOFError:
+                return
+            yield from chunk
+    finally:
+        f.close()
+        self._remove_run(path)
+
+
 def _checked_find_first(self: binary.AndNotMatcher) -> None:
     if self.a.is_active() and self.b.is_active():
         self._find_next()  # moves the excluded side to the first document, then steps past it
@@ -219,6 +259,8 @@ def apply() -> None:
     binary.AndNotMatcher._find_first = _checked_find_first
     whoosh3.W3LeafMatcher._goto = _goto_reading_once
     columns.VarBytesColumn.Reader._read_offsets_and_lengths = _accumulated_offsets_and_lengths
+    externalsort.SortingPool._write_run = _chunked_write_run
+    externalsort.SortingPool._read_run = _chunked_read_run
 
 
 apply()
