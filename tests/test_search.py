@@ -232,3 +232,23 @@ def test_a_whole_column_read_at_once_equals_whoosh_reading_it_value_by_value(cor
             assert [column[d] for d in range(len(column))] == whoosh_values, name
             assert column.values() == whoosh_values, name
             assert any(whoosh_values), name
+
+
+def test_a_word_found_by_its_stem_is_not_treated_as_misspelt(corpus_index, monkeypatch):
+    """An inflection the index lacks of a word it holds (its stem is there) gets no "Menade du",
+    although a word one edit away would find more units."""
+    from protokollsok import search as search_module
+    from protokollsok.search import _Opened
+
+    searcher = _Opened.searcher(corpus_index)[0]
+    reader = searcher.reader()
+    known_stem = search_module._known_stem
+    builder = search_module._Builder(searcher, "full")
+    candidates = [w.decode() + "s" for w in reader.lexicon("text_exact") if w.isalpha() and len(w) > 6]
+    inflections = [w for w in candidates if ("text_exact", w) not in reader and known_stem(builder, w)]
+
+    monkeypatch.setattr(search_module, "_known_stem", lambda builder, word: False)
+    word = next(w for w in inflections if search(corpus_index, w).suggestion)
+    monkeypatch.undo()
+
+    assert search(corpus_index, word).suggestion is None

@@ -749,9 +749,10 @@ def _score(score: object) -> float:
 def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total: int) -> str | None:
     """Replace words the index does not know by its closest known word, if that finds more.
 
-    Only single words (not OR alternatives, phrases or filters) are replaced. Candidates are the
-    words one edit away, looked up in the index's term list (two edits for long words); the most
-    frequent wins.
+    Only single words (not OR alternatives, phrases or filters) are replaced, and only words the
+    index knows in no form: a word found by its stem (``vattenskoter`` in ``vattenskotrar``) is
+    not misspelt. Candidates are the words one edit away, looked up in the index's term list (two
+    edits for long words); the most frequent wins.
     """
     field = "text_exact" if "exact" in builder.fields else "text_stem"
     reader = builder.reader
@@ -760,7 +761,7 @@ def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total
         if len(slot) != 1 or slot[0].kind != "word":
             continue
         word = slot[0].words[0]
-        if (field, word) in reader or not word.isalpha():
+        if (field, word) in reader or not word.isalpha() or _known_stem(builder, word):
             continue
         best = _closest_known(
             word,
@@ -780,6 +781,15 @@ def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total
     allowed = docsets.docs(built[1]) if built[1] is not None else None
     found = docsets.matching(built[0], allowed, wq.Term("doctype", "file"))
     return changed if len(found) > total else None
+
+
+def _known_stem(builder: _Builder, word: str) -> bool:
+    """Whether a unit holds one of the word's stems (found, so not a spelling mistake)."""
+    reader = builder.reader
+    for s in termtable.query_forms(word, builder.chain, reader).stem:
+        if ("text_stem", s) in reader and reader.postings("text_stem", s).is_active():  # a live unit
+            return True
+    return False
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"

@@ -738,6 +738,12 @@
       return found.reduce((best, e) => (e.df > best.df || (e.df === best.df && cmpCodePoints(e.t, best.t) > 0) ? e : best)).t;
     }
 
+    /** search._known_stem: whether a unit holds one of the word's stems (found, so not misspelt). */
+    async function knownStem(word) {
+      for (const s of (await forms(word)).stem) if (await postings("stem", s)) return true;
+      return false;
+    }
+
     /** search._suggest: the query with each unknown single word replaced by its closest known
      * word, when that finds more than `total` (filters given apart from the query are not applied,
      * as in the CLI). */
@@ -748,7 +754,7 @@
       for (const slot of q.slots) {
         if (slot.length !== 1 || slot[0].kind !== "word") continue;
         const word = slot[0].words[0];
-        if (!/^\p{L}+$/u.test(word) || (await lookup(field, [word])).has(word)) continue;
+        if (!/^\p{L}+$/u.test(word) || (await lookup(field, [word])).has(word) || (await knownStem(word))) continue;
         const best = await closestKnown(field, word);
         if (best) changed = changed.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${word}(?![\\p{L}\\p{N}_])`, "giu"), () => best);
       }
