@@ -81,7 +81,8 @@ _whoosh_index = wfields.FieldType.index
 def _index(self: wfields.FieldType, value: object, **kwargs: object) -> Iterable[tuple[bytes, int, float, bytes]]:
     """``FieldType.index`` (a unit's postings in one field: term bytes, frequency, weight, encoded
     value) without whoosh's token objects for a field analysed by ``FormAnalyzer`` into
-    frequencies or positions: the same tuples, a fifth of an index build's time less."""
+    frequencies or positions: the same tuples (``tests/test_index.py``), about 7 % of a build less.
+    Installed over whoosh's method when this module is imported."""
     ana = self.analyzer
     fmt = self.format
     if kwargs or not isinstance(ana, FormAnalyzer) or not isinstance(value, str):

@@ -750,8 +750,8 @@ def _suggest(searcher, builder: _Builder, parsed: ParsedQuery, query: str, total
     """Replace words the index does not know by its closest known word, if that finds more.
 
     Only single words (not OR alternatives, phrases or filters) are replaced, and only words the
-    index knows in no form: a word found by its stem (``vattenskoter`` in ``vattenskotrar``) is
-    not misspelt. Candidates are the words one edit away, looked up in the index's term list (two
+    index knows in no form: a word found by its stem (an inflection no unit happens to use) is not
+    misspelt. Candidates are the words one edit away, looked up in the index's term list (two
     edits for long words); the most frequent wins.
     """
     field = "text_exact" if "exact" in builder.fields else "text_stem"
