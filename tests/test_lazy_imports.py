@@ -61,3 +61,31 @@ def test_whoosh_keeps_its_cached_property_behaviour(corpus_index):
     leaf = searcher.reader().leaf_readers()[0][0]
     assert leaf.deleted_docs_set is leaf.deleted_docs_set
     assert "deleted_docs_set" in vars(leaf)
+
+
+def test_a_process_that_searches_again_scores_common_words_with_numpy(tmp_path):
+    """A one-off command does not import numpy (0.1 s) for a query of a few thousand postings;
+    a process that searches again does, once, and answers the same."""
+    from conftest import volume_units
+    from protokollsok.index import index_units
+
+    index_units(tmp_path / "i", volume_units(800))
+    out = _run(
+        f"""
+        import sys
+        from protokollsok import search
+        from protokollsok.query import parse
+        search.VECTORS_LOADED_FROM, search.VECTORS_FROM = 100, 1000  # as 2,000 and 20,000 at 10x the units
+        searcher, info = search._Opened.searcher({str(tmp_path / "i")!r})
+        builder = search._Builder(searcher, info.chain)
+        def size(q):
+            return builder.build(parse(q))[0].estimate_size(searcher.reader())
+        words = ["regeringen", "kommunen", "beslut", "förslag", "arbete"]
+        q = next(w for w in words if search.VECTORS_LOADED_FROM <= size(w) < search.VECTORS_FROM)
+        first = search.search({str(tmp_path / "i")!r}, q).to_json()
+        print("numpy" in sys.modules)
+        again = search.search({str(tmp_path / "i")!r}, q).to_json()
+        print("numpy" in sys.modules, first == again)
+        """
+    )
+    assert out.splitlines() == ["False", "True True"]

@@ -103,6 +103,7 @@ def search(
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}", f"use one of: {', '.join(SORTS)}")
     limit = max(0, int(limit))
+    _Searches.begun += 1
     index_dir = Path(index_dir or index.default_index_dir())
     searcher, info = _Opened.searcher(index_dir)
     parsed = parse(query)
@@ -164,14 +165,22 @@ def search(
 
 
 VECTORS_FROM = 20_000  # postings a query reads before numpy pays for its import (about 0.1 s)
-VECTORS_LOADED_FROM = 2_000  # ... and once numpy is imported
+VECTORS_LOADED_FROM = 2_000  # ... once numpy is imported, or in a process that searches again
+
+
+class _Searches:
+    """How many searches this process has begun: from the second on it is a long-lived one (the
+    web server, ``--watch``, a script using the library), where numpy's import is paid once."""
+
+    begun = 0
 
 
 def _worth_vectors(searcher, q: wq.Query, allowed: set[int] | None) -> bool:
     """Whether scoring every match with numpy (``vectorized``) is cheaper than whoosh's scoring,
     judged by how many postings the query reads, or, with a filter, how many units whoosh would
-    score at most (it scores only the filter's matches); both give the same hits and scores."""
-    loaded = "numpy" in sys.modules
+    score at most (it scores only the filter's matches); both give the same hits and scores. A
+    one-off command imports numpy only for queries that read very many postings."""
+    loaded = "numpy" in sys.modules or _Searches.begun > 1
     try:
         size = q.estimate_size(searcher.reader())
     except Exception:  # a query type without an estimate: whoosh's way
