@@ -271,3 +271,18 @@ def test_positions_are_read_only_for_matches_that_can_reach_the_top(real_index, 
 
     search.search(real_index, "att det", limit=3)
     assert 0 < sum(checked) < both / 4
+
+
+def test_an_empty_index_is_searched_the_same_way(tmp_path, monkeypatch):
+    """An index without units (a first run killed before its first commit publishes one) has a
+    reader without segments; numpy's path leaves it to whoosh, and the posting arrays of such a
+    reader are none."""
+    (tmp_path / "corpus").mkdir()
+    index.build_index([tmp_path / "corpus"], tmp_path / "i", full=True)
+    monkeypatch.setattr(search, "VECTORS_LOADED_FROM", 0)
+    monkeypatch.setattr(search, "VECTORS_FROM", 0)
+    for q in ("regeringen", "kommunen budget", '"i enlighet med"'):
+        assert search.search(tmp_path / "i", q).total == 0
+    searcher, _ = _Opened.searcher(tmp_path / "i")
+    for leaf, _ in searcher.reader().leaf_readers():
+        assert posting_arrays.open_for(tmp_path / "i", leaf) is None

@@ -47,6 +47,8 @@ def write_missing(index_dir: Path, ix) -> list[str]:
     written: list[str] = []
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
+            if leaf.segment() is None:  # an empty index's reader
+                continue
             segment_id = leaf.segment().segment_id()
             path = path_for(index_dir, segment_id)
             if open_for(index_dir, leaf) is None:
@@ -187,8 +189,12 @@ class SegmentArrays:
 
 
 def open_for(index_dir: Path, leaf) -> SegmentArrays | None:
-    """The arrays of one segment reader's segment, or None when there are none (or unusable)."""
-    segment_id = leaf.segment().segment_id()
+    """The arrays of one segment reader's segment, or None when there are none (or unusable, or
+    the reader is an empty index's, which has no segment)."""
+    segment = leaf.segment()
+    if segment is None:
+        return None
+    segment_id = segment.segment_id()
     try:
         return SegmentArrays(path_for(index_dir, segment_id), segment_id, leaf.doc_count_all())
     except (OSError, ValueError, KeyError, struct.error):

@@ -165,7 +165,10 @@ def search(
 
 
 VECTORS_FROM = 20_000  # postings a query reads before numpy pays for its import (about 0.1 s)
-VECTORS_LOADED_FROM = 2_000  # ... once numpy is imported, or in a process that searches again
+# ... once numpy is imported, or in a process that searches again: every query (numpy was faster
+# for every query of the benchmark's mix, rare words too: `trängselskatt` 9.9 -> 4.7 ms on the
+# whole corpus, 4.5 -> 3.3 ms at 10k; perf-notes, seventh round)
+VECTORS_LOADED_FROM = 0
 
 
 class _Searches:
@@ -187,7 +190,7 @@ def _worth_vectors(searcher, q: wq.Query, allowed: set[int] | None) -> bool:
         return False
     if allowed is not None:
         size = min(size, len(allowed))
-    if size < (VECTORS_LOADED_FROM if loaded else VECTORS_FROM):
+    if not size or size < (VECTORS_LOADED_FROM if loaded else VECTORS_FROM):
         return False
     return loaded or importlib.util.find_spec("numpy") is not None
 
