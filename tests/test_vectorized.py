@@ -286,3 +286,17 @@ def test_an_empty_index_is_searched_the_same_way(tmp_path, monkeypatch):
     searcher, _ = _Opened.searcher(tmp_path / "i")
     for leaf, _ in searcher.reader().leaf_readers():
         assert posting_arrays.open_for(tmp_path / "i", leaf) is None
+
+
+def test_a_proximity_over_matchers_that_cannot_restart_is_scored_by_whoosh_whole(updated_index, monkeypatch):
+    """Deferring needs the words' matchers read again from their first posting; where they could
+    not be, the query's own matcher (the span check included) is evaluated, with the same answer."""
+    query = "budget nämnden"
+    monkeypatch.setattr(search, "VECTORS_FROM", 0)
+    monkeypatch.setattr(search, "VECTORS_LOADED_FROM", 0)
+    usual = search.search(updated_index, query, limit=3).to_json()
+    checked: list[int] = []
+    monkeypatch.setattr(vectorized, "_restartable", lambda m: False)
+    monkeypatch.setattr(vectorized._SpanTest, "close", lambda self, docs: checked.append(1))
+    assert search.search(updated_index, query, limit=3).to_json() == usual
+    assert not checked

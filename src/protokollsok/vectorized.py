@@ -166,9 +166,11 @@ class _Segment:
             return self._without(self.root(q.a, context), q.b.matcher(self.searcher, context))
         if self.deferred is None or type(q) is not wq.AndMaybe or type(q.b) is not wq.Phrase:
             return self.evaluate(q.matcher(self.searcher, context))
-        kept = self.evaluate(q.a.matcher(self.searcher, context))
         words = _phrase_words(q.b, self.searcher, context)
-        if words is not None:
+        if words is not None and not all(_restartable(w) for w in words):
+            return self.evaluate(q.matcher(self.searcher, context))  # not terms: whoosh's own way
+        kept = self.evaluate(q.a.matcher(self.searcher, context))
+        if words is not None:  # else a word the segment lacks: the phrase matches nothing here
             self._defer_proximity(kept[0], q.b, words)
         return kept
 
@@ -355,8 +357,7 @@ def _phrase_words(phrase: wq.Phrase, searcher, context) -> list | None:
         if (phrase.fieldname, word) not in reader:
             return None
         terms.append(wq.Term(phrase.fieldname, word))
-    words = [t.matcher(searcher, context) for t in terms]
-    return words if all(_restartable(w) for w in words) else None
+    return [t.matcher(searcher, context) for t in terms]
 
 
 def _tree_intersection(parts: list[Evaluated]) -> Evaluated:
