@@ -140,7 +140,7 @@ def top(docs: np.ndarray, scores: np.ndarray, limit: int) -> list[int]:
 class _Segment:
     """Evaluates one segment's matcher tree."""
 
-    def __init__(self, searcher, index_dir: Path | None, deferred: Deferred | None = None, offset: int = 0) -> None:
+    def __init__(self, searcher, index_dir: Path | None, deferred: Deferred, offset: int) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.size = self.reader.doc_count_all()
@@ -164,7 +164,7 @@ class _Segment:
         looks for the phrase's first match at once, reading positions."""
         if type(q) is wq.AndNot:
             return self._without(self.root(q.a, context), q.b.matcher(self.searcher, context))
-        if self.deferred is None or type(q) is not wq.AndMaybe or type(q.b) is not wq.Phrase:
+        if type(q) is not wq.AndMaybe or type(q.b) is not wq.Phrase:
             return self.evaluate(q.matcher(self.searcher, context))
         words = _phrase_words(q.b, self.searcher, context)
         if words is not None and not all(_restartable(w) for w in words):
