@@ -198,6 +198,8 @@ def test_a_block_header_read_at_once_equals_whoosh_reading_it(monkeypatch: pytes
         m = leaf.postings(field, term)
         m = getattr(m, "child", m)
         out = []
+        if type(m) is not whoosh3.W3LeafMatcher:  # a single posting, kept in the term info
+            return out
         while m.is_active():
             info = (m._blocklength, m._maxid, m._maxweight, m._minlength, m._maxlength, m._lastblock)
             out.append((info, m._dataoffset, m._nextoffset, m.id(), m.value()))
@@ -208,7 +210,7 @@ def test_a_block_header_read_at_once_equals_whoosh_reading_it(monkeypatch: pytes
     checked = 0
     for leaf, _ in searcher.reader().leaf_readers():
         for field in ("text_stem", "text_pair", "dnr"):
-            for term in list(leaf.lexicon(field))[::3]:
+            for term in leaf.lexicon(field):
                 monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", whoosh_fixes._original_goto)
                 theirs = blocks(leaf, field, term)
                 monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", whoosh_fixes._goto_reading_once)

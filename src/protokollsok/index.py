@@ -49,7 +49,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
-from protokollsok import formstore, ingest, manifest, schema, whoosh_fixes  # noqa: F401 (patches whoosh)
+from protokollsok import formstore, ingest, manifest, schema, whoosh_fixes, whoosh_writer  # noqa: F401 (patch whoosh)
 from protokollsok.errors import IndexLocked, IndexNotFound, NoText, ParseError, ProtokollsokError
 from protokollsok.model import IndexReport, Unit
 

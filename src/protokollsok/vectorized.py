@@ -200,9 +200,10 @@ class _Segment:
             m.next()
         return np.array(ids, dtype=np.int64), np.array(values, dtype=np.float64)
 
-    def leaf(self, m: W3LeafMatcher) -> Evaluated:
-        """One term's postings, scored by BM25F as ``BM25FScorer`` scores each of them."""
-        scorer = m.scorer
+    def leaf(self, m: W3LeafMatcher | mcore.ListMatcher) -> Evaluated:
+        """One term's postings (a posting list, or the one posting kept in the term's info), scored
+        by BM25F as ``BM25FScorer`` scores each of them."""
+        scorer = m.scorer if type(m) is W3LeafMatcher else m._scorer
         lengths = self.lengths(m._term[0]) if type(scorer) is BM25FScorer else None
         if lengths is None:
             return self.stepped(m)
@@ -307,6 +308,7 @@ class _Segment:
 
 _HANDLERS: dict[type, Callable[[_Segment, object], Evaluated]] = {
     W3LeafMatcher: _Segment.leaf,
+    mcore.ListMatcher: _Segment.leaf,
     wrappers.WrappingMatcher: _Segment.wrapped,
     wrappers.FilterMatcher: _Segment.filtered,
     binary.UnionMatcher: _Segment.union,
@@ -397,9 +399,19 @@ class _SpanTest:
         return out
 
 
+def _listed(m: mcore.ListMatcher) -> tuple[np.ndarray, np.ndarray]:
+    """A ``ListMatcher``'s documents and weights as its ``weight()`` gives them."""
+    ids = np.array(m._ids, dtype=np.int64)
+    if m._all_weights:
+        return ids, np.full(len(ids), float(m._all_weights))
+    if m._weights:
+        return ids, np.array(m._weights, dtype=np.float64)
+    return ids, np.ones(len(ids))
+
+
 def _restartable(m) -> bool:
     """True when evaluating ``m`` reads its postings from the first (terms, boosted or filtered)."""
-    if type(m) in (W3LeafMatcher, mcore.NullMatcherClass):
+    if type(m) in (W3LeafMatcher, mcore.ListMatcher, mcore.NullMatcherClass):
         return True
     return type(m) in (wrappers.WrappingMatcher, wrappers.FilterMatcher) and _restartable(m.child)
 
@@ -409,7 +421,7 @@ def raw_postings(leaf, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray
     m = leaf.postings(field, btext)
     if isinstance(m, wrappers.FilterMatcher):  # the deletions, applied when searching
         m = m.child
-    if type(m) is W3LeafMatcher:
+    if type(m) in (W3LeafMatcher, mcore.ListMatcher):
         return _postings(m)
     ids, weights = [], []
     while m.is_active():
@@ -419,10 +431,13 @@ def raw_postings(leaf, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
-def _postings(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+def _postings(m: W3LeafMatcher | mcore.ListMatcher) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of a term's whole posting list.
     whoosh 2.7.5 (pinned) keeps a block as a pickled tuple: ids delta-encoded unless byte ids,
-    weights None (all 1.0), one float for all, or one per posting."""
+    weights None (all 1.0), one float for all, or one per posting. A term's single posting is kept
+    in its term info (``whoosh_writer``) and read as a ``ListMatcher``."""
+    if type(m) is mcore.ListMatcher:
+        return _listed(m)
     deltas: list[int] = []
     weights: list[float] = []
     last = 0

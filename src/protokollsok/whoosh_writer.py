@@ -1,0 +1,243 @@
+"""whoosh's posting writer (Whoosh-Reloaded 2.7.5, pinned) with two bugs fixed and its per-posting
+work done per term; applied on import (``index`` imports it). Readers need nothing new: the
+segments are whoosh's own format, which whoosh (and every reader of an older index) reads as ever.
+
+Two bugs in ``W3PostingsWriter`` made every term cost a posting block in the postings file:
+
+- A term with a single posting was meant to be stored inside its term info (``inlinelimit=1``,
+  whoosh's default), but the test is ``len(postings) < inlinelimit``, never true, and the call it
+  guards names a method ``W3TermInfo`` does not have (``set_inline`` for ``set_inlined``). Most
+  terms of a corpus occur once (names, numbers, rare compounds), and each had a block of its own:
+  a pickled header, a pickled tuple, a zlib call, and at search time a read of the postings file.
+  Fixed: a single posting is inlined (whoosh's reader gives it a ``ListMatcher``; a posting
+  without a value is inlined with the value None, which is what a block gives).
+- A block's pickle "less than 20 bytes" was meant not to be compressed, but the next line sets
+  the compression again, so every block went through zlib, which makes a block under about 80
+  bytes longer, not shorter. Fixed: a block under ``MIN_COMPRESS`` bytes is stored as it is (its
+  header says so; whoosh's reader has always honoured that).
+
+``W3FieldWriter.add_postings`` (all of a segment's postings, sorted by field, term and document)
+called four methods per posting and built a block object per term; ``_add_postings`` writes the
+same bytes (``tests/test_whoosh_writer.py`` compares the files) from each term's postings at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import zlib
+from array import array
+from collections.abc import Iterable, Sequence
+from pickle import dumps
+
+from whoosh.codec import base, whoosh3
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from protokollsok.whoosh_fixes import _NO_COLUMN, _lengths_of
+
+MIN_COMPRESS = 80  # bytes: zlib made shorter blocks longer (a 3,000-unit build: 64-79 bytes +0.1)
+
+# whoosh's own methods, kept so that the tests can compare what these write
+_original_finish_postings = whoosh3.W3PostingsWriter.finish_postings
+_original_write_block = whoosh3.W3PostingsWriter._write_block
+_generic_add_postings = base.FieldWriter.add_postings
+
+_TERMINFO = whoosh3.W3TermInfo._struct
+# An inlined posting without a value (ID and keyword fields) reads as None, as from a block;
+# without it whoosh's ListMatcher gives '', which its own merge of segments rejects.
+_NO_VALUE = (None,)
+_FIELD_AND_TERM = operator.itemgetter(0, 1)
+Posting = tuple[str, bytes, int, float, bytes | None]  # field, term, document, weight, value
+
+
+def _finish_postings(self: whoosh3.W3PostingsWriter) -> whoosh3.W3TermInfo:
+    """``W3PostingsWriter.finish_postings`` inlining a term's single posting into its term info."""
+    terminfo = self._terminfo
+    if not self.written() and len(self) == 1:
+        terminfo.add_block(self)
+        terminfo.set_inlined(self._ids, self._weights, self._values or _NO_VALUE)
+    else:
+        if self._ids:
+            self._write_block(last=True)
+        start = self._startoffset
+        terminfo.set_extent(start, self._postfile.tell() - start)
+    self._terminfo = None
+    return terminfo
+
+
+def _write_block(self: whoosh3.W3PostingsWriter, last: bool = False) -> None:
+    """``W3PostingsWriter._write_block`` leaving a block under ``MIN_COMPRESS`` bytes uncompressed."""
+    if not self._blockcount:
+        self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+    self._terminfo.add_block(self)
+    data = dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+    data, comp = _compressed(data, self._compression)
+    info = (len(self._ids), self._ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
+            length_to_byte(self._maxlength))
+    _write_raw_block(self._postfile, dumps(info, 2), data, last)
+    self._blockcount += 1
+    self._new_block()
+
+
+def _compressed(data: bytes, level: int) -> tuple[bytes, int]:
+    if level and len(data) >= MIN_COMPRESS:
+        return zlib.compress(data, level), level
+    return data, 0
+
+
+def _write_raw_block(postfile, info: bytes, data: bytes, last: bool) -> None:
+    length = len(info) + len(data)
+    postfile.write_int(-length if last else length)  # whoosh marks the last block negative
+    postfile.write(info)
+    postfile.write(data)
+
+
+def _add_postings(self: whoosh3.W3FieldWriter, schema, lengths, items: Iterable[Posting]) -> None:
+    """``W3FieldWriter.add_postings`` a term at a time: the same terms file and postings file as
+    whoosh's posting-by-posting loop over ``_finish_postings`` and ``_write_block``."""
+    fieldmap = self._fieldmap
+    add_term = self._tindex.add
+    lastfield = None
+    term_writer: _TermWriter | None = None
+    for (fieldname, btext), group in itertools.groupby(items, _FIELD_AND_TERM):
+        if fieldname != lastfield:
+            if lastfield is not None and fieldname < lastfield:
+                raise base.OutOfOrderError(f"Field {lastfield!r} .. {fieldname!r}")
+            fieldmap.setdefault(fieldname, len(fieldmap))
+            term_writer = _TermWriter(self, schema[fieldname], fieldname, lengths)
+            lastfield = fieldname
+        postings = list(group)
+        if postings[0][2] == -1:  # whoosh's spelling words (none in our schema): not postings
+            postings = [p for p in postings if p[2] != -1]
+            if not postings:
+                continue
+        value = term_writer.write(postings)
+        add_term(pack_ushort(fieldmap[fieldname]) + btext, value)
+    self.is_closed = True
+
+
+class _TermWriter:
+    """Writes the postings of one field's terms as ``W3PostingsWriter`` would."""
+
+    def __init__(self, fieldwriter: whoosh3.W3FieldWriter, fieldobj, fieldname: str, lengths) -> None:
+        codec = fieldwriter._codec
+        self.postfile = fieldwriter._postfile
+        self.blocklimit = codec._blocklimit
+        self.compression = codec._compression
+        self.fixed = fieldobj.format.fixed_value_size()
+        self.fieldname = fieldname
+        self.lengths = lengths
+        self.table = _lengths_of(lengths, fieldname) if lengths is not None else _NO_COLUMN
+
+    def length_bytes(self, ids: Sequence[int]) -> list[int]:
+        """Each document's encoded field length (0: none), as ``doc_field_length`` reads it."""
+        table = self.table
+        if isinstance(table, bytes):
+            n = len(table)
+            return [table[d] if d < n else 0 for d in ids]
+        if table is _NO_COLUMN or self.lengths is None:
+            return [0] * len(ids)
+        dfl = self.lengths.doc_field_length
+        return [length_to_byte(dfl(d, self.fieldname)) for d in ids]
+
+    def write(self, postings: list[Posting]) -> bytes:
+        """Write one term's postings (sorted by document); its term info's bytes."""
+        ids = [p[2] for p in postings]
+        weights = [p[3] for p in postings]
+        values = [p[4] for p in postings]
+        lbytes = self.length_bytes(ids)
+        if len(ids) == 1:
+            return self._inlined(ids, weights, values, lbytes[0])
+        start = self.postfile.tell()
+        self.postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+        stats = _TermStats()
+        limit = self.blocklimit
+        for s in range(0, len(ids), limit):
+            last = s + limit >= len(ids)
+            self._block(ids[s : s + limit], weights[s : s + limit], values[s : s + limit],
+                        lbytes[s : s + limit], stats, last)
+        packed = stats.pack(False, len(ids), ids[0], ids[-1])
+        return packed + pack_long(start) + pack_int(self.postfile.tell() - start)
+
+    def _inlined(self, ids: list[int], weights: list[float], values: list[bytes | None], lbyte: int) -> bytes:
+        stats = _TermStats()
+        wa = array("f", weights)
+        stats.add(wa, weights, [lbyte] if lbyte else [])
+        inline = dumps((tuple(ids), tuple(wa), tuple(v for v in values if v) or _NO_VALUE), 2)
+        return stats.pack(True, 1, ids[0], ids[0]) + inline
+
+    def _block(self, ids: list[int], weights: list[float], values: list[bytes | None], lbytes: list[int],
+               stats: _TermStats, last: bool) -> None:
+        wa = array("f", weights)
+        minlength, maxlength, maxweight = stats.add(wa, weights, [b for b in lbytes if b])
+        values = [v for v in values if v]  # whoosh keeps only non-empty values
+        data = dumps((_deltas(ids), _mini_weights(wa), self._mini_values(values)), 2)
+        data, comp = _compressed(data, self.compression)
+        info = dumps((len(ids), ids[-1], maxweight, comp, length_to_byte(minlength),
+                      length_to_byte(maxlength)), 2)
+        _write_raw_block(self.postfile, info, data, last)
+
+    def _mini_values(self, values: list[bytes]) -> tuple[bytes, ...] | bytes | None:
+        fixed = self.fixed
+        if fixed is None or fixed < 0:
+            return tuple(values)
+        if fixed == 0:
+            return None
+        return b"".join(values)
+
+
+class _TermStats:
+    """What ``W3TermInfo.add_block`` gathers over a term's blocks."""
+
+    def __init__(self) -> None:
+        self.weight = 0  # whoosh's TermInfo starts from the integer 0, then adds float sums
+        self.minlength: int | None = None
+        self.maxlength = 0
+        self.maxweight = 0
+
+    def add(self, wa: array, weights: list[float], lbytes: list[int]) -> tuple[int | None, int, float]:
+        """Add one block (its weights as stored and as given, its non-zero length bytes); the
+        block's shortest and longest length and its highest weight."""
+        self.weight += sum(wa)
+        minlength = byte_to_length(min(lbytes)) if lbytes else None
+        maxlength = byte_to_length(max(lbytes)) if lbytes else 0
+        maxweight = max(0, *weights)  # whoosh: the first weight above 0, then any higher
+        if self.minlength is None:
+            self.minlength = minlength
+        elif minlength is not None:
+            self.minlength = min(self.minlength, minlength)
+        self.maxlength = max(self.maxlength, maxlength)
+        self.maxweight = max(self.maxweight, maxweight)
+        return minlength, maxlength, maxweight
+
+    def pack(self, inlined: bool, df: int, minid: int, maxid: int) -> bytes:
+        """The fixed part of the term info (``W3TermInfo.to_bytes``)."""
+        minlength = 0 if self.minlength is None else length_to_byte(self.minlength)
+        return _TERMINFO.pack(inlined, self.weight, df, minlength, length_to_byte(self.maxlength),
+                              self.maxweight, minid, maxid)
+
+
+def _deltas(ids: list[int]) -> tuple[int, ...]:
+    """whoosh's ``delta_encode`` of a block's document numbers (the first one as it is)."""
+    return (ids[0], *map(operator.sub, ids[1:], ids[:-1]))
+
+
+def _mini_weights(wa: array) -> float | tuple[float, ...] | None:
+    """``W3PostingsWriter._mini_weights``: None when all 1.0, one float when all equal."""
+    first = wa[0]
+    if first == 1.0 and all(w == 1.0 for w in wa):
+        return None
+    if all(w == first for w in wa):
+        return first
+    return tuple(wa)
+
+
+def apply() -> None:
+    """Install the writer (idempotent)."""
+    whoosh3.W3PostingsWriter.finish_postings = _finish_postings
+    whoosh3.W3PostingsWriter._write_block = _write_block
+    whoosh3.W3FieldWriter.add_postings = _add_postings
+
+
+apply()
