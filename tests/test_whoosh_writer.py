@@ -12,7 +12,7 @@ from whoosh.codec import whoosh3
 from whoosh.matching import mcore
 
 from conftest import all_postings, synthetic_unit, volume_units
-from protokollsok import index, search, whoosh_writer
+from protokollsok import index, search, whoosh_fixes, whoosh_writer
 
 
 def _whooshs_own_writer(monkeypatch) -> None:
@@ -57,7 +57,10 @@ def _build(path: Path, units: list, monkeypatch) -> Path:
     return path
 
 
-def test_a_term_at_a_time_writes_the_bytes_of_whooshs_posting_by_posting_loop(tmp_path, units, monkeypatch) -> None:
+@pytest.mark.parametrize("lengths", ["column read whole", "asked document by document"])
+def test_a_term_at_a_time_writes_the_bytes_of_whooshs_posting_by_posting_loop(tmp_path, units, monkeypatch, lengths) -> None:
+    if lengths == "asked document by document":  # a lengths reader other than whoosh 2.7.5's own
+        monkeypatch.setattr(whoosh_writer, "_lengths_of", lambda reader, field: whoosh_fixes._NOT_BYTES)
     fused = _segment_files(_build(tmp_path / "fused", units, monkeypatch))
     monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", whoosh_writer._generic_add_postings)
     looped = _segment_files(_build(tmp_path / "looped", units, monkeypatch))

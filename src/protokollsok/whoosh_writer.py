@@ -34,7 +34,7 @@ from whoosh.codec import base, whoosh3
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from protokollsok.whoosh_fixes import _NO_COLUMN, _lengths_of
+from protokollsok.whoosh_fixes import _NO_COLUMN, _NOT_BYTES, _lengths_of
 
 MIN_COMPRESS = 80  # bytes: zlib made shorter blocks longer (a 3,000-unit build: 64-79 bytes +0.1)
 
@@ -128,7 +128,10 @@ class _TermWriter:
         self.fixed = fieldobj.format.fixed_value_size()
         self.fieldname = fieldname
         self.lengths = lengths
-        self.table = _lengths_of(lengths, fieldname) if lengths is not None else _NO_COLUMN
+        if isinstance(lengths, whoosh3.W3PerDocReader):
+            self.table = _lengths_of(lengths, fieldname)
+        else:  # no lengths (0 each, as whoosh), or another reader: asked document by document
+            self.table = _NO_COLUMN if lengths is None else _NOT_BYTES
 
     def length_bytes(self, ids: Sequence[int]) -> list[int]:
         """Each document's encoded field length (0: none), as ``doc_field_length`` reads it."""
@@ -136,7 +139,7 @@ class _TermWriter:
         if isinstance(table, bytes):
             n = len(table)
             return [table[d] if d < n else 0 for d in ids]
-        if table is _NO_COLUMN or self.lengths is None:
+        if table is _NO_COLUMN:
             return [0] * len(ids)
         dfl = self.lengths.doc_field_length
         return [length_to_byte(dfl(d, self.fieldname)) for d in ids]
