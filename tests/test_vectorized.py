@@ -300,3 +300,16 @@ def test_a_proximity_over_matchers_that_cannot_restart_is_scored_by_whoosh_whole
     monkeypatch.setattr(vectorized._SpanTest, "close", lambda self, docs: checked.append(1))
     assert search.search(updated_index, query, limit=3).to_json() == usual
     assert not checked
+
+
+@pytest.mark.parametrize("sizes", [(0, 5), (3, 2), (40, 30), (900, 50), (5_000, 4_000), (60_000, 70_000)])
+def test_an_intersection_gives_numpys_numbers_and_places_for_short_and_long_lists(sizes) -> None:
+    """Long lists are intersected over an array of their range, short ones by numpy's sort: the
+    same common numbers and places either way."""
+    rng = np.random.default_rng(sum(sizes))
+    span = 82_000
+    a, b = (np.sort(rng.choice(span, n, replace=False)) for n in sizes)
+    ours = vectorized._intersect(a, b)
+    theirs = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    for x, y in zip(ours, theirs, strict=True):
+        assert np.array_equal(x, y)

@@ -94,7 +94,7 @@ class Deferred:
         """The most each of ``docs`` (top-level numbers, ascending) can still gain."""
         out = np.zeros(len(docs))
         for ids, bonus, _, offset in self._parts:
-            _, kd, ki = np.intersect1d(docs, ids + offset, assume_unique=True, return_indices=True)
+            _, kd, ki = _intersect(docs, ids + offset)
             out[kd] = bonus[ki]
         return out
 
@@ -105,7 +105,7 @@ class Deferred:
         out = scores.copy()
         chosen = np.flatnonzero(which)
         for ids, bonus, close, offset in self._parts:
-            _, kd, ki = np.intersect1d(docs[chosen], ids + offset, assume_unique=True, return_indices=True)
+            _, kd, ki = _intersect(docs[chosen], ids + offset)
             if not len(kd):
                 continue
             near = close(ids[ki])
@@ -179,7 +179,7 @@ class _Segment:
         scores a document as whoosh's tree of intersections of its words' matchers does, times
         its boost, where the words stand close."""
         ib, sb = _tree_intersection([self.evaluate(w) for w in words])
-        common, _, kb = np.intersect1d(ids, ib, assume_unique=True, return_indices=True)
+        common, _, kb = _intersect(ids, ib)
         bonus = sb[kb] * 1.0  # the span matcher's own boost (whoosh's WrappingMatcher default)
         if phrase.boost != 1.0:  # Phrase.matcher wraps it then
             bonus = bonus * phrase.boost
@@ -265,7 +265,7 @@ class _Segment:
     def intersection(self, m: binary.IntersectionMatcher) -> Evaluated:
         ia, sa = self.evaluate(m.a)
         ib, sb = self.evaluate(m.b)
-        ids, ka, kb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+        ids, ka, kb = _intersect(ia, ib)
         return ids, sa[ka] + sb[kb]
 
     def and_not(self, m: binary.AndNotMatcher) -> Evaluated:
@@ -280,7 +280,7 @@ class _Segment:
     def and_maybe(self, m: binary.AndMaybeMatcher) -> Evaluated:
         ia, sa = self.evaluate(m.a)
         ib, sb = self.evaluate(m.b)
-        _, ka, kb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+        _, ka, kb = _intersect(ia, ib)
         s = sa.copy()
         s[ka] = sa[ka] + sb[kb]
         return ia, s
@@ -331,6 +331,22 @@ def segment_arrays(reader, index_dir: Path | None) -> posting_arrays.SegmentArra
     return cache["_protokollsok_arrays"]
 
 
+def _intersect(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.intersect1d(a, b, assume_unique=True, return_indices=True)`` for ascending arrays of
+    distinct numbers from 0: the common numbers and where each stands in ``a`` and in ``b``.
+    Long lists go through an array over their range instead of a sort (70,000 and 60,000 numbers
+    of 82,000: 0.5 ms against 3.6)."""
+    if len(a) and len(b):
+        span = int(max(a[-1], b[-1])) + 1
+        if len(a) + len(b) >= span // DENSE_FROM:
+            place = np.full(span, -1, dtype=np.intp)
+            place[a] = np.arange(len(a))
+            at = place[b]
+            kb = np.flatnonzero(at >= 0)
+            return b[kb], at[kb], kb
+    return np.intersect1d(a, b, assume_unique=True, return_indices=True)
+
+
 def _sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The union of two ascending arrays of distinct numbers, ascending (``np.union1d`` gives the
     same, but numpy 2 finds its distinct values by hashing: 15 times slower here)."""
@@ -370,7 +386,7 @@ def _tree_intersection(parts: list[Evaluated]) -> Evaluated:
     half = len(parts) // 2
     ia, sa = _tree_intersection(parts[:half])
     ib, sb = _tree_intersection(parts[half:])
-    ids, ka, kb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+    ids, ka, kb = _intersect(ia, ib)
     return ids, sa[ka] + sb[kb]
 
 
