@@ -44,7 +44,7 @@ def test_bundle_holds_a_page_one_script_one_stylesheet_and_the_stemmer(bundle):
 
 
 def test_data_files_are_named_by_a_hash_of_their_content(bundle):
-    files = [p for sub in ("t", "v", "f", "h", "u") for p in (bundle / "data" / sub).iterdir()]
+    files = [p for sub in ("t", "v", "f") for p in (bundle / "data" / sub).iterdir()]
     assert files and any(p.parent.name == "v" for p in files)
     for p in files:
         text = p.read_text(encoding="utf-8")
@@ -83,6 +83,59 @@ def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
     assert report["written"] == 0 and report["removed"] == 0
     assert report["kept"] > 0
     assert {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()} == before
+
+
+def _unit_files(out: Path) -> dict[str, str]:
+    """The bundle's unit files: name -> content."""
+    return {p.name: p.read_text(encoding="utf-8") for p in (out / "data" / "u").iterdir()}
+
+
+def test_the_page_names_a_units_file_from_the_root_alone(bundle):
+    root = data_of(bundle / "data" / "root.js")
+    firsts = [first for first, _ in root["unitTags"]]
+    assert firsts == sorted(firsts) and firsts[0] == 0
+    for name in _unit_files(bundle):
+        num, tag = name.removesuffix(".js").split("-")
+        assert tag == next(t for first, t in reversed(root["unitTags"]) if first <= int(num)), name
+    assert not (bundle / "data" / "h").exists()  # no per-chunk list of unit hashes to fetch first
+
+
+def test_exports_of_one_index_into_empty_folders_name_every_file_alike(seed_index, tmp_path):
+    web.export_bundle(seed_index, tmp_path / "a")
+    web.export_bundle(seed_index, tmp_path / "b")
+    files = {p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.js")}
+    assert files == {p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.js")}
+    assert _unit_files(tmp_path / "a") == _unit_files(tmp_path / "b")
+
+
+def test_a_unit_file_name_never_stands_for_two_contents(tmp_path):
+    """Through an update that changes a unit, removes files and adds them back, and an export into
+    a fresh folder, each name that was ever written holds one content; unchanged units keep theirs."""
+    seeds, corpus, names = _index_of_four_seeds(tmp_path)
+    out = tmp_path / "out"
+    seen: dict[str, str] = {}
+
+    def export(folder: Path = out) -> dict[str, str]:
+        web.export_bundle(tmp_path / "ix", folder)
+        files = _unit_files(folder)
+        for name, text in files.items():
+            assert seen.setdefault(name, text) == text, name
+        return files
+
+    first = export()
+    last = corpus / names[3]
+    last.write_text(last.read_text(encoding="utf-8").replace("§", "§ ", 1) + "\nTillägg.\n", encoding="utf-8")
+    build_index([corpus], tmp_path / "ix")
+    second = export()
+    assert set(first) & set(second) and set(second) - set(first)  # some kept, the changed ones new
+    (corpus / names[2]).unlink()
+    last.unlink()
+    build_index([corpus], tmp_path / "ix")
+    export()
+    shutil.copy(seeds / names[4], corpus / names[4])
+    build_index([corpus], tmp_path / "ix")
+    export()
+    export(tmp_path / "fresh")
 
 
 def _index_of_four_seeds(tmp_path: Path) -> tuple[Path, Path, list[str]]:

@@ -18,8 +18,8 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               ``root.js`` names each shard by its first term (loaded per prefix)
     data/f/<hash>.js          per-unit filter values (nämnd, parti, datum, year), all units (loaded
                               with the page: every query counts the facets of all its matches)
-    data/h/<chunk>-<hash>.js  the content hashes of those 512 units' files
-    data/u/<n>-<hash>.js      unit number n: its shown fields and text (for the hit and its snippet)
+    data/u/<n>-<tag>.js       unit number n: its shown fields and text (for the hit and its snippet);
+                              the tag is a hash of the numbers given out with n (see below)
     data/state.json           the exporter's own bookkeeping (unit numbers); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
@@ -39,7 +39,11 @@ looks words up in the same shards, which carry the frequencies it ranks by.
 
 Units get a number that stays the same across exports while the unit is unchanged (new and changed
 units get the next numbers, in index order, as whoosh appends them); if that would not follow
-whoosh's document order, everything is renumbered.
+whoosh's document order, everything is renumbered. A unit's file is named by its number and the
+tag of the export that gave the number out: a hash of every (number, content hash) given out in
+that export, so a name never stands for two contents, and two exports of one index into empty
+folders name every file alike. ``root.js`` lists the tags by the first number each covers, so the
+page names a shown unit's file without a further request.
 """
 
 from __future__ import annotations
@@ -73,11 +77,11 @@ BIG_TERM_HASH_CHARS = 16  # those files are named by their hash alone
 VOCAB_TERMS = 2048  # a vocabulary shard holds this many terms on average
 HASH_CHARS = 10
 SHARD_HASH_CHARS = 6  # term shards: the root lists every one's hash (16,384 at the whole corpus)
-UNIT_HASH_CHARS = 8  # unit files are named <number>-<hash>: the hash only has to change with the content
+UNIT_TAG_CHARS = 8  # unit files are named <number>-<tag of the export that gave the number out>
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: unit files named by number and tag (1: by their own hash)
 
 
 @dataclass
@@ -88,6 +92,20 @@ class _Doc:
     num: int
     unit: dict[str, Any]
     digest: str
+
+
+@dataclass
+class _Numbering:
+    """The units in whoosh order with their numbers, and the tags: ``[first number, tag]`` pairs,
+    ascending, each naming the files of the numbers from its first to the next pair's."""
+
+    docs: list[_Doc]
+    tags: list[list[Any]]
+
+    def tag_of(self, num: int) -> str:
+        """The tag in the name of unit ``num``'s file."""
+        i = bisect.bisect_right([first for first, _ in self.tags], num) - 1
+        return self.tags[i][1]
 
 
 @dataclass
@@ -156,20 +174,23 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str
     with ix.searcher() as searcher:
         reader = searcher.reader()
         state = _read_state(out)
-        docs = _number_docs(reader, state)
+        numbering = _number_docs(reader, state)
+        docs = numbering.docs
         by_docnum = {d.docnum: d for d in docs}
         w = _Writer(out)
         for name in STATIC_FILES:
             w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
-        unit_names = {d.num: w.jsonp("u", str(d.num), d.unit, UNIT_HASH_CHARS) for d in docs}
-        filters_name, facets = _write_meta(w, docs, unit_names)
+        for d in docs:
+            _write_unit(w, d, numbering.tag_of(d.num))
+        filters_name, facets = _write_meta(w, docs)
         shard_names, nb, nterms, terms = _write_shards(w, reader, info.chain, by_docnum, state)
         segs = _segments(reader, docs)
         vocab = _write_vocab(w, reader, info.chain, terms, segs)
         root = _root(searcher, info.chain, docs, filters_name, shard_names, nb, facets)
+        root["unitTags"] = numbering.tags
         root.update(vocab)
         w.put("data/root.js", _wrap("root", _dumps(root)))
-        _write_state(out, docs, nb)
+        _write_state(out, numbering, nb)
     removed = _remove_stale(out, w.names)
     return {
         "written": w.written,
@@ -191,8 +212,9 @@ def _read_state(out: Path) -> dict[str, Any]:
         return {}
 
 
-def _write_state(out: Path, docs: list[_Doc], nb: int) -> None:
-    state = {"version": FORMAT_VERSION, "buckets": nb, "units": {d.unit["id"]: [d.num, d.digest] for d in docs}}
+def _write_state(out: Path, numbering: _Numbering, nb: int) -> None:
+    units = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
+    state = {"version": FORMAT_VERSION, "buckets": nb, "units": units, "tags": numbering.tags}
     path = out / "data" / STATE_FILE
     text = _dumps(state)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -222,12 +244,15 @@ def _live_units(reader) -> Iterator[tuple[int, dict[str, Any]]]:
             yield docnum, _unit_fields(stored)
 
 
-def _number_docs(reader, state: dict[str, Any]) -> list[_Doc]:
-    """Units in whoosh order with bundle numbers (kept from the last export where unchanged)."""
-    old: dict[str, list] = state.get("units", {}) if state.get("version") == FORMAT_VERSION else {}
+def _number_docs(reader, state: dict[str, Any]) -> _Numbering:
+    """Units in whoosh order with bundle numbers (kept from the last export where unchanged) and
+    the tags of their files (a new one for the numbers given out now)."""
+    same_format = state.get("version") == FORMAT_VERSION
+    old: dict[str, list] = state.get("units", {}) if same_format else {}
+    tags: list[list[Any]] = state.get("tags", []) if same_format else []
     live = [(dn, u, hashlib.sha256(_dumps(u).encode("utf-8")).hexdigest()[:16]) for dn, u in _live_units(reader)]
     docs: list[_Doc] = []
-    nxt = max((v[0] for v in old.values()), default=-1) + 1
+    first_new = nxt = max((v[0] for v in old.values()), default=-1) + 1
     for dn, u, digest in live:
         prev = old.get(u["id"])
         if prev and prev[1] == digest:
@@ -237,13 +262,36 @@ def _number_docs(reader, state: dict[str, Any]) -> list[_Doc]:
             nxt += 1
     if any(a.num >= b.num for a, b in itertools.pairwise(docs)):
         docs = [_Doc(d.docnum, i, d.unit, d.digest) for i, d in enumerate(docs)]
-    return docs
+        first_new, tags = 0, []
+    new = [d for d in docs if d.num >= first_new]
+    if new:
+        given = "".join(f"{d.num}:{d.digest}\n" for d in new)
+        tags = [t for t in tags if t[0] < first_new] + [[first_new, hashlib.sha256(given.encode()).hexdigest()[:UNIT_TAG_CHARS]]]
+    return _Numbering(docs, _tags_in_use(tags, [d.num for d in docs]))
+
+
+def _tags_in_use(tags: list[list[Any]], nums: list[int]) -> list[list[Any]]:
+    """``tags`` without those that name no live unit (their numbers all gone); ``nums`` ascending."""
+    firsts = [first for first, _ in tags]
+    kept = []
+    for i, (first, tag) in enumerate(tags):
+        end = firsts[i + 1] if i + 1 < len(tags) else float("inf")
+        k = bisect.bisect_left(nums, first)
+        if k < len(nums) and nums[k] < end:
+            kept.append([first, tag])
+    return kept
+
+
+def _write_unit(w: _Writer, d: _Doc, tag: str) -> None:
+    """``data/u/<number>-<tag>.js``: the unit's shown fields."""
+    name = f"u/{d.num}-{tag}"
+    w.put(f"data/{name}.js", _wrap(name, _dumps(d.unit)))
 
 
 # ---------------------------------------------------------------------------------------- meta
 
 
-def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
+def _write_meta(w: _Writer, docs: list[_Doc]):
     """Per-unit filter values, in chunks of ``META_CHUNK`` numbers, all in one file (``data/f/``);
     returns its name and the facets.
 
@@ -252,8 +300,7 @@ def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
     the datum's. One file, loaded with the page, because a query counts the facets of all its
     matches: with a file per chunk a common word needed nearly every chunk, one request each
     (about 200 kB gzipped for the 163,606 units of the volume corpus, Pagefind's filter index is
-    larger). The units' file hashes, run together, stay in one file per chunk (``data/h/``),
-    loaded only for the units a page shows.
+    larger).
     """
     namnder = sorted({d.unit["namnd"] for d in docs if d.unit["namnd"]})
     partier = sorted({p for d in docs for p in d.unit["parti"]})
@@ -263,30 +310,19 @@ def _write_meta(w: _Writer, docs: list[_Doc], unit_names: dict[int, str]):
     for d in docs:
         c = chunks.setdefault(d.num // META_CHUNK, _empty_chunk())
         k, u = d.num % META_CHUNK, d.unit
-        c["h"][k] = unit_names[d.num]
         c["n"][k] = n_idx.get(u["namnd"], -1)
         c["p"][k] = ".".join(str(p_idx[p]) for p in u["parti"])
         c["d"][k] = u["datum"] or ""
         if (u["year"] or "") != (u["datum"] or "")[:4]:
             c["y"][str(k)] = u["year"] or ""
-    packed: list[dict[str, Any] | None] = []
-    hashes = []
-    for i in range(max(chunks, default=-1) + 1):
-        c = chunks.get(i)
-        if c is None:
-            packed.append(None)
-            hashes.append("")
-            continue
-        hashes.append(w.jsonp("h", str(i), "".join(c.pop("h"))))
-        packed.append(c)
+    packed = [chunks.get(i) for i in range(max(chunks, default=-1) + 1)]
     name = "f/" + w.jsonp("f", "", packed)
-    facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier, "hashes": hashes}
+    facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier}
     return name, facets
 
 
 def _empty_chunk() -> dict[str, Any]:
     return {
-        "h": ["-" * UNIT_HASH_CHARS] * META_CHUNK,
         "n": [None] * META_CHUNK,
         "p": [""] * META_CHUNK,
         "d": [""] * META_CHUNK,
@@ -553,7 +589,6 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "shardHash": SHARD_HASH_CHARS,
         "metaChunk": META_CHUNK,
         "filters": filters_name,
-        "hashes": facets["hashes"],
         "namnd": facets["namnd"],
         "parti": facets["parti"],
     }
@@ -562,7 +597,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "p", "v", "f", "m", "h", "u"):  # m: per-chunk filter files of older exports
+    for sub in ("t", "p", "v", "f", "m", "h", "u"):  # m, h: filters and unit hashes of older exports
         folder = out / "data" / sub
         if not folder.is_dir():
             continue

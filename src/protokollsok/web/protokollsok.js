@@ -531,13 +531,13 @@
       return out;
     }
 
-    /** A unit's shown fields: its file is named by its number and the hash in data/h/. */
-    async function loadUnit(n) {
-      const c = Math.floor(n / root.metaChunk);
-      const hashes = await load("h/" + c + "-" + root.hashes[c]);
-      const len = hashes.length / root.metaChunk;
-      const k = n % root.metaChunk;
-      return load("u/" + n + "-" + hashes.slice(k * len, (k + 1) * len));
+    /** A unit's shown fields: its file is named by its number and the tag of the numbers from the
+     * last entry of root.unitTags ([first number, tag], ascending) that begins at or before it. */
+    function loadUnit(n) {
+      const tags = root.unitTags;
+      let lo = 0, hi = tags.length - 1;
+      while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (tags[mid][0] <= n) lo = mid; else hi = mid - 1; }
+      return load("u/" + n + "-" + tags[lo][1]);
     }
 
     /** Every unit's number, ascending. */
