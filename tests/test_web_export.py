@@ -100,6 +100,15 @@ def test_the_page_names_a_units_file_from_the_root_alone(bundle):
     assert not (bundle / "data" / "h").exists()  # no per-chunk list of unit hashes to fetch first
 
 
+def test_a_reexport_removes_the_unit_hash_lists_of_older_bundles(seed_index, tmp_path):
+    web.export_bundle(seed_index, tmp_path)
+    legacy = tmp_path / "data" / "h"
+    legacy.mkdir()
+    (legacy / "0-0123456789.js").write_text('__protokollsok("h/0-0123456789","");\n', encoding="utf-8")
+    assert web.export_bundle(seed_index, tmp_path)["removed"] == 1
+    assert not legacy.exists()
+
+
 def test_exports_of_one_index_into_empty_folders_name_every_file_alike(seed_index, tmp_path):
     web.export_bundle(seed_index, tmp_path / "a")
     web.export_bundle(seed_index, tmp_path / "b")

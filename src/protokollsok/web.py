@@ -80,6 +80,7 @@ SHARD_HASH_CHARS = 6  # term shards: the root lists every one's hash (16,384 at 
 UNIT_TAG_CHARS = 8  # unit files are named <number>-<tag of the export that gave the number out>
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
+LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
 FORMAT_VERSION = 2  # 2: unit files named by number and tag (1: by their own hash)
 
@@ -597,7 +598,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "p", "v", "f", "m", "h", "u"):  # m, h: filters and unit hashes of older exports
+    for sub in ("t", "p", "v", "f", "m", "h", "u"):
         folder = out / "data" / sub
         if not folder.is_dir():
             continue
@@ -605,6 +606,8 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
             if f"data/{sub}/{p.name}" not in keep:
                 p.unlink()
                 removed += 1
+        if sub in LEGACY_FOLDERS:
+            folder.rmdir()
     return removed
 
 
