@@ -76,6 +76,22 @@ def test_a_unit_file_carries_the_fields_of_search_json(bundle, seed_index):
     assert len(units) == root["units"]
 
 
+def test_the_fold_field_refers_to_the_stem_fields_units_where_they_are_alike():
+    stem = [5, [3, 4], [1, 2], [40, 51], [[1], [2, 5]]]
+    alike = web._share_lists({"stem": stem, "fold": [6, [3, 4], [1, 2], [38, 51]]})
+    assert alike["stem"] is stem and alike["fold"] == [6, "stem", [-2, 0]]
+    other = {"stem": stem, "fold": [6, [3, 5], [1, 2], [38, 51]]}
+    assert web._share_lists(other) == other  # other units: written whole
+    weights = {"stem": stem, "fold": [6, [3, 4], [1, 1], [38, 51]]}
+    assert web._share_lists(weights) == weights
+
+
+def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):
+    fold = [p for shard in (bundle / "data" / "t").iterdir() for posts in data_of(shard).get("t", {}).values()
+            if isinstance(posts, dict) for f, p in posts.items() if f == "fold"]
+    assert fold and sum(p[1] == "stem" for p in fold) > len(fold) / 2
+
+
 def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
     assert list((bundle / "data" / "v").iterdir())  # the vocabulary shards too
     before = {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()}
@@ -178,7 +194,8 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
         if rel.parts[1] != "t":
             continue
         shard = data_of(out / rel)
-        posted = {n for posts in shard.get("t", {}).values() for p in posts.values() for n in _nums(p[1])}
+        lists = [p[1] for posts in shard.get("t", {}).values() for p in posts.values() if not isinstance(p[1], str)]
+        posted = {n for deltas in lists for n in _nums(deltas)}
         assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
 
 

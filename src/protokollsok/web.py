@@ -7,7 +7,8 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/root.js              statistics and the names of all other files (loaded first; the term
                               shards' hashes are one string of 6 characters each)
     data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket
-                              (the scored fields, dnr, and the word pairs phrases are found by),
+                              (the scored fields, dnr, and the word pairs phrases are found by;
+                              the fold field's by reference to the stem field's where alike),
                               the term table entries (``termtable``) and diarienummer spellings;
                               a term whose postings are long is only named there, by its file:
     data/p/<hash>.js          the postings of one such term (common words: loaded only when asked);
@@ -417,13 +418,27 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
     nb = _bucket_count(len(keys), state)
     buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
     for term, posts in terms.items():
-        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = _small_or_ref(w, posts)
+        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = _small_or_ref(w, _share_lists(posts))
     for word, forms in table.items():
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
     names = [w.jsonp("t", str(i), b, SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
     return names, nb, len(keys), terms
+
+
+def _share_lists(posts: dict[str, Any]) -> dict[str, Any]:
+    """A term's postings with the fold field's units and weights given by reference to the stem
+    field's where they are the same -- as for most words: only a word with å/ä/ö/é folds to
+    another's stem -- as ``[df, "stem", field length differences]``. The fold field's lengths
+    differ from the stem field's in about half of the units (a word with a digit is not folded,
+    lemmas that fold alike count once), by a little, so the differences are mostly 0 and compress
+    to a few bytes. A common word's postings are about a quarter smaller (``regering``: 160 kB
+    gzipped, of which 67 kB the fold field's)."""
+    stem, folded = posts.get("stem"), posts.get("fold")
+    if not stem or not folded or folded[1] != stem[1] or folded[2] != stem[2]:
+        return posts
+    return {**posts, "fold": [folded[0], "stem", [a - b for a, b in zip(folded[3], stem[3], strict=True)]]}
 
 
 def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:

@@ -214,7 +214,11 @@
       if (typeof entry === "string") entry = await load(entry);
       const raw = (entry || {})[field];
       let p = null;
-      if (raw) {
+      if (raw && typeof raw[1] === "string") {
+        // the units and weights of another field of the term, its own lengths as differences (web._share_lists)
+        const base = await postings(raw[1], term);
+        p = { df: raw[0], docs: base.docs, tfs: base.tfs, fls: base.fls.map((x, i) => x + raw[2][i]), pos: null, posRef: null, posLoaded: null };
+      } else if (raw) {
         const docs = []; let n = 0;
         for (const d of raw[1]) { n += d; docs.push(n); }
         const inline = Array.isArray(raw[4]);
