@@ -151,6 +151,26 @@
     return a + b;
   }
 
+  /** The `k` best of the unit numbers `nums` by `scores` (a Map), score descending, then number:
+   * firstK with that order, without a call per comparison. */
+  function topByScore(nums, scores, k) {
+    const top = [], vals = [];
+    if (k <= 0) return top;
+    for (const n of nums) {
+      const s = scores.get(n);
+      if (top.length === k && (s < vals[k - 1] || (s === vals[k - 1] && n > top[k - 1]))) continue;
+      let lo = 0, hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (s > vals[mid] || (s === vals[mid] && n < top[mid])) hi = mid; else lo = mid + 1;
+      }
+      top.splice(lo, 0, n);
+      vals.splice(lo, 0, s);
+      if (top.length > k) { top.pop(); vals.pop(); }
+    }
+    return top;
+  }
+
   /** The first `k` of `items` in the order of `cmp` (a total order): items.sort(cmp).slice(0, k)
    * without sorting them all. */
   function firstK(items, k, cmp) {
@@ -316,21 +336,50 @@
       return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)));
     }
 
-    /** A Term query: Map(unit number -> score), as whoosh's BM25F with the term's boost. */
-    async function term(field, text, boost) {
+    /** A Term query as lists: {docs: unit numbers ascending, vals: their scores}, as whoosh's
+     * BM25F with the term's boost. */
+    async function termList(field, text, boost) {
       const p = await postings(field, text);
-      const out = new Map();
-      if (!p) return out;
+      if (!p) return { docs: [], vals: [] };
       const scorable = field !== "dnr";
       const idf = Math.log(root.N / (p.df + 1)) + 1;
       const avgfl = root.avgfl[field] || 1;
-      p.docs.forEach((d, i) => {
+      const n = p.docs.length, vals = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
         const tf = p.tfs ? p.tfs[i] : 1;
         let s = scorable ? bm25(idf, tf, p.fls[i], avgfl) : tf;
         if (boost !== 1.0) s = s * boost;
-        out.set(d, s);
-      });
+        vals[i] = s;
+      }
+      return { docs: p.docs, vals };
+    }
+
+    /** A Term query: Map(unit number -> score). */
+    async function term(field, text, boost) {
+      const { docs, vals } = await termList(field, text, boost);
+      const out = new Map();
+      for (let i = 0; i < docs.length; i++) out.set(docs[i], vals[i]);
       return out;
+    }
+
+    /** `or` over term lists: each unit's scores added up in the tree's order, as `or` does, by
+     * walking the lists side by side (a common word's fields hold some 37,000 units each). */
+    function orLists(lists) {
+      const k = lists.length, at = new Array(k).fill(0), vals = new Array(k);
+      const out = new Map();
+      for (;;) {
+        let min = Infinity;
+        for (let i = 0; i < k; i++) {
+          const ds = lists[i].docs;
+          if (at[i] < ds.length && ds[at[i]] < min) min = ds[at[i]];
+        }
+        if (min === Infinity) return out;
+        for (let i = 0; i < k; i++) {
+          const ds = lists[i].docs;
+          vals[i] = at[i] < ds.length && ds[at[i]] === min ? lists[i].vals[at[i]++] : undefined;
+        }
+        out.set(min, treeSum(vals));
+      }
     }
 
     /** whoosh's tree of unions: each unit's scores added up in the tree's order. */
@@ -401,10 +450,10 @@
       const subs = [];
       // A word is found as a compound part by its stems (search._Builder.word).
       for (const field of root.fields) {
-        for (const t of field === "parts" ? f.stem : f[field]) subs.push(term(field, t, root.boosts[field]));
+        for (const t of field === "parts" ? f.stem : f[field]) subs.push(termList(field, t, root.boosts[field]));
       }
-      for (const t of f.stem) subs.push(term("title", t, root.boosts.title));
-      return or(await Promise.all(subs));
+      for (const t of f.stem) subs.push(termList("title", t, root.boosts.title));
+      return orLists(await Promise.all(subs));
     }
 
     /** phrases.plan: each pair of neighbours with a function word (root.pairs), then each word
@@ -518,21 +567,21 @@
       return partiLists.get(key);
     }
 
-    /** The filter values of the units `nums` (Map(number -> [-, nämnd, partier, datum, år])), from
-     * the file of all units' values fetched with the page. Only the units asked for are decoded: in
-     * a large index a rare word's few units lie in hundreds of chunks. */
-    async function metaOf(nums) {
+    /** The units' filter values, read by unit number from the file of all units' values fetched
+     * with the page (nothing is decoded ahead: a common word's 37,000 matches are read once each):
+     * has(n) a unit with that number, namnd(n) its index (-1 none), parti(n) indexes, datum(n)
+     * ("" none), year(n). */
+    async function metaTable() {
       const all = await load(root.filters);
       const size = root.metaChunk;
-      const out = new Map();
-      for (const n of nums) {
-        const m = all[Math.floor(n / size)];
-        const k = n % size;
-        if (!m || m.n[k] === null || m.n[k] === undefined) continue;
-        const year = m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4);
-        out.set(n, [null, m.n[k], partiList(m.p[k]), m.d[k], year]);
-      }
-      return out;
+      const chunk = (n) => all[Math.floor(n / size)];
+      return {
+        has(n) { const m = chunk(n), v = m && m.n[n % size]; return v !== null && v !== undefined; },
+        namnd(n) { return chunk(n).n[n % size]; },
+        parti(n) { return partiList(chunk(n).p[n % size]); },
+        datum(n) { return chunk(n).d[n % size]; },
+        year(n) { const m = chunk(n), k = n % size; return m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4); },
+      };
     }
 
     /** A unit's shown fields: its file is named by its number and the tag of the numbers from the
@@ -561,23 +610,23 @@
       if (q.namnd.length) {
         const keys = q.namnd.map((n) => fold(n.normalize("NFC").toLowerCase()));
         const ok = new Set(root.namnd.map((nk, i) => (keys.some((k) => nk[1].includes(k)) ? i : -1)).filter((i) => i >= 0));
-        tests.push((m) => ok.has(m[1]));
+        tests.push((n) => ok.has(meta.namnd(n)));
         tests.none = tests.none || !ok.size;
       }
       if (q.parti.length) {
         const want = new Set(q.parti.map((p) => p.toLowerCase()));
         const ok = new Set(root.parti.map((p, i) => (want.has(p.toLowerCase()) ? i : -1)).filter((i) => i >= 0));
-        tests.push((m) => m[2].some((i) => ok.has(i)));
+        tests.push((n) => meta.parti(n).some((i) => ok.has(i)));
         tests.none = tests.none || !ok.size;
       }
       if (q.dnr.length) {
         const maps = (await Promise.all(q.dnr.map(dnrQuery))).filter(Boolean);
         const ok = new Set(maps.flatMap((m) => [...m.keys()]));
-        tests.push((m, n) => ok.has(n));
+        tests.push((n) => ok.has(n));
         tests.none = tests.none || !maps.length;
       }
       if (q.dateFrom || q.dateTo) {
-        tests.push((m) => m[3] !== "" && (!q.dateFrom || m[3] >= q.dateFrom) && (!q.dateTo || m[3] <= q.dateTo));
+        tests.push((n) => { const d = meta.datum(n); return d !== "" && (!q.dateFrom || d >= q.dateFrom) && (!q.dateTo || d <= q.dateTo); });
       }
       return tests;
     }
@@ -626,12 +675,12 @@
       if (!hasFilters && !opts.count && (opts.sort || "relevance") === "relevance") {
         // Without filters the units shown are the top by score: fetch them while the filter data loads.
         const off = opts.offset || 0;
-        const top = firstK(scores.keys(), off + limit, (a, b) => scores.get(b) - scores.get(a) || a - b).slice(off);
+        const top = topByScore(scores.keys(), scores, off + limit).slice(off);
         top.forEach((n) => loadUnit(n).catch(() => {}));
       }
-      const meta = await metaOf(scores.keys());
+      const meta = await metaTable();
       const tests = await filterSets(q, meta);
-      const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(meta.get(n), n)));
+      const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(n)));
       if (opts.count) return { total: matched.length, query: q };
       const facets = facetCounts(matched, meta);
       const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
@@ -768,32 +817,32 @@
 
     function rank(nums, scores, meta, sort, limit) {
       if (sort === "date") {
-        return firstK(nums, limit, (a, b) => cmpDesc(meta.get(a)[3], meta.get(b)[3]) || scores.get(b) - scores.get(a) || a - b);
+        return firstK(nums, limit, (a, b) => cmpDesc(meta.datum(a), meta.datum(b)) || scores.get(b) - scores.get(a) || a - b);
       }
-      const top = firstK(nums, limit, (a, b) => scores.get(b) - scores.get(a) || a - b);
+      const top = topByScore(nums, scores, limit);
       return top.map((n, i) => [n, i]).sort((x, y) => {
         const d = round4(scores.get(y[0])) - round4(scores.get(x[0]));
-        return d || cmpDesc(meta.get(x[0])[3], meta.get(y[0])[3], true) || x[1] - y[1];
+        return d || cmpDesc(meta.datum(x[0]), meta.datum(y[0])) || x[1] - y[1];
       }).map((x) => x[0]);
     }
 
     /** Matches per nämnd, parti and year: counted by value number, then named (values without a
      * name, "" or none, are not counted). */
     function facetCounts(nums, meta) {
-      const namnd = new Map(), parti = new Map(), year = new Map();
-      const add = (c, v) => c.set(v, (c.get(v) || 0) + 1);
+      const namnd = new Int32Array(root.namnd.length), parti = new Int32Array(root.parti.length), year = new Map();
       for (const n of nums) {
-        const m = meta.get(n);
-        if (m[1] >= 0) add(namnd, m[1]);
-        for (const i of m[2]) add(parti, i);
-        add(year, m[4]);
+        const i = meta.namnd(n);
+        if (i >= 0) namnd[i]++;
+        for (const j of meta.parti(n)) parti[j]++;
+        const y = meta.year(n);
+        year.set(y, (year.get(y) || 0) + 1);
       }
-      const named = (counts, name) => {
+      const named = (counts, name) => {  // counts: by value number (an array) or value (a Map)
         const c = new Map();
-        for (const [k, v] of counts) {
-          const x = name(k);
+        counts.forEach((v, k) => {
+          const x = v ? name(k) : "";
           if (x !== "" && x != null) c.set(x, (c.get(x) || 0) + v);
-        }
+        });
         return [...c.entries()];
       };
       const byCount = (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
