@@ -252,6 +252,62 @@ def test_an_update_keeps_where_vocabulary_shards_begin(tmp_path, monkeypatch):
     assert set(old) & {p.name for p in (out / "data" / "v").iterdir()}  # some shards were kept
 
 
+def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
+    """Every (field, term)'s postings in a bundle, the fold field's references resolved:
+    ``[df, [(unit number, weight, length), ...]]``."""
+    found = {}
+    for shard in (out / "data" / "t").iterdir():
+        for term, entry in data_of(shard).get("t", {}).items():
+            posts = data_of(out / "data" / f"{entry}.js") if isinstance(entry, str) else entry
+            for field, p in posts.items():
+                if isinstance(p[1], str):
+                    base = posts[p[1]]
+                    p = [p[0], base[1], base[2], [a + b for a, b in zip(base[3], p[2], strict=True)]]
+                nums = _nums(p[1])
+                tfs = p[2] or [1] * len(nums)
+                found[field, term] = [p[0], list(zip(nums, tfs, p[3], strict=True))]
+    return found
+
+
+def test_exported_postings_are_whooshs_for_the_live_units_of_every_segment(tmp_path):
+    """After an update (two segments, the changed file's old units deleted), each term's postings
+    hold exactly the live units whoosh's reader gives for it, with its weights, field lengths and
+    document frequency."""
+    _, corpus, names = _index_of_four_seeds(tmp_path)
+    changed = corpus / names[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nTillägg om vittnen.\n", encoding="utf-8")
+    build_index([corpus], tmp_path / "ix")
+    web.export_bundle(tmp_path / "ix", tmp_path / "out")
+    exported = _exported_postings(tmp_path / "out")
+    state = json.loads((tmp_path / "out" / "data" / "state.json").read_text(encoding="utf-8"))
+    ix, _ = index.open_index(tmp_path / "ix")
+    with ix.reader() as reader:
+        assert len(reader.leaf_readers()) > 1 and reader.has_deletions()
+        num_of = {dn: state["units"][f["id"]][0] for dn, f in reader.iter_docs() if f.get("doctype") != "file"}
+        for field in ("exact", "stem", "fold", "parts"):
+            checked = 0
+            for t in reader.lexicon(f"text_{field}"):
+                want = _live_postings(reader, f"text_{field}", t, num_of)
+                got = exported.get((field, t.decode("utf-8")))
+                if not want:
+                    assert got is None
+                    continue
+                assert got == [reader.doc_frequency(f"text_{field}", t), want], (field, t)
+                checked += 1
+            assert checked > 100
+
+
+def _live_postings(reader, fname: str, term: bytes, num_of: dict[int, int]) -> list[tuple]:
+    """(unit number, weight, field length) of the live units holding ``term``, by unit number."""
+    m = reader.postings(fname, term)
+    rows = []
+    while m.is_active():
+        if m.id() in num_of:
+            rows.append((num_of[m.id()], m.weight(), reader.doc_field_length(m.id(), fname, 0)))
+        m.next()
+    return sorted(rows)
+
+
 def _nums(deltas: list[int]) -> list[int]:
     out, n = [], 0
     for d in deltas:

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import http.server
 import itertools
 import json
@@ -341,36 +342,62 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
     return [*out, ("title", "title"), ("dnr", "dnr")]
 
 
-def _postings(reader, fname: str, term: bytes, by_docnum: dict[int, _Doc], positions: bool, lengths: str | None = None):
-    """``[df, doc deltas, tfs or 0 when all are 1, field lengths, (position deltas per doc)]``;
-    the lengths are those of the field ``lengths`` (default: the term's own field)."""
-    m = reader.postings(fname, term)
-    rows = []
-    while m.is_active():
-        d = by_docnum.get(m.id())
-        if d is not None:
-            pos = list(m.value_as("positions")) if positions else None
-            rows.append((d.num, m.weight(), reader.doc_field_length(m.id(), lengths or fname, 0), pos))
-        m.next()
-    if not rows:
-        return None
+def _field_postings(
+    reader, fname: str, by_docnum: dict[int, _Doc], positions: bool, lengths: str | None = None
+) -> Iterator[tuple[bytes, list[Any]]]:
+    """``(term, [df, doc deltas, tfs or 0 when all are 1, field lengths, (position deltas per
+    doc)])`` for every term of field ``fname`` that a live unit holds; the lengths are those of
+    the field ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency``.
+
+    The segments' term tables are walked side by side in term order, each term read with the
+    term info that comes with it: asking the whole index for each term's postings and document
+    frequency looked every term up in every segment, twice (most of an export's time)."""
+    leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers() if fname in leaf.schema]
+    streams = [_terms_of(i, leaf, offset, fname) for i, (leaf, offset) in enumerate(leaves)]
+    for tbytes, parts in itertools.groupby(heapq.merge(*streams), key=lambda part: part[0]):
+        df = 0
+        rows: list[tuple] = []
+        for _, _, offset, leaf, info in parts:
+            df += info.doc_frequency()
+            terms = leaf._terms
+            m = terms._codec.postings_reader(terms._postfile, info, leaf.schema[fname].format, term=(fname, tbytes))
+            while m.is_active():
+                local = m.id()
+                d = by_docnum.get(local + offset)
+                if d is not None:
+                    pos = list(m.value_as("positions")) if positions else None
+                    rows.append((d.num, m.weight(), leaf.doc_field_length(local, lengths or fname, 0), pos))
+                m.next()
+        if rows:
+            yield tbytes, _encode_rows(df, rows, positions)
+
+
+def _terms_of(i: int, leaf, offset: int, fname: str) -> Iterator[tuple[bytes, int, int, Any, Any]]:
+    """``(term, i, the segment's first document number, its reader, the term's info)`` for each
+    term of the ``i``-th segment's field, in term order (``i`` orders a term's segments)."""
+    for tbytes, info in leaf.iter_field(fname):
+        yield tbytes, i, offset, leaf, info
+
+
+def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
+    """A term's postings as the page reads them, from ``(unit number, weight, length,
+    positions)`` rows."""
     rows.sort(key=lambda r: r[0])
     deltas = _deltas([r[0] for r in rows])
     tfs = [_num(r[1]) for r in rows]
-    post: list[Any] = [reader.doc_frequency(fname, term), deltas, 0 if all(t == 1 for t in tfs) else tfs]
+    post: list[Any] = [df, deltas, 0 if all(t == 1 for t in tfs) else tfs]
     post.append([r[2] for r in rows])
     if positions:
         post.append([_deltas(r[3]) for r in rows])
     return post
 
 
-def _pair_postings(reader, term: bytes, by_docnum: dict[int, _Doc]):
-    """A word pair's postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
+def _pair_postings(reader, by_docnum: dict[int, _Doc]) -> Iterator[tuple[bytes, list[Any]]]:
+    """Word pairs' postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
     lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
-    post = _postings(reader, PAIR_FIELD, term, by_docnum, positions=True, lengths=STEM_FIELD)
-    if post is not None:
+    for tbytes, post in _field_postings(reader, PAIR_FIELD, by_docnum, positions=True, lengths=STEM_FIELD):
         post[0] = len(post[1])
-    return post
+        yield tbytes, post
 
 
 def _num(x: float) -> float | int:
@@ -400,15 +427,11 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
     """Term shards: postings per (term, field), table entries per word, dnr spellings per dnr key."""
     terms: dict[str, dict[str, Any]] = defaultdict(dict)
     for fname, short in _field_names(reader, chain):
-        for t in reader.lexicon(fname):
-            post = _postings(reader, fname, t, by_docnum, positions=(fname == "text_stem"))
-            if post is not None:
-                terms[_term_text(t)][short] = post
+        for t, post in _field_postings(reader, fname, by_docnum, positions=(fname == "text_stem")):
+            terms[_term_text(t)][short] = post
     if PAIR_FIELD in reader.schema:
-        for t in reader.lexicon(PAIR_FIELD):
-            post = _pair_postings(reader, t, by_docnum)
-            if post is not None:
-                terms[_term_text(t)][analysis.PAIR] = post
+        for t, post in _pair_postings(reader, by_docnum):
+            terms[_term_text(t)][analysis.PAIR] = post
     table = termtable.build_index_table(termtable.vocabulary(reader), terms.__contains__, chain)
     dnrs: dict[str, list[str]] = defaultdict(list)
     for term, posts in terms.items():
@@ -535,10 +558,16 @@ def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]
             continue
         freqs = short == suggest_field
         in_segs: dict[str, list[int]] = defaultdict(list)
+        df: dict[str, int] = defaultdict(int)  # reader.doc_frequency and reader.frequency, summed
+        cf: dict[str, float] = defaultdict(int)  # over the segments in the same order
         for si, (leaf, _) in enumerate(leaves):
             if fname in leaf.schema:
-                for t in leaf.lexicon(fname):
-                    in_segs[_term_text(t)].append(si)
+                for t, info in leaf.iter_field(fname):
+                    term = _term_text(t)
+                    in_segs[term].append(si)
+                    if freqs:
+                        df[term] += info.doc_frequency()
+                        cf[term] += info.weight()
         shards: list[list[str]] = []
         cur: dict[str, Any] = {"t": [], "df": [], "cf": [], "x": {}}
         for term in sorted(in_segs, key=lambda t: t.encode("utf-16-be")):
@@ -547,8 +576,8 @@ def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]
                 cur = {"t": [], "df": [], "cf": [], "x": {}}
             cur["t"].append(term)
             if freqs:
-                cur["df"].append(reader.doc_frequency(fname, term))
-                cur["cf"].append(_num(reader.frequency(fname, term)))
+                cur["df"].append(df[term])
+                cur["cf"].append(_num(cf[term]))
             extra = _ghost_segments(in_segs[term], (terms.get(term) or {}).get(short), firsts)
             if extra:
                 cur["x"][term] = extra
