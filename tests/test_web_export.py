@@ -297,6 +297,31 @@ def test_exported_postings_are_whooshs_for_the_live_units_of_every_segment(tmp_p
             assert checked > 100
 
 
+def test_vocabulary_shards_name_the_segments_that_hold_a_term_only_in_deleted_units(tmp_path):
+    """whoosh counts such a term when it expands a prefix in that segment, so the page must know."""
+    _, corpus, names = _index_of_four_seeds(tmp_path)
+    (corpus / names[1]).unlink()
+    changed = corpus / names[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nTillägg.\n", encoding="utf-8")
+    build_index([corpus], tmp_path / "ix")
+    web.export_bundle(tmp_path / "ix", tmp_path / "out")
+    root = data_of(tmp_path / "out" / "data" / "root.js")
+    ix, _ = index.open_index(tmp_path / "ix")
+    with ix.reader() as reader:
+        leaves = reader.leaf_readers()
+        assert len(leaves) > 1
+        for field in {short for short, _ in root["prefix"]}:
+            listed = {}
+            for _, name in root["vocab"][field]:
+                listed.update(data_of(tmp_path / "out" / "data" / "v" / f"{field}-{name}.js").get("x", {}))
+            want: dict[str, list[int]] = {}
+            for s, (leaf, _) in enumerate(leaves):
+                for t in leaf.lexicon(f"text_{field}"):
+                    if not leaf.postings(f"text_{field}", t).is_active():  # every unit holding it deleted
+                        want.setdefault(t.decode("utf-8"), []).append(s)
+            assert want and listed == want, field
+
+
 def _live_postings(reader, fname: str, term: bytes, num_of: dict[int, int]) -> list[tuple]:
     """(unit number, weight, field length) of the live units holding ``term``, by unit number."""
     m = reader.postings(fname, term)

@@ -186,9 +186,9 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str
         for d in docs:
             _write_unit(w, d, numbering.tag_of(d.num))
         filters_name, facets = _write_meta(w, docs)
-        shard_names, nb, nterms, terms = _write_shards(w, reader, info.chain, by_docnum, state)
+        shard_names, nb, nterms, ghosts = _write_shards(w, reader, info.chain, by_docnum, state)
         segs = _segments(reader, docs)
-        vocab = _write_vocab(w, reader, info.chain, terms, segs)
+        vocab = _write_vocab(w, reader, info.chain, ghosts, segs)
         root = _root(searcher, info.chain, docs, filters_name, shard_names, nb, facets)
         root["unitTags"] = numbering.tags
         root.update(vocab)
@@ -344,23 +344,28 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
 
 def _field_postings(
     reader, fname: str, by_docnum: dict[int, _Doc], positions: bool, lengths: str | None = None
-) -> Iterator[tuple[bytes, list[Any]]]:
-    """``(term, [df, doc deltas, tfs or 0 when all are 1, field lengths, (position deltas per
-    doc)])`` for every term of field ``fname`` that a live unit holds; the lengths are those of
-    the field ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency``.
+) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
+    """``(term, postings, ghost segments)`` for every term of field ``fname``, in term order.
+    The postings, None where no live unit holds the term: ``[df, doc deltas, tfs or 0 when all
+    are 1, field lengths, (position deltas per doc)]``; the lengths are those of the field
+    ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency``. The ghost
+    segments: those whose lexicon holds the term though none of their live units do (see
+    ``_write_vocab``).
 
     The segments' term tables are walked side by side in term order, each term read with the
     term info that comes with it: asking the whole index for each term's postings and document
     frequency looked every term up in every segment, twice (most of an export's time)."""
-    leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers() if fname in leaf.schema]
-    streams = [_terms_of(i, leaf, offset, fname) for i, (leaf, offset) in enumerate(leaves)]
+    leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if fname in leaf.schema]
+    streams = [_terms_of(i, leaf, offset, fname) for i, leaf, offset in leaves]
     for tbytes, parts in itertools.groupby(heapq.merge(*streams), key=lambda part: part[0]):
         df = 0
         rows: list[tuple] = []
-        for _, _, offset, leaf, info in parts:
+        ghosts: list[int] = []
+        for _, i, offset, leaf, info in parts:
             df += info.doc_frequency()
             terms = leaf._terms
             m = terms._codec.postings_reader(terms._postfile, info, leaf.schema[fname].format, term=(fname, tbytes))
+            held = len(rows)
             while m.is_active():
                 local = m.id()
                 d = by_docnum.get(local + offset)
@@ -368,8 +373,9 @@ def _field_postings(
                     pos = list(m.value_as("positions")) if positions else None
                     rows.append((d.num, m.weight(), leaf.doc_field_length(local, lengths or fname, 0), pos))
                 m.next()
-        if rows:
-            yield tbytes, _encode_rows(df, rows, positions)
+            if len(rows) == held:
+                ghosts.append(i)
+        yield tbytes, _encode_rows(df, rows, positions) if rows else None, ghosts
 
 
 def _terms_of(i: int, leaf, offset: int, fname: str) -> Iterator[tuple[bytes, int, int, Any, Any]]:
@@ -392,12 +398,13 @@ def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
     return post
 
 
-def _pair_postings(reader, by_docnum: dict[int, _Doc]) -> Iterator[tuple[bytes, list[Any]]]:
+def _pair_postings(reader, by_docnum: dict[int, _Doc]) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """Word pairs' postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
     lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
-    for tbytes, post in _field_postings(reader, PAIR_FIELD, by_docnum, positions=True, lengths=STEM_FIELD):
-        post[0] = len(post[1])
-        yield tbytes, post
+    for tbytes, post, ghosts in _field_postings(reader, PAIR_FIELD, by_docnum, positions=True, lengths=STEM_FIELD):
+        if post is not None:
+            post[0] = len(post[1])
+        yield tbytes, post, ghosts
 
 
 def _num(x: float) -> float | int:
@@ -424,30 +431,67 @@ def _bucket_count(nkeys: int, state: dict[str, Any]) -> int:
 
 
 def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], state: dict[str, Any]):
-    """Term shards: postings per (term, field), table entries per word, dnr spellings per dnr key."""
-    terms: dict[str, dict[str, Any]] = defaultdict(dict)
-    for fname, short in _field_names(reader, chain):
-        for t, post in _field_postings(reader, fname, by_docnum, positions=(fname == "text_stem")):
-            terms[_term_text(t)][short] = post
+    """Term shards: postings per (term, field), table entries per word, dnr spellings per dnr key.
+    Returns the shards' hashes, the bucket count, the number of keys and the ghost segments of
+    each (field, term) that has some (``_field_postings``).
+
+    The fields' terms are read side by side in term order, so each term is finished (long
+    postings written to a file of their own, the rest kept as the JSON its bucket will hold)
+    before the next is read: the export never holds every term's postings as Python lists."""
+    fields = [
+        (short, _field_postings(reader, fname, by_docnum, positions=(fname == "text_stem")))
+        for fname, short in _field_names(reader, chain)
+    ]
     if PAIR_FIELD in reader.schema:
-        for t, post in _pair_postings(reader, by_docnum):
-            terms[_term_text(t)][analysis.PAIR] = post
-    table = termtable.build_index_table(termtable.vocabulary(reader), terms.__contains__, chain)
+        fields.append((analysis.PAIR, _pair_postings(reader, by_docnum)))
+    entries: dict[str, str] = {}  # term -> its entry in a bucket, as JSON
+    ghosts: dict[tuple[str, str], list[int]] = {}
     dnrs: dict[str, list[str]] = defaultdict(list)
-    for term, posts in terms.items():
+    merged = heapq.merge(*(_tagged(k, stream) for k, (_, stream) in enumerate(fields)))
+    for tbytes, group in itertools.groupby(merged, key=lambda item: item[0]):
+        term = _term_text(tbytes)
+        posts = {}
+        for _, k, post, extra in group:
+            short = fields[k][0]
+            if extra:
+                ghosts[short, term] = extra
+            if post is not None:
+                posts[short] = post
+        if not posts:
+            continue
         if "dnr" in posts:
             dnrs[search.dnr_key(term)].append(term)
-    keys = set(terms) | set(table) | set(dnrs)
+        entries[term] = _dumps(_small_or_ref(w, _share_lists(posts)))
+    table = termtable.build_index_table(termtable.vocabulary(reader), entries.__contains__, chain)
+    keys = set(entries) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
     buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
-    for term, posts in terms.items():
-        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = _small_or_ref(w, _share_lists(posts))
+    for term, entry in entries.items():
+        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = entry
     for word, forms in table.items():
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
-    names = [w.jsonp("t", str(i), b, SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
-    return names, nb, len(keys), terms
+    names = [w.jsonp_text("t", str(i), _bucket_json(b), SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
+    return names, nb, len(keys), ghosts
+
+
+def _tagged(k: int, stream: Iterator[tuple[bytes, Any, list[int]]]) -> Iterator[tuple[bytes, int, Any, list[int]]]:
+    """A field's terms with the field's place ``k`` after the term (it orders a term's fields)."""
+    for tbytes, post, extra in stream:
+        yield tbytes, k, post, extra
+
+
+def _bucket_json(bucket: dict[str, dict[str, Any]]) -> str:
+    """``_dumps(bucket)``, its term entries (``"t"``) being JSON already."""
+    parts = []
+    for key in sorted(bucket):
+        if key == "t":
+            inner = ",".join(f"{_dumps(term)}:{bucket['t'][term]}" for term in sorted(bucket["t"]))
+            parts.append(f'"t":{{{inner}}}')
+        else:
+            parts.append(f"{_dumps(key)}:{_dumps(bucket[key])}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _share_lists(posts: dict[str, Any]) -> dict[str, Any]:
@@ -531,7 +575,7 @@ def _vocab_cut(term: str) -> bool:
     return fnv1a("v" + term) % VOCAB_TERMS == 0
 
 
-def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]], segs):
+def _write_vocab(w: _Writer, reader, chain: str, ghosts: dict[tuple[str, str], list[int]], segs):
     """Vocabulary shards of the fields a prefix query expands in (``data/v/<field>-<hash>.js``).
 
     A shard is ``{"t": [terms], "x": {term: [segments]}}``, terms sorted by UTF-16 code units
@@ -547,7 +591,6 @@ def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]
     and hash of each shard), ``segs`` and ``suggest``.
     """
     leaves = reader.leaf_readers()
-    firsts = [s[0] for s in segs]
     out: dict[str, list[list[str]]] = {}
     prefix = []
     fields = _prefix_fields(reader, chain)
@@ -578,7 +621,7 @@ def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]
             if freqs:
                 cur["df"].append(df[term])
                 cur["cf"].append(_num(cf[term]))
-            extra = _ghost_segments(in_segs[term], (terms.get(term) or {}).get(short), firsts)
+            extra = ghosts.get((short, term))
             if extra:
                 cur["x"][term] = extra
         shards.append([cur["t"][0] if cur["t"] else "", w.jsonp("v", short, _no_empty(cur))])
@@ -590,21 +633,6 @@ def _write_vocab(w: _Writer, reader, chain: str, terms: dict[str, dict[str, Any]
 
 def _no_empty(shard: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in shard.items() if v or k == "t"}
-
-
-def _ghost_segments(lex_segs: list[int], post: list | None, firsts: list[int]) -> list[int]:
-    """The segments whose lexicon holds a term that none of their units hold."""
-    if post and len(firsts) == 1:
-        return []
-    nums = list(itertools.accumulate(post[1])) if post else []
-    out = []
-    for s in lex_segs:
-        lo = firsts[s]
-        hi = firsts[s + 1] if s + 1 < len(firsts) else float("inf")
-        i = bisect.bisect_left(nums, lo)
-        if not (i < len(nums) and nums[i] < hi):
-            out.append(s)
-    return out
 
 
 # ---------------------------------------------------------------------------------------- root
