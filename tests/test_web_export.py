@@ -92,6 +92,17 @@ def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):
     assert fold and sum(p[1] == "stem" for p in fold) > len(fold) / 2
 
 
+def test_a_long_list_names_its_positions_files_in_the_bucket_beside_its_own(seed_index, tmp_path, monkeypatch):
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    web.export_bundle(seed_index, tmp_path)
+    both = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
+    assert both
+    for name, positions in both:
+        posts = data_of(tmp_path / "data" / f"{name}.js")
+        assert positions and {f: posts[f][4] for f in positions} == positions
+        assert all((tmp_path / "data" / f"{ref}.js").is_file() for ref in positions.values())
+
+
 def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
     assert list((bundle / "data" / "v").iterdir())  # the vocabulary shards too
     before = {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()}
@@ -258,6 +269,7 @@ def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
     found = {}
     for shard in (out / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
+            entry = entry[0] if isinstance(entry, list) else entry  # [its file, its positions' files]
             posts = data_of(out / "data" / f"{entry}.js") if isinstance(entry, str) else entry
             for field, p in posts.items():
                 if isinstance(p[1], str):

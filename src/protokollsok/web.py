@@ -508,13 +508,15 @@ def _share_lists(posts: dict[str, Any]) -> dict[str, Any]:
     return {**posts, "fold": [folded[0], "stem", [a - b for a, b in zip(folded[3], stem[3], strict=True)]]}
 
 
-def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:
+def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str | list[Any]:
     """A term's postings as they go into its bucket: inline when small, else written to a file of
     their own (``data/p/<hash>.js``) and named in the bucket by ``"p/<hash>"``. So a bucket holds no
     common word's long posting lists, and a query for a rare word that shares its bucket with a
     common one does not download them. The positions of such a term's postings (``text_stem``,
     ``text_pair``) go into a further file, named in their place: only a phrase (or a query's
-    proximity) reads them, so a word query does not download them."""
+    proximity) reads them, so a word query does not download them. Where both are files of their
+    own, the bucket names both: ``["p/<hash>", {field: "p/<positions hash>"}]``, so a phrase loads
+    the positions together with the postings instead of after them."""
     body = _dumps(posts)
     if len(body) <= BIG_TERM_CHARS:
         return posts
@@ -524,6 +526,7 @@ def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str:
         body = _dumps(posts)
         if len(body) <= BIG_TERM_CHARS:
             return posts
+        return [_ref(w, body), {f: p[4] for f, p in split.items()}]
     return _ref(w, body)
 
 

@@ -231,6 +231,7 @@
       if (postingsCache.has(key)) return postingsCache.get(key);
       // A long posting list lives in a file of its own, named in the bucket ("p/<hash>").
       let entry = ((await shard(term)).t || {})[term];
+      if (Array.isArray(entry)) entry = entry[0];  // [its file, its positions' files by field]
       if (typeof entry === "string") entry = await load(entry);
       const raw = (entry || {})[field];
       let p = null;
@@ -247,6 +248,16 @@
       }
       postingsCache.set(key, p);
       return p;
+    }
+
+    /** Start loading the positions of `term` in `field` where its bucket names their file beside
+     * that of its postings (web._small_or_ref): a phrase then waits for one round trip, not two. */
+    async function prefetchPositions(field, term) {
+      try {
+        const entry = ((await shard(term)).t || {})[term];
+        const ref = Array.isArray(entry) ? entry[1][field] : null;
+        if (ref) load(ref).catch(() => {});
+      } catch (e) { /* the postings' own load reports it */ }
     }
 
     function decodePositions(deltas) {
@@ -411,6 +422,7 @@
 
     /** whoosh Phrase: every stem present, in order, each within `slop` of the span so far. */
     async function phrase(stems, slop, boost) {
+      stems.forEach((t) => prefetchPositions("stem", t));
       const ps = await Promise.all(stems.map((t) => postings("stem", t).then(withPositions)));
       if (ps.some((p) => !p)) return new Map();
       const scores = await Promise.all(stems.map((t) => term("stem", t, 1.0)));
@@ -487,7 +499,9 @@
       const items = plan(stems);
       const lone = items.length === 1;
       const lists = await Promise.all(items.map(([pair, k]) => {
-        const p = pair ? postings("pair", stems[k] + " " + stems[k + 1]) : postings("stem", stems[k]);
+        const [field, t] = pair ? ["pair", stems[k] + " " + stems[k + 1]] : ["stem", stems[k]];
+        if (!lone) prefetchPositions(field, t);
+        const p = postings(field, t);
         return lone ? p : p.then(withPositions);
       }));
       const out = new Map();
