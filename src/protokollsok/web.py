@@ -10,7 +10,8 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               (the scored fields, dnr, and the word pairs phrases are found by;
                               the fold field's by reference to the stem field's where alike),
                               the term table entries (``termtable``) and diarienummer spellings;
-                              a term whose postings are long is only named there, by its file:
+                              a term whose postings are long is only named there, by its file
+                              (and its positions' files, where they have their own):
     data/p/<hash>.js          the postings of one such term (common words: loaded only when asked);
                               its positions in one more such file, which only a phrase or a
                               query's proximity loads
