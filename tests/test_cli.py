@@ -68,6 +68,25 @@ def test_stats_describes_the_index(capsys, corpus_index):
     assert s["date_from"] <= s["date_to"]
 
 
+def test_export_web_says_what_it_wrote_and_keeps_stderr_quiet_off_a_terminal(capsys, corpus_index, tmp_path):
+    code, out, err = run(capsys, "export-web", str(tmp_path / "web"), "--index", str(corpus_index))
+    assert code == 0 and (tmp_path / "web" / "index.html").is_file()
+    assert "files written" in out and err == ""
+
+
+def test_a_long_run_on_a_terminal_shows_one_status_line_and_clears_it(monkeypatch, capsys):
+    from protokollsok.cli import _Status
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    status = _Status("Exporting")
+    status("units", 10_000)
+    status("terms", 20_000)
+    status.finish()
+    err = capsys.readouterr().err
+    assert "\rExporting: 10,000 units" in err and "\rExporting: 20,000 terms" in err
+    assert err.endswith("\r") and "\n" not in err
+
+
 def test_inspect_json_lists_the_units_of_a_file(capsys):
     seed = Path(__file__).resolve().parents[1] / "corpus" / "000_566486a7dd23fe0f.txt"
     code, out, _ = run(capsys, "inspect", str(seed), "--json")

@@ -103,6 +103,17 @@ def test_a_long_list_names_its_positions_files_in_the_bucket_beside_its_own(seed
         assert all((tmp_path / "data" / f"{ref}.js").is_file() for ref in positions.values())
 
 
+def test_an_export_reports_its_progress_units_then_terms(seed_index, tmp_path, monkeypatch):
+    monkeypatch.setattr(web, "PROGRESS_EVERY", 100)
+    told: list[tuple[str, int]] = []
+    report = web.export_bundle(seed_index, tmp_path, progress=lambda stage, done: told.append((stage, done)))
+    stages = [stage for stage, _ in told]
+    assert stages == sorted(stages, key=["units", "terms"].index)  # units first, then terms
+    assert told[stages.index("terms") - 1] == ("units", report["units"])
+    terms = [done for stage, done in told if stage == "terms"]
+    assert len(terms) > 2 and terms == sorted(terms) and terms[-1] <= report["terms"]
+
+
 def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
     assert list((bundle / "data" / "v").iterdir())  # the vocabulary shards too
     before = {p: p.stat().st_mtime_ns for p in bundle.rglob("*") if p.is_file()}

@@ -69,6 +69,26 @@ class _Bar:
             self.bar = None
 
 
+class _Status:
+    """One line on stderr that a long run rewrites as it goes (only on a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.on = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int) -> None:
+        if self.on:
+            sys.stderr.write(f"\r{self.label}: {done:,} {stage}   ")
+            sys.stderr.flush()
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
 @cli.command("index")
 @click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
 @_index_option
@@ -342,7 +362,11 @@ def export_web_cmd(out: Path, index_dir: Path | None) -> int:
     """Write a static search page with the index as content-hashed shards into OUT."""
     from protokollsok import web
 
-    report = web.export_bundle(index_dir, out)
+    status = _Status("Exporting")
+    try:
+        report = web.export_bundle(index_dir, out, progress=status)
+    finally:
+        status.finish()
     click.echo(
         f"{out}: {report.get('written', 0)} files written, {report.get('kept', 0)} unchanged, "
         f"{report.get('bytes', 0) / 1e6:.1f} MB in all; open {out}/index.html"
@@ -359,7 +383,7 @@ def serve_cmd(index_dir: Path | None, out: Path | None, host: str, port: int) ->
     """Serve the search page and a JSON API (/api/search?q=...) on HOST:PORT."""
     from protokollsok import web
 
-    web.serve(index_dir, out, host, port)
+    web.serve(index_dir, out, host, port, progress=_Status("Exporting"))
     return 0
 
 

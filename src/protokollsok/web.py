@@ -58,7 +58,7 @@ import itertools
 import json
 import shutil
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -86,6 +86,8 @@ STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
 FORMAT_VERSION = 2  # 2: unit files named by number and tag (1: by their own hash)
+PROGRESS_EVERY = 10_000  # units or terms between two progress reports
+Progress = Callable[[str, int], None]  # (stage, items done): "units", then "terms"
 
 
 @dataclass
@@ -165,11 +167,13 @@ def fnv1a(text: str) -> int:
     return h
 
 
-def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str, int]:
-    """Export the index at ``index_dir`` as a static search page in ``out_dir``.
+def export_bundle(index_dir: str | Path | None, out_dir: str | Path, progress: Progress | None = None) -> dict[str, int]:
+    """Export the index at ``index_dir`` as a static search page in ``out_dir``; ``progress`` is
+    told every ``PROGRESS_EVERY`` units, then terms, how many are done, and each stage's total.
 
     Returns ``{"written", "kept", "removed", "bytes", "units", "terms"}``.
     """
+    note = progress or _no_progress
     index_dir = Path(index_dir or index.default_index_dir())
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -184,10 +188,13 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str
         w = _Writer(out)
         for name in STATIC_FILES:
             w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
-        for d in docs:
+        for i, d in enumerate(docs, 1):
             _write_unit(w, d, numbering.tag_of(d.num))
+            if i % PROGRESS_EVERY == 0:
+                note("units", i)
+        note("units", len(docs))
         filters_name, facets = _write_meta(w, docs)
-        shard_names, nb, nterms, ghosts = _write_shards(w, reader, info.chain, by_docnum, state)
+        shard_names, nb, nterms, ghosts = _write_shards(w, reader, info.chain, by_docnum, state, note)
         segs = _segments(reader, docs)
         vocab = _write_vocab(w, reader, info.chain, ghosts, segs)
         root = _root(searcher, info.chain, docs, filters_name, shard_names, nb, facets)
@@ -204,6 +211,14 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path) -> dict[str
         "units": len(docs),
         "terms": nterms,
     }
+
+
+def _no_progress(stage: str, done: int) -> None:
+    return None
+
+
+def _no_finish() -> None:
+    return None
 
 
 # ----------------------------------------------------------------------------------- numbering
@@ -431,7 +446,7 @@ def _bucket_count(nkeys: int, state: dict[str, Any]) -> int:
     return nb
 
 
-def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], state: dict[str, Any]):
+def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], state: dict[str, Any], note: Progress):
     """Term shards: postings per (term, field), table entries per word, dnr spellings per dnr key.
     Returns the shards' hashes, the bucket count, the number of keys and the ghost segments of
     each (field, term) that has some (``_field_postings``).
@@ -463,6 +478,9 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
         if "dnr" in posts:
             dnrs[search.dnr_key(term)].append(term)
         entries[term] = _dumps(_small_or_ref(w, _share_lists(posts)))
+        if len(entries) % PROGRESS_EVERY == 0:
+            note("terms", len(entries))
+    note("terms", len(entries))
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.__contains__, chain)
     keys = set(entries) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
@@ -764,8 +782,11 @@ def make_server(index_dir: str | Path, bundle: str | Path, host: str = "127.0.0.
     return http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(Path(bundle).resolve())))
 
 
-def serve(index_dir: str | Path | None, out_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Export the bundle (into ``out_dir`` or a temporary folder) and serve it with a JSON API."""
+def serve(
+    index_dir: str | Path | None, out_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8080, progress: Progress | None = None
+) -> None:
+    """Export the bundle (into ``out_dir`` or a temporary folder, telling ``progress`` as
+    ``export_bundle`` does) and serve it with a JSON API."""
     import tempfile
 
     index_dir = Path(index_dir or index.default_index_dir())
@@ -775,7 +796,8 @@ def serve(index_dir: str | Path | None, out_dir: str | Path | None, host: str = 
         out_dir = tmp
     try:
         print(f"Exporting the page from {index_dir}/ into {out_dir} …", flush=True)
-        report = export_bundle(index_dir, out_dir)
+        report = export_bundle(index_dir, out_dir, progress=progress)
+        getattr(progress, "finish", _no_finish)()  # a status line (cli._Status) is cleared first
         print(f"{report['written']} files written, {report['kept']} unchanged", flush=True)
         httpd = make_server(index_dir, out_dir, host, port)
         h, p = httpd.server_address[:2]
