@@ -156,8 +156,10 @@ def test_exports_of_one_index_into_empty_folders_name_every_file_alike(seed_inde
 
 
 def test_a_unit_file_name_never_stands_for_two_contents(tmp_path):
-    """Through an update that changes a unit, removes files and adds them back, and an export into
-    a fresh folder, each name that was ever written holds one content; unchanged units keep theirs."""
+    """Through an update that changes a file, one that removes it (its units had the highest
+    numbers) and another, then one that adds a new file (whose units get those numbers again), and
+    an export into a fresh folder, each name ever written holds one content; unchanged units keep
+    theirs."""
     seeds, corpus, names = _index_of_four_seeds(tmp_path)
     out = tmp_path / "out"
     seen: dict[str, str] = {}
