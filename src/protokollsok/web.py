@@ -107,11 +107,14 @@ class _Numbering:
 
     docs: list[_Doc]
     tags: list[list[Any]]
+    firsts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.firsts = [first for first, _ in self.tags]
 
     def tag_of(self, num: int) -> str:
         """The tag in the name of unit ``num``'s file."""
-        i = bisect.bisect_right([first for first, _ in self.tags], num) - 1
-        return self.tags[i][1]
+        return self.tags[bisect.bisect_right(self.firsts, num) - 1][1]
 
 
 @dataclass
