@@ -16,7 +16,7 @@ def leaf_ids(m) -> Sequence[int]:
     if leaf is None:
         return list(m.all_ids())
     out: list[int] = []
-    for ids, _ in _blocks(leaf, values=False):
+    for ids, _ in blocks(leaf, values=False):
         out.extend(ids)
     return out
 
@@ -28,7 +28,7 @@ def leaf_items(m) -> Iterator[tuple[int, bytes]]:
     if leaf is None:
         yield from m.all_items()
         return
-    for ids, values in _blocks(leaf, values=True):
+    for ids, values in blocks(leaf, values=True):
         yield from zip(ids, values, strict=True)
 
 
@@ -41,7 +41,7 @@ def leaf_weights(m) -> Iterator[tuple[int, float]]:
             yield m.id(), m.weight()
             m.next()
         return
-    for ids, _ in _blocks(leaf, values=False):
+    for ids, _ in blocks(leaf, values=False):
         leaf._read_weights()
         yield from zip(ids, leaf._weights, strict=True)
 
@@ -52,7 +52,9 @@ def _leaf(m) -> W3LeafMatcher | None:
     return m if isinstance(m, W3LeafMatcher) else None
 
 
-def _blocks(m: W3LeafMatcher, *, values: bool) -> Iterator[tuple[Sequence[int], Sequence]]:
+def blocks(m: W3LeafMatcher, *, values: bool) -> Iterator[tuple[Sequence[int], Sequence]]:
+    """``(document numbers, values or ())`` of each block of a leaf matcher's list from where it
+    stands; after each, ``m._read_weights()`` gives the block's weights in ``m._weights``."""
     # The private block API of whoosh 2.7.5 (pinned), as W3LeafMatcher._read_ids/_read_values.
     while not m._atend:
         if m._data is None:

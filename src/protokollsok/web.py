@@ -56,6 +56,7 @@ import heapq
 import http.server
 import itertools
 import json
+import pickle
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -66,8 +67,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from whoosh import query as wq
+from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import byte_to_length
 
-from protokollsok import analysis, index, schema, search, termtable
+from protokollsok import analysis, index, postings, schema, search, termtable, whoosh_fixes
 from protokollsok.errors import ProtokollsokError
 from protokollsok.phrases import PAIR_FIELD, STEM_FIELD
 
@@ -376,25 +379,57 @@ def _field_postings(
     frequency looked every term up in every segment, twice (most of an export's time)."""
     leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if fname in leaf.schema]
     streams = [_terms_of(i, leaf, offset, fname) for i, leaf, offset in leaves]
+    length_of = {i: _field_lengths(leaf, lengths or fname) for i, leaf, _ in leaves}
     for tbytes, parts in itertools.groupby(heapq.merge(*streams), key=lambda part: part[0]):
         df = 0
         rows: list[tuple] = []
         ghosts: list[int] = []
         for _, i, offset, leaf, info in parts:
             df += info.doc_frequency()
-            terms = leaf._terms
-            m = terms._codec.postings_reader(terms._postfile, info, leaf.schema[fname].format, term=(fname, tbytes))
             held = len(rows)
-            while m.is_active():
-                local = m.id()
+            flen = length_of[i]
+            for local, weight, value in _term_postings(leaf, fname, tbytes, info, positions):
                 d = by_docnum.get(local + offset)
                 if d is not None:
-                    pos = list(m.value_as("positions")) if positions else None
-                    rows.append((d.num, m.weight(), leaf.doc_field_length(local, lengths or fname, 0), pos))
-                m.next()
+                    rows.append((d.num, weight, flen(local), _position_deltas(value) if positions else None))
             if len(rows) == held:
                 ghosts.append(i)
         yield tbytes, _encode_rows(df, rows, positions) if rows else None, ghosts
+
+
+def _term_postings(leaf, fname: str, tbytes: bytes, info, values: bool) -> Iterator[tuple[int, float, Any]]:
+    """``(document number in the segment, weight, value or None)`` of a segment's postings of a
+    term, read from its term info (a single posting) or a block at a time (whoosh's per-posting
+    matcher calls were most of an export's time)."""
+    if info.is_inlined():
+        ids, weights, vals = info.inlined_postings()
+        return zip(ids, weights, vals if values else [None] * len(ids), strict=True)
+    terms = leaf._terms
+    m = terms._codec.postings_reader(terms._postfile, info, leaf.schema[fname].format, term=(fname, tbytes))
+    out: list[tuple[int, float, Any]] = []
+    for ids, vals in postings.blocks(m, values=values):
+        m._read_weights()
+        out.extend(zip(ids, m._weights, vals if values else [None] * len(ids), strict=True))
+    return out
+
+
+def _field_lengths(leaf, fname: str) -> Callable[[int], Any]:
+    """A document's length in field ``fname`` as whoosh's ``doc_field_length(doc, fname, 0)``
+    gives it (None for a zero byte), from the segment's whole lengths column."""
+    table = whoosh_fixes._lengths_of(leaf._perdoc, fname)
+    if not isinstance(table, bytes):
+        return partial(leaf.doc_field_length, fieldname=fname, default=0)
+    decoded = [None] + [byte_to_length(b) for b in range(1, 256)]
+    n = len(table)
+    return lambda doc: decoded[table[doc]] if doc < n else None
+
+
+def _position_deltas(value: bytes) -> list[int]:
+    """The position deltas of an encoded ``Positions`` value (``Positions.decode_positions``
+    before it adds them up)."""
+    if not value.endswith(b"."):
+        value += b"."
+    return list(pickle.loads(value[_INT_SIZE:]))
 
 
 def _terms_of(i: int, leaf, offset: int, fname: str) -> Iterator[tuple[bytes, int, int, Any, Any]]:
@@ -413,7 +448,7 @@ def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
     post: list[Any] = [df, deltas, 0 if all(t == 1 for t in tfs) else tfs]
     post.append([r[2] for r in rows])
     if positions:
-        post.append([_deltas(r[3]) for r in rows])
+        post.append([r[3] for r in rows])
     return post
 
 
