@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from whoosh.util.numeric import length_to_byte
 
 from conftest import data_of
 from protokollsok import index, search, web
@@ -86,6 +87,28 @@ def test_the_fold_field_refers_to_the_stem_fields_units_where_they_are_alike():
     assert web._share_lists(weights) == weights
 
 
+def test_a_terms_scored_fields_give_their_units_as_places_in_the_union_of_them():
+    stem = [3, [2, 3, 5], 0, [10, 12, 9], [[1], [2], [3]]]  # units 2, 5, 10
+    exact = [2, [2, 8], [1, 2], [11, 9]]  # units 2, 10
+    title = [1, [7], 0, [4]]  # unit 7
+    dnr = [1, [4], 0, [1]]  # not a scored field: as it was
+    posts = {"stem": stem, "exact": exact, "title": title, "dnr": dnr}
+    packed = web._share_units(posts)
+    assert packed["*"] == [[2, 3, 2, 3], ["exact"]]  # units 2, 5, 7, 10; exact relative to stem
+    assert packed["stem"] == [3, [0, 1, 2], 0, [10, 12, 9], [[1], [2], [3]]]
+    assert packed["exact"] == [2, [0, 3], [0, 1], [1, 0]]  # its weights and bytes less the stem field's
+    assert packed["title"] == [1, [2], 0, [4]] and packed["dnr"] == dnr
+    union_fields = list(web.UNION_FIELDS)
+    for f, p in posts.items():
+        assert _decoded(packed, f, union_fields) == (_nums(p[1]), p[2], p[3])
+    assert web._share_units({"stem": stem, "dnr": dnr}) == {"stem": stem, "dnr": dnr}  # one field: no union
+    every = web._share_units({"stem": stem, "fold": [3, [2, 3, 5], 0, [10, 12, 9]]})
+    assert every["fold"][1] == 0 and every["stem"][1] == 0  # all of the union
+    assert every["fold"][2:] == [0, [0, 0, 0]]  # the stem field's weights and lengths
+    floats = web._share_units({"stem": stem, "exact": [1, [2], [0.5], [11]]})
+    assert floats["*"][1] == [] and floats["exact"][2:] == [[0.5], [11]]  # weights not whole: as they are
+
+
 def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):
     fold = [p for shard in (bundle / "data" / "t").iterdir() for posts in data_of(shard).get("t", {}).values()
             if isinstance(posts, dict) for f, p in posts.items() if f == "fold"]
@@ -136,6 +159,26 @@ def test_the_page_names_a_units_file_from_the_root_alone(bundle):
         num, tag = name.removesuffix(".js").split("-")
         assert tag == next(t for first, t in reversed(root["unitTags"]) if first <= int(num)), name
     assert not (bundle / "data" / "h").exists()  # no per-chunk list of unit hashes to fetch first
+
+
+def test_a_bundle_of_the_last_format_keeps_its_unit_numbers_and_files(tmp_path):
+    """Format 3 changed the term shards only: a bundle of format 2 keeps its unit files even
+    where an update gave numbers out (a renumbering would name those units anew)."""
+    seeds, corpus, names = _index_of_four_seeds(tmp_path)
+    out = tmp_path / "out"
+    web.export_bundle(tmp_path / "ix", out)
+    (corpus / names[0]).unlink()
+    shutil.copy(seeds / names[4], corpus / names[4])
+    build_index([corpus], tmp_path / "ix")
+    web.export_bundle(tmp_path / "ix", out)
+    units = _unit_files(out)
+    state_file = out / "data" / web.STATE_FILE
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    assert len(state["tags"]) == 2  # numbers given out by both exports
+    state_file.write_text(json.dumps({**state, "version": web.NUMBERED_SINCE}), encoding="utf-8")
+    report = web.export_bundle(tmp_path / "ix", out)
+    assert _unit_files(out) == units and report["written"] == 0
+    assert json.loads(state_file.read_text(encoding="utf-8"))["version"] == web.FORMAT_VERSION
 
 
 def test_a_reexport_removes_the_unit_hash_lists_of_older_bundles(seed_index, tmp_path):
@@ -218,8 +261,9 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
         if rel.parts[1] != "t":
             continue
         shard = data_of(out / rel)
-        lists = [p[1] for posts in shard.get("t", {}).values() for p in posts.values() if not isinstance(p[1], str)]
-        posted = {n for deltas in lists for n in _nums(deltas)}
+        union_fields = data_of(out / "data" / "root.js")["unionFields"]
+        posted = {n for posts in shard.get("t", {}).values() for f, p in posts.items()
+                  if f != "*" and not isinstance(p[1], str) for n in _decoded(posts, f, union_fields)[0]}
         assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
 
 
@@ -277,21 +321,42 @@ def test_an_update_keeps_where_vocabulary_shards_begin(tmp_path, monkeypatch):
 
 
 def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
-    """Every (field, term)'s postings in a bundle, the fold field's references resolved:
-    ``[df, [(unit number, weight, length), ...]]``."""
+    """Every (field, term)'s postings in a bundle, decoded as the page decodes them (the fold
+    field's references and the union of a term's units resolved): ``[df, [(unit number, weight,
+    length byte), ...]]``."""
     found = {}
+    union_fields = data_of(out / "data" / "root.js")["unionFields"]
     for shard in (out / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
             entry = entry[0] if isinstance(entry, list) else entry  # [its file, its positions' files]
             posts = data_of(out / "data" / f"{entry}.js") if isinstance(entry, str) else entry
+            decoded = {f: _decoded(posts, f, union_fields) for f, p in posts.items() if f != "*" and not isinstance(p[1], str)}
             for field, p in posts.items():
-                if isinstance(p[1], str):
-                    base = posts[p[1]]
-                    p = [p[0], base[1], base[2], [a + b for a, b in zip(base[3], p[2], strict=True)]]
-                nums = _nums(p[1])
-                tfs = p[2] or [1] * len(nums)
-                found[field, term] = [p[0], list(zip(nums, tfs, p[3], strict=True))]
+                if field != "*" and isinstance(p[1], str):
+                    nums, tfs, base = decoded[p[1]]
+                    decoded[field] = (nums, tfs, [a + b for a, b in zip(base, p[2], strict=True)])
+            for field, (nums, tfs, lbytes) in decoded.items():
+                found[field, term] = [posts[field][0], list(zip(nums, tfs or [1] * len(nums), lbytes, strict=True))]
     return found
+
+
+def _decoded(posts: dict, field: str, union_fields: list[str]) -> tuple[list[int], list | int, list[int]]:
+    """(unit numbers, weights or 0, length bytes) of one field's list (``web._share_units``)."""
+    p = posts[field]
+    if "*" not in posts or field not in union_fields:
+        return _nums(p[1]), p[2], p[3]
+    union, relative = _nums(posts["*"][0]), posts["*"][1]
+    places = list(range(len(union))) if p[1] == 0 else _nums(p[1])
+    tfs, lbytes = p[2], p[3]
+    if field in relative:
+        stem = posts["stem"]
+        stem_places = list(range(len(union))) if stem[1] == 0 else _nums(stem[1])
+        base = dict(zip(stem_places, zip(stem[2] or [1] * len(stem_places), stem[3], strict=True), strict=True))
+        at = [base.get(i, (0, 0)) for i in places]
+        tfs = [(t + a[0]) for t, a in zip(tfs or [0] * len(at), at, strict=True)]
+        tfs = 0 if all(t == 1 for t in tfs) else tfs
+        lbytes = [b + a[1] for b, a in zip(lbytes, at, strict=True)]
+    return [union[i] for i in places], tfs, lbytes
 
 
 def test_exported_postings_are_whooshs_for_the_live_units_of_every_segment(tmp_path):
@@ -348,12 +413,12 @@ def test_vocabulary_shards_name_the_segments_that_hold_a_term_only_in_deleted_un
 
 
 def _live_postings(reader, fname: str, term: bytes, num_of: dict[int, int]) -> list[tuple]:
-    """(unit number, weight, field length) of the live units holding ``term``, by unit number."""
+    """(unit number, weight, field length byte) of the live units holding ``term``, by unit number."""
     m = reader.postings(fname, term)
     rows = []
     while m.is_active():
         if m.id() in num_of:
-            rows.append((num_of[m.id()], m.weight(), reader.doc_field_length(m.id(), fname, 0)))
+            rows.append((num_of[m.id()], m.weight(), length_to_byte(reader.doc_field_length(m.id(), fname, 0))))
         m.next()
     return sorted(rows)
 

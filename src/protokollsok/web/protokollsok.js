@@ -224,8 +224,38 @@
       return { exact: root.fields.includes("exact") ? [word] : [], stem: stems, fold: folds, parts };
     }
 
-    /** Decoded postings of `term` in `field`: {df, docs, tfs, fls, pos} or null. `pos` (stem and
-     * pair fields) is null until `withPositions` when the positions live in a file of their own. */
+    const unions = new WeakMap();  // a term's entry -> its units' union, the stem field's weights and length bytes
+
+    function sums(deltas) {
+      const out = []; let n = 0;
+      for (const d of deltas) { n += d; out.push(n); }
+      return out;
+    }
+
+    /** The union of a term's units in the scored fields, and the stem field's weight and length
+     * byte at each of its places (0 where the stem field lacks the unit): web._share_units. */
+    function unionOf(entry) {
+      let u = unions.get(entry);
+      if (!u) {
+        const docs = sums(entry["*"][0]), s = entry.stem;
+        const stemTfs = new Float64Array(docs.length), stemBytes = new Int32Array(docs.length);
+        if (s) {
+          const places = s[1] === 0 ? null : sums(s[1]);
+          s[3].forEach((b, i) => {
+            const at = places ? places[i] : i;
+            stemTfs[at] = s[2] ? s[2][i] : 1;
+            stemBytes[at] = b;
+          });
+        }
+        u = { docs, stemTfs, stemBytes };
+        unions.set(entry, u);
+      }
+      return u;
+    }
+
+    /** Decoded postings of `term` in `field`: {df, docs, tfs, lb, fls, pos} or null (`lb`: whoosh's
+     * field length bytes, `fls` the lengths they stand for). `pos` (stem and pair fields) is null
+     * until `withPositions` when the positions live in a file of their own. */
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
@@ -234,16 +264,30 @@
       if (Array.isArray(entry)) entry = entry[0];  // [its file, its positions' files by field]
       if (typeof entry === "string") entry = await load(entry);
       const raw = (entry || {})[field];
+      const lengths = (lb) => lb.map((b) => root.byteLengths[b]);
       let p = null;
       if (raw && typeof raw[1] === "string") {
-        // the units and weights of another field of the term, its own lengths as differences (web._share_lists)
+        // the units and weights of another field of the term, its own length bytes as differences (web._share_lists)
         const base = await postings(raw[1], term);
-        p = { df: raw[0], docs: base.docs, tfs: base.tfs, fls: base.fls.map((x, i) => x + raw[2][i]), pos: null, posRef: null, posLoaded: null };
+        const lb = base.lb.map((b, i) => b + raw[2][i]);
+        p = { df: raw[0], docs: base.docs, tfs: base.tfs, lb, fls: lengths(lb), pos: null, posRef: null, posLoaded: null };
       } else if (raw) {
-        const docs = []; let n = 0;
-        for (const d of raw[1]) { n += d; docs.push(n); }
+        let docs, tfs = raw[2] || null, lb = raw[3];
+        const star = entry["*"];
+        if (star && root.unionFields.includes(field)) {
+          // the units as places in the union of the term's fields (0: all of it), web._share_units
+          const u = unionOf(entry), places = raw[1] === 0 ? null : sums(raw[1]);
+          const at = (i) => (places ? places[i] : i);
+          docs = places ? places.map((i) => u.docs[i]) : u.docs;
+          if (star[1].includes(field)) {  // weights and length bytes as differences from the stem field's
+            tfs = lb.map((_, i) => (raw[2] ? raw[2][i] : 0) + u.stemTfs[at(i)]);
+            lb = lb.map((d, i) => d + u.stemBytes[at(i)]);
+          }
+        } else {
+          docs = sums(raw[1]);
+        }
         const inline = Array.isArray(raw[4]);
-        p = { df: raw[0], docs, tfs: raw[2] || null, fls: raw[3], pos: inline ? decodePositions(raw[4]) : null,
+        p = { df: raw[0], docs, tfs, lb, fls: lengths(lb), pos: inline ? decodePositions(raw[4]) : null,
               posRef: typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
       }
       postingsCache.set(key, p);
