@@ -13,6 +13,7 @@ from protokollsok.metadata import (
     document_datum,
     document_namnd,
     extract,
+    file_name_date,
     find_dnr,
     find_parties,
     iso_date,
@@ -158,6 +159,29 @@ def test_a_labelled_meeting_date_is_the_datum() -> None:
 def test_a_date_beside_the_namnd_in_a_letterhead_is_the_datum() -> None:
     text = "Till\nSödermalms stadsdelsnämnd\n19 oktober 2023\n\nText.\n"
     assert document_datum(doc(text)) == "2023-10-19"
+
+
+def test_a_whole_date_in_the_file_name_is_the_datum_when_the_text_states_none() -> None:
+    text = "§ 1\nVal av justerare\n\nKommunstyrelsen beslutar att utse Anna (S).\n"
+    assert document_datum(Document("arkiv/ks-2024-02-28.txt", "0", "txt", text)) == "2024-02-28"
+    assert document_datum(Document("protokoll_20240228.pdf", "0", "pdf", text)) == "2024-02-28"
+    labelled = "Sammanträdesdatum: 2024-03-01\n" + text
+    assert document_datum(Document("ks-2024-02-28.txt", "0", "txt", labelled)) == "2024-03-01"  # the text first
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "2024/ks-protokoll.txt",  # a folder's year is not the meeting's date
+        "ks-2024-02.txt",  # no day
+        "ks-2023-02-30.txt",  # no such day
+        "ks-2024-02-28-och-2024-03-01.txt",  # two dates: which one?
+        "dnr-120240228.txt",  # digits around it: a number, not a date
+        "2024-02-28/protokoll.txt",  # the folder, not the file
+    ],
+)
+def test_a_file_name_without_exactly_one_whole_date_gives_none(name: str) -> None:
+    assert file_name_date(name) is None
 
 
 def test_dates_in_running_text_are_never_a_guess() -> None:

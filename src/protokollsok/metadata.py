@@ -21,8 +21,9 @@ Where a fact comes from:
 * **datum** — a labelled meeting date (``Sammanträdesdatum: 2023-01-26``, ``SAMMANTRÄDESPROTOKOLL
   2016-05-17``) in the page head just above the unit or in the unit, else the document's: front matter ``datum``, a labelled meeting date, a
   date line next to a body's name (letterhead, "Till <nämnd> / 19 oktober 2023"), or a date line of
-  its own in a tjänsteutlåtande's header. Dates in running text ("daterat den 7 augusti 2019",
-  "senast 27 oktober") are never used: None rather than a guess.
+  its own in a tjänsteutlåtande's header; else the one whole date in the file's name
+  (``ks-2024-02-28.txt``: archives name protokoll by their meeting). Dates in running text
+  ("daterat den 7 augusti 2019", "senast 27 oktober") are never used: None rather than a guess.
 * **parti** — party codes in parentheses (``(S)``, ``m.fl. (M)``, ``(Fi)``), lists after "från"/"av"
   (``yrkande från M, D, L och KD``) and party names (``Kristdemokraterna``).
 * **doctype** — tjänsteutlåtande (no §, förvaltningens förslag), protokollsutdrag (one §), protokoll
@@ -32,10 +33,12 @@ Where a fact comes from:
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from pathlib import PurePath
 
 from protokollsok.model import Document, Metadata, Segment, Unit
 
@@ -426,11 +429,34 @@ def meeting_date(text: str) -> str | None:
 
 
 def document_datum(doc: Document) -> str | None:
-    """The meeting date of the document, else its own date; None when the text states none."""
+    """The meeting date of the document, else its own date, else a whole date in its file name
+    (``ks-2024-02-28.txt``, ``protokoll_20240228.pdf``: archives name protokoll by the meeting);
+    None when neither states one."""
     meta = doc.meta.get("datum") or doc.meta.get("date")
     if meta and iso_date(meta.strip()):
         return iso_date(meta.strip())
-    return meeting_date(doc.text) or _letterhead_date(doc.text) or _header_date(doc.text)
+    return (meeting_date(doc.text) or _letterhead_date(doc.text) or _header_date(doc.text)
+            or file_name_date(doc.path))
+
+
+_NAME_DATE = re.compile(
+    r"(?<![0-9])((?:19|20)[0-9]{2})([-_.]?)(0[1-9]|1[0-2])\2(0[1-9]|[12][0-9]|3[01])(?![0-9])"
+)
+
+
+def file_name_date(path: str) -> str | None:
+    """The one whole date (year, month, day; with -, _, . or nothing between) in a file's name
+    without its folders and extension; None when there is none, or more than one."""
+    name = PurePath(path).stem
+    found = {f"{y}-{m}-{d}" for y, _, m, d in _NAME_DATE.findall(name)}
+    if len(found) != 1:
+        return None
+    (iso,) = found
+    try:
+        datetime.date.fromisoformat(iso)
+    except ValueError:  # 2023-02-30
+        return None
+    return iso
 
 
 def _letterhead_date(text: str) -> str | None:
