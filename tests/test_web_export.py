@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import threading
@@ -135,6 +136,61 @@ def test_an_export_reports_its_progress_units_then_terms(seed_index, tmp_path, m
     assert told[stages.index("terms") - 1] == ("units", report["units"])
     terms = [done for stage, done in told if stage == "terms"]
     assert len(terms) > 2 and terms == sorted(terms) and terms[-1] <= report["terms"]
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _updated_index(tmp_path: Path) -> Path:
+    """An index of several segments with deleted units (a file changed after the first build)."""
+    _, corpus, names = _index_of_four_seeds(tmp_path)
+    changed = corpus / names[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nTillägg om vittnen.\n", encoding="utf-8")
+    build_index([corpus], tmp_path / "ix")
+    return tmp_path / "ix"
+
+
+def test_processes_reading_spans_of_the_terms_export_the_same_bundle_as_one(tmp_path, monkeypatch):
+    ix = _updated_index(tmp_path)
+    told: dict[int, list[int]] = {1: [], 3: []}
+
+    def export(workers: int) -> dict[str, int]:
+        def note(stage: str, n: int) -> None:
+            if stage == "terms":
+                told[workers].append(n)
+        return web.export_bundle(ix, tmp_path / str(workers), workers=workers, progress=note)
+
+    one = export(1)
+    spans = []
+    monkeypatch.setattr(web, "_span_entries", _recording(web._span_entries, spans))
+    three = export(3)
+    assert len(spans) == 1 and spans[0][1] is not None  # this process read the first span only
+    assert _files(tmp_path / "3") == _files(tmp_path / "1")
+    assert {k: three[k] for k in ("units", "terms", "bytes")} == {k: one[k] for k in ("units", "terms", "bytes")}
+    assert told[3] == sorted(told[3]) and told[3][-1] == told[1][-1]  # every term counted once
+
+
+def _recording(fn, calls: list):
+    def wrapper(reader, chain, num_of, w, note, span):
+        calls.append(span)
+        return fn(reader, chain, num_of, w, note, span)
+    return wrapper
+
+
+@pytest.mark.parametrize("failure", ["another generation", "a crash"])
+def test_a_span_whose_process_fails_is_read_by_the_exporter_itself(tmp_path, monkeypatch, failure):
+    ix = _updated_index(tmp_path)
+    web.export_bundle(ix, tmp_path / "one", workers=1)
+
+    def failing(send, *args):
+        if failure == "a crash":
+            os._exit(3)  # the process dies without a word
+        send.send(None)  # as when the index changed under it
+
+    monkeypatch.setattr(web, "_span_worker", failing)
+    web.export_bundle(ix, tmp_path / "two", workers=2)
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
 
 
 def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):

@@ -58,6 +58,8 @@ import heapq
 import http.server
 import itertools
 import json
+import multiprocessing
+import os
 import pickle
 import shutil
 from collections import defaultdict
@@ -69,7 +71,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from whoosh import query as wq
-from whoosh.system import _INT_SIZE
+from whoosh.system import _INT_SIZE, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from protokollsok import analysis, index, postings, schema, search, termtable, whoosh_fixes
@@ -95,7 +97,11 @@ NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
 PROGRESS_EVERY = 10_000  # units or terms between two progress reports
+PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
+PARALLEL_UNITS = 20_000  # from this many units on, the terms are read by one process per core
+MAX_WORKERS = 4
 Progress = Callable[[str, int], None]  # (stage, items done): "units", then "terms"
+Span = tuple[bytes | None, bytes | None]  # terms from, terms before (None: no bound)
 
 
 @dataclass
@@ -145,7 +151,7 @@ class _Writer:
             self.kept += 1
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # export processes may write one file alike
         tmp.write_bytes(data)
         tmp.replace(path)
         self.written += 1
@@ -178,9 +184,13 @@ def fnv1a(text: str) -> int:
     return h
 
 
-def export_bundle(index_dir: str | Path | None, out_dir: str | Path, progress: Progress | None = None) -> dict[str, int]:
+def export_bundle(
+    index_dir: str | Path | None, out_dir: str | Path, progress: Progress | None = None, workers: int | None = None
+) -> dict[str, int]:
     """Export the index at ``index_dir`` as a static search page in ``out_dir``; ``progress`` is
     told every ``PROGRESS_EVERY`` units, then terms, how many are done, and each stage's total.
+    ``workers``: processes that read the terms' postings (default: one per core, up to
+    ``MAX_WORKERS``, for ``PARALLEL_UNITS`` units or more; else one).
 
     Returns ``{"written", "kept", "removed", "bytes", "units", "terms"}``.
     """
@@ -195,7 +205,7 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path, progress: P
         state = _read_state(out)
         numbering = _number_docs(reader, state)
         docs = numbering.docs
-        by_docnum = {d.docnum: d for d in docs}
+        num_of = {d.docnum: d.num for d in docs}
         w = _Writer(out)
         for name in STATIC_FILES:
             w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
@@ -205,9 +215,10 @@ def export_bundle(index_dir: str | Path | None, out_dir: str | Path, progress: P
                 note("units", i)
         note("units", len(docs))
         filters_name, facets = _write_meta(w, docs)
-        shard_names, nb, nterms, ghosts = _write_shards(w, reader, info.chain, by_docnum, state, note)
+        entries = _term_entries(index_dir, reader, info.chain, num_of, w, note, _workers(len(docs), workers))
+        shard_names, nb, nterms = _write_shards(w, reader, info.chain, entries, state)
         segs = _segments(reader, docs)
-        vocab = _write_vocab(w, reader, info.chain, ghosts, segs)
+        vocab = _write_vocab(w, reader, info.chain, entries.ghosts, segs)
         root = _root(searcher, info.chain, docs, filters_name, shard_names, nb, facets)
         root["unitTags"] = numbering.tags
         root.update(vocab)
@@ -370,20 +381,20 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
 
 
 def _field_postings(
-    reader, fname: str, by_docnum: dict[int, _Doc], positions: bool, lengths: str | None = None
+    reader, fname: str, num_of: dict[int, int], positions: bool, lengths: str | None = None, span: Span = (None, None)
 ) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """``(term, postings, ghost segments)`` for every term of field ``fname``, in term order.
     The postings, None where no live unit holds the term: ``[df, doc deltas, tfs or 0 when all
     are 1, field length bytes, (position deltas per doc)]``; the lengths are those of the field
     ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency``. The ghost
     segments: those whose lexicon holds the term though none of their live units do (see
-    ``_write_vocab``).
+    ``_write_vocab``). Only the terms of ``span`` (from, before; None: no bound) are read.
 
     The segments' term tables are walked side by side in term order, each term read with the
     term info that comes with it: asking the whole index for each term's postings and document
     frequency looked every term up in every segment, twice (most of an export's time)."""
     leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if fname in leaf.schema]
-    streams = [_terms_of(i, leaf, offset, fname) for i, leaf, offset in leaves]
+    streams = [_terms_of(i, leaf, offset, fname, span) for i, leaf, offset in leaves]
     length_of = {i: _field_lengths(leaf, lengths or fname) for i, leaf, _ in leaves}
     for tbytes, parts in itertools.groupby(heapq.merge(*streams), key=lambda part: part[0]):
         df = 0
@@ -394,9 +405,9 @@ def _field_postings(
             held = len(rows)
             flen = length_of[i]
             for local, weight, value in _term_postings(leaf, fname, tbytes, info, positions):
-                d = by_docnum.get(local + offset)
-                if d is not None:
-                    rows.append((d.num, weight, flen(local), _position_deltas(value) if positions else None))
+                num = num_of.get(local + offset)
+                if num is not None:
+                    rows.append((num, weight, flen(local), _position_deltas(value) if positions else None))
             if len(rows) == held:
                 ghosts.append(i)
         yield tbytes, _encode_rows(df, rows, positions) if rows else None, ghosts
@@ -436,10 +447,14 @@ def _position_deltas(value: bytes) -> list[int]:
     return list(pickle.loads(value[_INT_SIZE:]))
 
 
-def _terms_of(i: int, leaf, offset: int, fname: str) -> Iterator[tuple[bytes, int, int, Any, Any]]:
+def _terms_of(i: int, leaf, offset: int, fname: str, span: Span) -> Iterator[tuple[bytes, int, int, Any, Any]]:
     """``(term, i, the segment's first document number, its reader, the term's info)`` for each
-    term of the ``i``-th segment's field, in term order (``i`` orders a term's segments)."""
-    for tbytes, info in leaf.iter_field(fname):
+    term of the ``i``-th segment's field in ``span``, in term order (``i`` orders a term's
+    segments)."""
+    start, stop = span
+    for tbytes, info in leaf.iter_field(fname, start.decode("utf-8") if start else ""):
+        if stop is not None and tbytes >= stop:
+            return
         yield tbytes, i, offset, leaf, info
 
 
@@ -456,10 +471,10 @@ def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
     return post
 
 
-def _pair_postings(reader, by_docnum: dict[int, _Doc]) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
+def _pair_postings(reader, num_of: dict[int, int], span: Span) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """Word pairs' postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
     lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
-    for tbytes, post, ghosts in _field_postings(reader, PAIR_FIELD, by_docnum, positions=True, lengths=STEM_FIELD):
+    for tbytes, post, ghosts in _field_postings(reader, PAIR_FIELD, num_of, True, STEM_FIELD, span):
         if post is not None:
             post[0] = len(post[1])
         yield tbytes, post, ghosts
@@ -488,23 +503,36 @@ def _bucket_count(nkeys: int, state: dict[str, Any]) -> int:
     return nb
 
 
-def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], state: dict[str, Any], note: Progress):
-    """Term shards: postings per (term, field), table entries per word, dnr spellings per dnr key.
-    Returns the shards' hashes, the bucket count, the number of keys and the ghost segments of
-    each (field, term) that has some (``_field_postings``).
+@dataclass
+class _Entries:
+    """The terms' bucket entries (as JSON), ghost segments and diarienummer spellings."""
+
+    entries: dict[str, str] = field(default_factory=dict)  # term -> its entry in a bucket, as JSON
+    ghosts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    dnrs: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, other: _Entries) -> None:
+        """Take in the entries of another span of terms."""
+        self.entries.update(other.entries)
+        self.ghosts.update(other.ghosts)
+        for key, terms in other.dnrs.items():
+            self.dnrs[key].extend(terms)
+
+
+def _span_entries(reader, chain: str, num_of: dict[int, int], w: _Writer, note: Callable[[int], None], span: Span) -> _Entries:
+    """The entries of the terms in ``span``: postings per (term, field), long ones written to
+    files of their own (``_small_or_ref``); ``note`` is told how many terms are done.
 
     The fields' terms are read side by side in term order, so each term is finished (long
     postings written to a file of their own, the rest kept as the JSON its bucket will hold)
     before the next is read: the export never holds every term's postings as Python lists."""
     fields = [
-        (short, _field_postings(reader, fname, by_docnum, positions=(fname == "text_stem")))
+        (short, _field_postings(reader, fname, num_of, fname == "text_stem", span=span))
         for fname, short in _field_names(reader, chain)
     ]
     if PAIR_FIELD in reader.schema:
-        fields.append((analysis.PAIR, _pair_postings(reader, by_docnum)))
-    entries: dict[str, str] = {}  # term -> its entry in a bucket, as JSON
-    ghosts: dict[tuple[str, str], list[int]] = {}
-    dnrs: dict[str, list[str]] = defaultdict(list)
+        fields.append((analysis.PAIR, _pair_postings(reader, num_of, span)))
+    out = _Entries()
     merged = heapq.merge(*(_tagged(k, stream) for k, (_, stream) in enumerate(fields)))
     for tbytes, group in itertools.groupby(merged, key=lambda item: item[0]):
         term = _term_text(tbytes)
@@ -512,17 +540,136 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
         for _, k, post, extra in group:
             short = fields[k][0]
             if extra:
-                ghosts[short, term] = extra
+                out.ghosts[short, term] = extra
             if post is not None:
                 posts[short] = post
         if not posts:
             continue
         if "dnr" in posts:
-            dnrs[search.dnr_key(term)].append(term)
-        entries[term] = _dumps(_small_or_ref(w, _share_units(_share_lists(posts))))
-        if len(entries) % PROGRESS_EVERY == 0:
-            note("terms", len(entries))
-    note("terms", len(entries))
+            out.dnrs[search.dnr_key(term)].append(term)
+        out.entries[term] = _dumps(_small_or_ref(w, _share_units(_share_lists(posts))))
+        if len(out.entries) % PROGRESS_EVERY == 0:
+            note(len(out.entries))
+    note(len(out.entries))
+    return out
+
+
+def _workers(units: int, asked: int | None) -> int:
+    if asked is not None:
+        return max(1, asked)
+    return min(os.cpu_count() or 1, MAX_WORKERS) if units >= PARALLEL_UNITS else 1
+
+
+def _term_entries(
+    index_dir: Path, reader, chain: str, num_of: dict[int, int], w: _Writer, note: Progress, workers: int
+) -> _Entries:
+    """Every term's entry, the terms split into ``workers`` spans of about as many terms each;
+    this process reads the first, a forked process each other one (reading postings is most of
+    an export: 203 of 244 s at the whole volume corpus in one process). A span whose process
+    fails, or finds another generation of the index, is read here afterwards."""
+    spans = _spans(reader, workers)
+    if len(spans) == 1:
+        return _span_entries(reader, chain, num_of, w, lambda n: note("terms", n), spans[0])
+    ctx = multiprocessing.get_context("fork")
+    counters = [ctx.Value("q", 0, lock=False) for _ in spans[1:]]
+    sig = _generation(reader)
+    jobs = []
+    for span, counter in zip(spans[1:], counters, strict=True):
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, w.out, span, counter), daemon=True)
+        proc.start()
+        send.close()
+        jobs.append((proc, recv, span))
+    others = lambda: sum(c.value for c in counters)  # noqa: E731
+    try:
+        out = _span_entries(reader, chain, num_of, w, lambda n: note("terms", n + others()), spans[0])
+        done = len(out.entries)
+        for proc, recv, span in jobs:
+            while not recv.poll(PROGRESS_SECONDS):
+                note("terms", done + others())
+            try:
+                result = recv.recv()
+            except EOFError:  # the process died
+                result = None
+            proc.join()
+            if result is None:
+                part = _span_entries(reader, chain, num_of, w, lambda n: None, span)
+            else:
+                part, written, kept, nbytes, names = result
+                w.written += written
+                w.kept += kept
+                w.nbytes += nbytes
+                w.names |= names
+            out.add(part)
+            done += len(part.entries)
+    finally:
+        for proc, _, _ in jobs:  # after an error here: stop the others
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+    note("terms", len(out.entries))
+    return out
+
+
+def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, num_of: dict[int, int], out: Path,
+                 span: Span, counter) -> None:
+    """In a forked process: the entries of ``span`` (with what was written) sent back, or None."""
+    try:
+        ix, _ = index.open_index(index_dir)  # its own files: a forked reader's share their offsets
+        with ix.reader() as reader:
+            if _generation(reader) != sig:
+                send.send(None)
+                return
+            w = _Writer(out)
+            part = _span_entries(reader, chain, num_of, w, lambda n: setattr(counter, "value", n), span)
+            send.send((part, w.written, w.kept, w.nbytes, w.names))
+    except Exception:  # the span is read again in the parent, which reports the error
+        send.send(None)
+    finally:
+        send.close()
+
+
+def _generation(reader) -> list[tuple[str, int]]:
+    """The segments of a reader and their deleted documents: what makes document numbers alike."""
+    return [(leaf.segment().segment_id(), leaf.segment().deleted_count()) for leaf, _ in reader.leaf_readers()
+            if leaf.segment() is not None]
+
+
+def _spans(reader, workers: int) -> list[Span]:
+    """``workers`` spans of terms cut where the largest segment's stem terms are split evenly
+    (a term's postings are read in the span holding it, across every field and segment)."""
+    if workers <= 1:
+        return [(None, None)]
+    leaves = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment() is not None and STEM_FIELD in leaf.schema]
+    if not leaves:
+        return [(None, None)]
+    cuts = _even_terms(max(leaves, key=lambda leaf: leaf.doc_count_all()), STEM_FIELD, workers)
+    bounds = [None, *sorted(set(cuts)), None]
+    return list(itertools.pairwise(bounds))
+
+
+def _even_terms(leaf, fname: str, parts: int) -> list[bytes]:
+    """The terms that cut a segment's field into ``parts`` runs of as many terms, found by
+    bisecting the term file's index of keys (whoosh 2.7.5's ``OrderedHashReader``, pinned)."""
+    tindex = leaf._terms._tindex
+    fieldnum = leaf._terms._fieldmap[fname]
+
+    def key(i: int) -> bytes:
+        return tindex.key_at(tindex._get_pos(tindex.indexbase + i * tindex.indexsize))
+
+    keys = range(tindex.indexlen)
+    lo = bisect.bisect_left(keys, pack_ushort(fieldnum), key=key)
+    hi = bisect.bisect_left(keys, pack_ushort(fieldnum + 1), key=key)
+    if hi - lo <= parts:
+        return []
+    return [key(lo + (hi - lo) * k // parts)[2:] for k in range(1, parts)]
+
+
+def _write_shards(w: _Writer, reader, chain: str, found: _Entries, state: dict[str, Any]) -> tuple[list[str], int, int]:
+    """Term shards: the terms' entries, the term table's entries per word, diarienummer spellings
+    per dnr key, in buckets by hash. Returns the shards' hashes, the bucket count and the number
+    of keys."""
+    entries, dnrs = found.entries, found.dnrs
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.__contains__, chain)
     keys = set(entries) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
@@ -534,7 +681,7 @@ def _write_shards(w: _Writer, reader, chain: str, by_docnum: dict[int, _Doc], st
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
     names = [w.jsonp_text("t", str(i), _bucket_json(b), SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
-    return names, nb, len(keys), ghosts
+    return names, nb, len(keys)
 
 
 def _tagged(k: int, stream: Iterator[tuple[bytes, Any, list[int]]]) -> Iterator[tuple[bytes, int, Any, list[int]]]:
