@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -442,6 +443,18 @@ def test_an_index_whose_files_were_deleted_by_hand_is_rebuilt(corpus, ix):
     assert str(ix) in dict(report.warnings)
     assert sorted(report.added) == sorted(FILES)
     assert check([corpus], ix).ok
+
+
+def test_an_index_of_another_version_is_rebuilt_with_a_notice(corpus, ix):
+    build_index([corpus], ix)
+    meta = ix / index.META_FILE
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps({**data, "schema_version": data["schema_version"] - 1}), encoding="utf-8")
+    report = build_index([corpus], ix)
+    assert "rebuilt from scratch" in dict(report.warnings)[str(ix)]
+    assert sorted(report.added) == sorted(FILES)  # every file described again
+    assert index.read_info(ix).schema_version == data["schema_version"]
+    assert build_index([corpus], ix).warnings == []  # once
 
 
 def test_a_first_run_publishes_an_index_that_opens_before_any_file_is_parsed(corpus, ix, monkeypatch):

@@ -465,7 +465,11 @@ def _update(
         info = _publish_empty(index_dir, wanted)
     files = _discover(roots, report)
     report.files_seen = len(files)
-    rebuild = full or info.chain != wanted or info.schema_version != schema.SCHEMA_VERSION
+    older = info.schema_version != schema.SCHEMA_VERSION
+    if older and not full:
+        report.warnings.append((str(index_dir), f"made by another version of protokollsök (index version "
+                                f"{info.schema_version}, now {schema.SCHEMA_VERSION}); rebuilt from scratch"))
+    rebuild = full or info.chain != wanted or older
     entries = {} if rebuild else _manifest_or_none(index_dir)
     if entries is None:  # the current generation cannot be read (its files were deleted by hand)
         report.warnings.append((str(index_dir), "the index could not be opened; rebuilt from scratch"))

@@ -30,7 +30,11 @@ from protokollsok import analysis
 # form outrank units about the topic in another inflection (nDCG@10 0.858 against 0.877).
 FIELD_BOOSTS = {"exact": 0.5, "stem": 2.0, "fold": 0.6, "parts": 1.2}
 TITLE_BOOST = 3.0
-SCHEMA_VERSION = 3  # 2: namnd, year and parti are columns (fast facets); 3: text_pair (and analysis.PAIR_WORDS)
+# What an index holds: its fields, and the rules units are described by. An index of another
+# version is rebuilt from scratch by the next ``index``. 2: namnd, year and parti are columns (fast
+# facets); 3: text_pair (and analysis.PAIR_WORDS); 4: a datum from the file name where the text
+# states none (metadata.file_name_date).
+SCHEMA_VERSION = 4
 
 
 class FormAnalyzer(Analyzer):
