@@ -555,6 +555,9 @@ def _span_entries(reader, chain: str, num_of: dict[int, int], w: _Writer, note: 
 
 
 def _workers(units: int, asked: int | None) -> int:
+    """How many processes read the terms' postings (forked: one where the system cannot fork)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
     if asked is not None:
         return max(1, asked)
     return min(os.cpu_count() or 1, MAX_WORKERS) if units >= PARALLEL_UNITS else 1
