@@ -49,7 +49,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import CLEAR
 
-from protokollsok import formstore, ingest, manifest, schema, whoosh_fixes, whoosh_writer  # noqa: F401 (patch whoosh)
+from protokollsok import formstore, ingest, manifest, mpwriter, schema, whoosh_fixes, whoosh_writer  # noqa: F401 (patch whoosh)
 from protokollsok.errors import IndexLocked, IndexNotFound, NoText, ParseError, ProtokollsokError
 from protokollsok.model import IndexReport, Unit
 
@@ -550,7 +550,7 @@ def _writer(ix, parallel: bool):
     if parallel and procs > 1:
         _die_with_parent_after_fork()
         formstore.flush_in_forked_writers()
-        return ix.writer(procs=procs, limitmb=WRITER_LIMIT_MB // procs, multisegment=True)
+        return mpwriter.OrderedMpWriter(ix, procs=procs, limitmb=WRITER_LIMIT_MB // procs)
     return ix.writer(limitmb=WRITER_LIMIT_MB)
 
 
