@@ -182,15 +182,25 @@ def _recording(fn, calls: list):
 def test_a_span_whose_process_fails_is_read_by_the_exporter_itself(tmp_path, monkeypatch, failure):
     ix = _updated_index(tmp_path)
     web.export_bundle(ix, tmp_path / "one", workers=1)
-
-    def failing(send, *args):
-        if failure == "a crash":
-            os._exit(3)  # the process dies without a word
-        send.send(None)  # as when the index changed under it
-
-    monkeypatch.setattr(web, "_span_worker", failing)
+    exporter = os.getpid()
+    if failure == "a crash":
+        monkeypatch.setattr(web, "_span_entries", _crashing_outside(exporter, web._span_entries))
+    else:  # the index as the other process opens it is not the one the exporter reads
+        real = web._generation
+        monkeypatch.setattr(web, "_generation", lambda reader: real(reader) + ([] if os.getpid() == exporter else [("new", 0)]))
+    spans = []
+    monkeypatch.setattr(web, "_span_entries", _recording(web._span_entries, spans))
     web.export_bundle(ix, tmp_path / "two", workers=2)
+    assert len(spans) == 2  # the exporter read the other process's span too
     assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def _crashing_outside(exporter: int, fn):
+    def wrapper(*args):
+        if os.getpid() != exporter:
+            os._exit(3)  # the process dies without a word
+        return fn(*args)
+    return wrapper
 
 
 def test_reexporting_an_unchanged_index_rewrites_nothing(bundle, seed_index):
