@@ -574,6 +574,7 @@ def _term_entries(
     if len(spans) == 1:
         return _span_entries(reader, chain, num_of, w, lambda n: note("terms", n), spans[0])
     ctx = multiprocessing.get_context("fork")
+    index._die_with_parent_after_fork()  # killed, the exporter leaves no process writing behind
     counters = [ctx.Value("q", 0, lock=False) for _ in spans[1:]]
     sig = _generation(reader)
     jobs = []
