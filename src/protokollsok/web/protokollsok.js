@@ -305,7 +305,7 @@
     }
 
     function decodePositions(deltas) {
-      return deltas.map((ds) => { let x = 0; return ds.map((d) => (x += d)); });
+      return deltas.map(sums);
     }
 
     /** `p` with its positions (a phrase needs them; a word query does not load them). */
