@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 
-runtime_pkgs=(hunspell-sv libhunspell-dev gcc python3-dev python3-venv)
+runtime_pkgs=(hunspell-sv libhunspell-dev gcc python3-dev zlib1g-dev python3-venv)
 dev_pkgs=(chromium ripgrep poppler-utils)
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")

@@ -23,6 +23,7 @@ same bytes (``tests/test_whoosh_writer.py`` compares the files) from each term's
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import operator
 import zlib
@@ -31,11 +32,18 @@ from collections.abc import Iterable, Sequence
 from pickle import dumps
 
 from whoosh.codec import base, whoosh3
+from whoosh.filedb import filetables
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from protokollsok.whoosh_fixes import _NO_COLUMN, _NOT_BYTES, _lengths_of
 
+try:  # the same loop in C (setup.py builds it; optional)
+    from protokollsok._termwrite import write_term as _c_write_term
+except ImportError:  # pragma: no cover - an install that could not compile it
+    _c_write_term = None
+
+_KEY_AND_VALUE_LENGTHS = filetables._lengths  # "!ii"
 MIN_COMPRESS = 80  # bytes: zlib made shorter blocks longer (a 3,000-unit build: 64-79 bytes +0.1)
 
 # whoosh's own methods, kept so that the tests can compare what these write
@@ -97,7 +105,7 @@ def _add_postings(self: whoosh3.W3FieldWriter, schema, lengths, items: Iterable[
     """``W3FieldWriter.add_postings`` a term at a time: the same terms file and postings file as
     whoosh's posting-by-posting loop over ``_finish_postings`` and ``_write_block``."""
     fieldmap = self._fieldmap
-    add_term = self._tindex.add
+    terms = _TermTable(self._tindex)
     lastfield = None
     term_writer: _TermWriter | None = None
     for (fieldname, btext), group in itertools.groupby(items, _FIELD_AND_TERM):
@@ -112,9 +120,76 @@ def _add_postings(self: whoosh3.W3FieldWriter, schema, lengths, items: Iterable[
             postings = [p for p in postings if p[2] != -1]
             if not postings:
                 continue
-        value = term_writer.write(postings)
-        add_term(pack_ushort(fieldmap[fieldname]) + btext, value)
+        terms.add(pack_ushort(fieldmap[fieldname]) + btext, term_writer.write(postings))
+    terms.flush()
     self.is_closed = True
+
+
+class _TermTable:
+    """Adds terms to whoosh's terms file (an ``OrderedHashWriter``) in batches: the same bytes as
+    its ``add`` per term, which cost a third of the posting writer's time in calls (a seek
+    position, three writes, a hex digest turned into a number)."""
+
+    BATCH = 4096
+
+    def __init__(self, tindex) -> None:
+        self.tindex = tindex
+        self.batchable = type(tindex) is filetables.OrderedHashWriter and tindex.hashtype == 0
+        self.keys: list[bytes] = []
+        self.values: list[bytes] = []
+
+    def add(self, key: bytes, value: bytes) -> None:
+        """Add one term (keys in increasing order)."""
+        if not self.batchable:
+            self.tindex.add(key, value)
+            return
+        self.keys.append(key)
+        self.values.append(value)
+        if len(self.keys) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the terms added since the last flush."""
+        keys, values = self.keys, self.values
+        if not keys:
+            return
+        t = self.tindex
+        last = t.lastkey
+        for key in keys:
+            if key <= last:
+                raise ValueError(f"Keys must increase: {last!r}..{key!r}")
+            last = key
+        dbfile = t.dbfile
+        pos = dbfile.tell()
+        positions = []
+        chunks = []
+        pack = _KEY_AND_VALUE_LENGTHS.pack
+        for key, value in zip(keys, values, strict=True):
+            positions.append(pos)
+            chunks += (pack(len(key), len(value)), key, value)
+            pos += 8 + len(key) + len(value)
+        dbfile.write(b"".join(chunks))
+        _extend(t.index, positions)
+        buckets = t.buckets
+        for key, at in zip(keys, positions, strict=True):
+            h = int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")  # whoosh's md5_hash
+            buckets[h & 255].append((h, at))
+        t.lastkey = last
+        self.keys, self.values = [], []
+
+
+def _extend(index, positions: list[int]) -> None:
+    """``GrowableArray.extend``: at once where the numbers fit its current type, else one by one
+    (which changes the type where whoosh's would)."""
+    if not isinstance(index.array, array):  # whoosh fell back to a list
+        index.extend(positions)
+        return
+    try:
+        more = array(index.array.typecode, positions)
+    except OverflowError:
+        index.extend(positions)
+        return
+    index.array.extend(more)
 
 
 class _TermWriter:
@@ -128,6 +203,7 @@ class _TermWriter:
         self.fixed = fieldobj.format.fixed_value_size()
         self.fieldname = fieldname
         self.lengths = lengths
+        self.native = _c_write_term
         if isinstance(lengths, whoosh3.W3PerDocReader):
             self.table = _lengths_of(lengths, fieldname)
         else:  # no lengths (0 each, as whoosh), or another reader: asked document by document
@@ -145,7 +221,19 @@ class _TermWriter:
         return [length_to_byte(dfl(d, self.fieldname)) for d in ids]
 
     def write(self, postings: list[Posting]) -> bytes:
-        """Write one term's postings (sorted by document); its term info's bytes."""
+        """Write one term's postings (sorted by document); its term info's bytes. By the C loop
+        where it was built and the field's lengths are whoosh's length bytes, else in Python."""
+        if self.native is not None and isinstance(self.table, bytes):
+            info, chunk = self.native(postings, self.table, self.blocklimit, self.compression,
+                                      -1 if self.fixed is None else self.fixed, MIN_COMPRESS,
+                                      self.postfile.tell())
+            if chunk is not None:
+                self.postfile.write(chunk)
+            return info
+        return self.write_python(postings)
+
+    def write_python(self, postings: list[Posting]) -> bytes:
+        """``write`` in Python."""
         ids = [p[2] for p in postings]
         weights = [p[3] for p in postings]
         values = [p[4] for p in postings]
