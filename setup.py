@@ -1,6 +1,6 @@
 """The C part of protokollsök (everything else is in pyproject.toml).
 
-``protokollsok._termwrite`` is the posting writer's inner loop (``whoosh_writer`` uses it when it
+``protokollsok._postings`` is the posting writer's inner loop (``whoosh_writer`` uses it when it
 was built, and writes the same bytes in Python when it was not). It is optional: where it cannot be
 compiled, the install goes on without it.
 """
@@ -10,8 +10,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "protokollsok._termwrite",
-            sources=["src/protokollsok/_termwrite.c"],
+            "protokollsok._postings",
+            sources=["src/protokollsok/_postings.c"],
             libraries=["z"],
             optional=True,
         )

@@ -243,12 +243,14 @@ def test_a_column_opens_with_the_same_offsets_and_lengths_as_whoosh_derives(corp
 
 def test_a_posting_pool_spilled_in_chunked_runs_writes_the_same_postings(tmp_path, monkeypatch) -> None:
     """A build whose postings overflow the writer's memory sorts them in runs on disk; pickled a
-    chunk at a time, the runs give the same index as whoosh's posting-by-posting pickles."""
+    chunk at a time, the runs give the same index as whoosh's posting-by-posting pickles. (whoosh's
+    pool, which an install without the C pool of ``whoosh_writer`` uses.)"""
     from whoosh import externalsort
 
     from conftest import all_postings, volume_units
-    from protokollsok import index
+    from protokollsok import index, whoosh_writer
 
+    monkeypatch.setattr(whoosh_writer, "_postings", None)
     units = volume_units(300)
     monkeypatch.setattr(index, "WRITER_LIMIT_MB", 1)  # a run about every 5,000 postings
     monkeypatch.setattr(whoosh_fixes, "RUN_CHUNK", 97)  # several chunks per run

@@ -4,6 +4,7 @@ same postings and the same search results as whoosh's own writer."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def test_a_term_at_a_time_writes_the_bytes_of_whooshs_posting_by_posting_loop(tm
         monkeypatch.setattr(whoosh_writer, "_lengths_of", lambda reader, field: whoosh_fixes._NOT_BYTES)
     fused = _segment_files(_build(tmp_path / "fused", units, monkeypatch))
     monkeypatch.setattr(whoosh3.W3FieldWriter, "add_postings", whoosh_writer._generic_add_postings)
+    # whoosh's term info pickles an inlined posting with protocol 2; ours with PICKLE_PROTOCOL
+    monkeypatch.setattr(whoosh3, "dumps", lambda obj, protocol=2: pickle.dumps(obj, whoosh_writer.PICKLE_PROTOCOL))
     looped = _segment_files(_build(tmp_path / "looped", units, monkeypatch))
     assert {"trm", "pst", "_text_stem_len.col"} <= set(fused)
     assert fused == looped

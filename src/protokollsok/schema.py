@@ -12,7 +12,7 @@ the manifest is committed in the same transaction as the units it describes (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from whoosh import fields as wfields
 from whoosh import formats
@@ -87,35 +87,38 @@ def _index(self: wfields.FieldType, value: object, **kwargs: object) -> Iterable
     value) without whoosh's token objects for a field analysed by ``FormAnalyzer`` into
     frequencies or positions: the same tuples (``tests/test_index.py``), about 7 % of a build less.
     Installed over whoosh's method when this module is imported."""
-    ana = self.analyzer
-    fmt = self.format
-    if kwargs or not isinstance(ana, FormAnalyzer) or not isinstance(value, str):
+    terms = None if kwargs else form_terms(self, value)
+    if terms is None:
         return _whoosh_index(self, value, **kwargs)
+    fmt = self.format
+    fb = fmt.field_boost
     if type(fmt) is formats.Positions:
-        return _positions(value, ana, fmt)
-    if type(fmt) is formats.Frequency:
-        return _frequencies(value, ana, fmt)
-    return _whoosh_index(self, value, **kwargs)
-
-
-def _frequencies(value: str, ana: FormAnalyzer, fmt: formats.Frequency) -> Iterator[tuple[bytes, int, float, bytes]]:
-    freqs: dict[str, int] = {}
-    for _, term, _, _ in analysis.analyse(value, ana.field, ana.chain_name):
-        freqs[term] = freqs.get(term, 0) + 1
-    fb = fmt.field_boost
+        return ((t.encode("utf-8"), len(p), float(len(p)) * fb, fmt.encode(p)) for t, p in terms.items())
     # whoosh sums each token's boost (1.0) into a float: the frequency, exactly
-    return ((t.encode("utf-8"), n, float(n) * fb, pack_uint(n)) for t, n in freqs.items())
+    return ((t.encode("utf-8"), n, float(n) * fb, pack_uint(n)) for t, n in terms.items())
 
 
-def _positions(value: str, ana: FormAnalyzer, fmt: formats.Positions) -> Iterator[tuple[bytes, int, float, bytes]]:
-    poses: dict[str, list[int]] = {}
-    for pos, term, _, _ in analysis.analyse(value, ana.field, ana.chain_name):
-        if term in poses:
-            poses[term].append(pos)
-        else:
-            poses[term] = [pos]
-    fb = fmt.field_boost
-    return ((t.encode("utf-8"), len(p), float(len(p)) * fb, fmt.encode(p)) for t, p in poses.items())
+def form_terms(field: wfields.FieldType, value: object) -> dict[str, list[int]] | dict[str, int] | None:
+    """A unit's terms in a field analysed by ``FormAnalyzer``: each term's positions (a
+    ``Positions`` format) or frequency (``Frequency``); None for any other field or value."""
+    ana = field.analyzer
+    if not isinstance(ana, FormAnalyzer) or not isinstance(value, str):
+        return None
+    fmt = type(field.format)
+    if fmt is formats.Positions:
+        poses: dict[str, list[int]] = {}
+        for pos, term, _, _ in analysis.analyse(value, ana.field, ana.chain_name):
+            if term in poses:
+                poses[term].append(pos)
+            else:
+                poses[term] = [pos]
+        return poses
+    if fmt is formats.Frequency:
+        freqs: dict[str, int] = {}
+        for _, term, _, _ in analysis.analyse(value, ana.field, ana.chain_name):
+            freqs[term] = freqs.get(term, 0) + 1
+        return freqs
+    return None
 
 
 wfields.FieldType.index = _index
