@@ -77,3 +77,17 @@ def test_every_chain_fills_its_fields(name):
 def test_an_unknown_chain_names_the_choices():
     with pytest.raises(ValueError, match="full"):
         analysis.chain("bogus")
+
+
+@pytest.mark.parametrize(("chain_name", "field"), [
+    (name, field) for name in analysis.CHAINS for field in analysis.chain(name).indexed_fields
+])
+def test_a_texts_terms_gather_what_analyse_gives(chain_name, field) -> None:
+    text = ("Socialnämnden beslutar att återremittera ärendet om våld i nära relationer. "
+            "Barn- och ungdomsnämnden; dnr SN 2024/0123; barnen, barnens och barn i förskolan.")
+    positions: dict[str, list[int]] = {}
+    for pos, term, _, _ in analysis.analyse(text, field, chain_name):
+        positions.setdefault(term, []).append(pos)
+    assert analysis.terms(text, field, chain_name) == positions
+    assert analysis.terms(text, field, chain_name, positions=False) == {t: len(p) for t, p in positions.items()}
+    assert positions

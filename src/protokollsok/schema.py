@@ -105,19 +105,8 @@ def form_terms(field: wfields.FieldType, value: object) -> dict[str, list[int]] 
     if not isinstance(ana, FormAnalyzer) or not isinstance(value, str):
         return None
     fmt = type(field.format)
-    if fmt is formats.Positions:
-        poses: dict[str, list[int]] = {}
-        for pos, term, _, _ in analysis.analyse(value, ana.field, ana.chain_name):
-            if term in poses:
-                poses[term].append(pos)
-            else:
-                poses[term] = [pos]
-        return poses
-    if fmt is formats.Frequency:
-        freqs: dict[str, int] = {}
-        for _, term, _, _ in analysis.analyse(value, ana.field, ana.chain_name):
-            freqs[term] = freqs.get(term, 0) + 1
-        return freqs
+    if fmt is formats.Positions or fmt is formats.Frequency:
+        return analysis.terms(value, ana.field, ana.chain_name, positions=fmt is formats.Positions)
     return None
 
 
