@@ -599,25 +599,63 @@ def test_every_commit_is_on_disk_before_its_toc_is_published(corpus, ix, monkeyp
     assert switches and all(events[i - 1][0] == "fsync" and events[i + 1] == ("fsync", ix.name) for i in switches)
 
 
-def test_text_fields_are_indexed_as_whoosh_indexes_them_from_tokens(tmp_path, monkeypatch):
-    """The schema indexes the analysed forms straight into postings (no whoosh token objects):
-    the same terms, frequencies, weights, positions and field lengths as whoosh's own path."""
-    from whoosh import fields
+def test_fields_are_indexed_as_whoosh_indexes_them_from_tokens(tmp_path, monkeypatch):
+    """The schema indexes the analysed forms straight into postings (no whoosh token objects, a
+    unit's terms per field handed to the posting pool at once, an ID's value as its term): the
+    same terms, frequencies, weights, positions and field lengths as whoosh's own path."""
+    from whoosh import fields, writing
 
     from conftest import all_postings, volume_units
-    from protokollsok import schema
+    from protokollsok import schema, whoosh_writer
 
     units = volume_units(200)
     index.index_units(tmp_path / "direct", units)
     monkeypatch.setattr(fields.FieldType, "index", schema._whoosh_index)
+    monkeypatch.setattr(writing.SegmentWriter, "add_document", whoosh_writer._whoosh_add_document)
     index.index_units(tmp_path / "tokens", units)
 
     ours, theirs = all_postings(tmp_path / "direct"), all_postings(tmp_path / "tokens")
     assert ours == theirs
-    assert {f for f, _ in ours} >= {"title", "text_stem", "text_pair", "text_exact"}
+    assert {f for f, _ in ours} >= {"title", "text_stem", "text_pair", "text_exact", "id", "source", "datum", "parti"}
     lengths = []
     for path in (tmp_path / "direct", tmp_path / "tokens"):
         ix, _ = open_index(path)
         with ix.reader() as r:
             lengths.append([r.doc_field_length(d, f) for d in range(r.doc_count_all()) for f in schema.text_fields("full")])
     assert lengths[0] == lengths[1]
+
+
+def _arrays(path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in Path(path).glob("*.arrays")}
+
+
+def test_a_parallel_rebuild_writes_each_segments_arrays_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """One process per core writes the posting arrays of a rebuild's segments; what a process
+    fails to write, the indexer writes itself, and the files are those one process writes."""
+    from conftest import volume_units
+    from protokollsok import posting_arrays
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: a rebuild writes one segment")
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", 8)  # arrays for a small corpus's terms
+    units = volume_units(400)
+    index.index_units(tmp_path / "i", units, parallel=True)
+    written = _arrays(tmp_path / "i")
+    assert len(written) >= 2  # a segment per writing process
+    ix, _ = open_index(tmp_path / "i")
+    for name in written:
+        (tmp_path / "i" / name).unlink()
+    assert sorted(posting_arrays.write_missing(tmp_path / "i", ix)) == sorted(written)
+    assert _arrays(tmp_path / "i") == written
+
+    parent = os.getpid()
+    real = posting_arrays.write_missing
+
+    def dies_in_a_forked_process(index_dir, ix, only=None):
+        if os.getpid() != parent:
+            os._exit(1)
+        return real(index_dir, ix, only)
+
+    monkeypatch.setattr(posting_arrays, "write_missing", dies_in_a_forked_process)
+    index.index_units(tmp_path / "j", units, parallel=True)
+    assert len(_arrays(tmp_path / "j")) == len(written)

@@ -523,17 +523,35 @@ def _write(
         with contextlib.suppress(Exception):
             writer.cancel()
         raise
-    _write_posting_arrays(ix)
+    _write_posting_arrays(ix, parallel)
     formstore.flush()  # the forms analysed here, for later searches (a long ``--watch`` included)
 
 
-def _write_posting_arrays(ix) -> None:
-    """The frequent terms' posting arrays of the segments just committed (``posting_arrays``).
-    They only speed searches up, so failing to write them does not fail the run."""
+def _write_posting_arrays(ix, parallel: bool = False) -> None:
+    """The frequent terms' posting arrays of the segments just committed (``posting_arrays``);
+    with ``parallel``, one process per core where several segments need them (a parallel
+    rebuild's). They only speed searches up, so failing to write them does not fail the run."""
+    import multiprocessing
+
     from protokollsok import posting_arrays  # numpy: not imported by searches that need none
 
+    folder = Path(ix.storage.folder)
     with contextlib.suppress(OSError):
-        posting_arrays.write_missing(Path(ix.storage.folder), ix)
+        todo = posting_arrays.missing(folder, ix)
+        procs = min(os.cpu_count() or 1, MAX_PROCS, len(todo))
+        if parallel and procs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("fork")
+            _die_with_parent_after_fork()
+            others = [ctx.Process(target=posting_arrays.write_missing, args=(folder, ix, todo[k::procs]))
+                      for k in range(1, procs)]
+            for p in others:
+                p.start()
+            try:
+                posting_arrays.write_missing(folder, ix, todo[0::procs])
+            finally:
+                for p in others:
+                    p.join()
+        posting_arrays.write_missing(folder, ix)  # what a process did not write (or all, alone)
 
 
 def parallel_min_files() -> int:
@@ -723,7 +741,7 @@ def index_units(
             raise
         writer.commit(mergetype=CLEAR) if (full or info is None) else writer.commit()
         formstore.flush()
-        _write_posting_arrays(ix)
+        _write_posting_arrays(ix, parallel and (full or info is None))
         if full or info is None:
             _write_info(index_dir, new_info)
             if info is not None:

@@ -23,6 +23,7 @@ import json
 import mmap
 import os
 import struct
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +42,29 @@ def path_for(index_dir: Path, segment_id: str) -> Path:
     return Path(index_dir) / f"{segment_id}.{SUFFIX}"
 
 
-def write_missing(index_dir: Path, ix) -> list[str]:
+def missing(index_dir: Path, ix) -> list[str]:
+    """The segments of ``ix`` without arrays this code can read (none yet, an older layout, a
+    damaged file), in the index's order."""
+    out: list[str] = []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment() is not None and open_for(index_dir, leaf) is None:  # None: an empty index
+                out.append(leaf.segment().segment_id())
+    return out
+
+
+def write_missing(index_dir: Path, ix, only: Collection[str] | None = None) -> list[str]:
     """Write the arrays of every segment of ``ix`` that has none yet, or none this code can read
-    (an older layout, a damaged file); returns the names written."""
+    (of those in ``only``, when given); returns the names written. Reads through a reader of its
+    own (a forked process must not share a reader's file offsets)."""
     written: list[str] = []
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
             if leaf.segment() is None:  # an empty index's reader
                 continue
             segment_id = leaf.segment().segment_id()
+            if only is not None and segment_id not in only:
+                continue
             path = path_for(index_dir, segment_id)
             if open_for(index_dir, leaf) is None:
                 _write(path, segment_id, leaf)

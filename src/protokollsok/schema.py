@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from whoosh import fields as wfields
 from whoosh import formats
-from whoosh.analysis import Analyzer
+from whoosh.analysis import Analyzer, IDTokenizer
 from whoosh.analysis import Token as WToken
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.system import pack_uint
@@ -87,6 +87,9 @@ def _index(self: wfields.FieldType, value: object, **kwargs: object) -> Iterable
     value) without whoosh's token objects for a field analysed by ``FormAnalyzer`` into
     frequencies or positions: the same tuples (``tests/test_index.py``), about 7 % of a build less.
     Installed over whoosh's method when this module is imported."""
+    if not kwargs and type(self) is ID and isinstance(value, str) and _whole_value_id(self):
+        # the value is the one term (IDTokenizer, Existence): as whoosh's tokens give it
+        return ((value.encode("utf-8"), 1, self.format.field_boost, b""),)
     terms = None if kwargs else form_terms(self, value)
     if terms is None:
         return _whoosh_index(self, value, **kwargs)
@@ -96,6 +99,11 @@ def _index(self: wfields.FieldType, value: object, **kwargs: object) -> Iterable
         return ((t.encode("utf-8"), len(p), float(len(p)) * fb, fmt.encode(p)) for t, p in terms.items())
     # whoosh sums each token's boost (1.0) into a float: the frequency, exactly
     return ((t.encode("utf-8"), n, float(n) * fb, pack_uint(n)) for t, n in terms.items())
+
+
+def _whole_value_id(field: wfields.FieldType) -> bool:
+    """An ``ID`` field as whoosh makes it: the whole value one term, no positions or frequency."""
+    return type(field.analyzer) is IDTokenizer and type(field.format) is formats.Existence
 
 
 def form_terms(field: wfields.FieldType, value: object) -> dict[str, list[int]] | dict[str, int] | None:
