@@ -12,7 +12,7 @@ setup(
         Extension(
             "protokollsok._postings",
             sources=["src/protokollsok/_postings.c"],
-            libraries=["z"],
+            libraries=["z", "m"],
             optional=True,
         )
     ]

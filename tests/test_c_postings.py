@@ -101,7 +101,7 @@ def test_postings_it_cannot_write_are_refused(bad) -> None:
         native(bad, b"", 128, 3, -1, 80, 0)
 
 
-def test_an_index_built_with_the_c_loop_is_the_index_built_without_it(tmp_path, monkeypatch) -> None:
+def test_an_index_built_with_the_c_part_is_the_index_built_without_it(tmp_path, monkeypatch) -> None:
     units = volume_units(300)
 
     def build(path: Path) -> dict[str, bytes]:
@@ -112,6 +112,7 @@ def test_an_index_built_with_the_c_loop_is_the_index_built_without_it(tmp_path, 
 
     with_c = build(tmp_path / "c")
     monkeypatch.setattr(whoosh_writer, "_c_write_term", None)
+    monkeypatch.setattr(whoosh_writer, "_postings", None)  # whoosh's pool, the Python term table
     without = build(tmp_path / "python")
     assert {"trm", "pst"} <= set(with_c)
     assert with_c == without
@@ -225,3 +226,11 @@ def test_the_c_pool_writes_the_index_whooshs_pool_writes(tmp_path, monkeypatch) 
     monkeypatch.setattr(whoosh_writer, "_postings", None)
     whooshs = build(tmp_path / "whoosh")
     assert ours == whooshs
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.binary(max_size=300))
+def test_the_terms_files_hash_is_whooshs_md5_hash(key) -> None:
+    from whoosh.filedb.filetables import md5_hash
+
+    assert c_postings.md5_tail(key) == md5_hash(key)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -1147,7 +1148,225 @@ static PyTypeObject PoolType = {
     .tp_getset = Pool_getset,
 };
 
+/* ---- The terms file's hash tables: whoosh's HashWriter (md5 of each key, 256 buckets of linear
+ * probing tables) for keys added in batches. ---- */
+
+static uint32_t MD5_K[64];
+static const int MD5_R[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                              5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+                              4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                              6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+
+static void md5_init_table(void) {
+    for (int i = 0; i < 64; i++) MD5_K[i] = (uint32_t)floor(fabs(sin((double)(i + 1))) * 4294967296.0);
+}
+
+static void md5_block(uint32_t st[4], const unsigned char *p) {
+    uint32_t m[16];
+    for (int i = 0; i < 16; i++)
+        m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
+               (uint32_t)p[4 * i + 3] << 24;
+    uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+    for (int i = 0; i < 64; i++) {
+        uint32_t f;
+        int g;
+        if (i < 16) { f = (b & c) | (~b & d); g = i; }
+        else if (i < 32) { f = (d & b) | (~d & c); g = (5 * i + 1) % 16; }
+        else if (i < 48) { f = b ^ c ^ d; g = (3 * i + 5) % 16; }
+        else { f = c ^ (b | ~d); g = (7 * i) % 16; }
+        uint32_t t = d;
+        d = c;
+        c = b;
+        uint32_t x = a + f + MD5_K[i] + m[g];
+        b = b + ((x << MD5_R[i]) | (x >> (32 - MD5_R[i])));
+        a = t;
+    }
+    st[0] += a; st[1] += b; st[2] += c; st[3] += d;
+}
+
+/* whoosh's md5_hash: the md5 digest's last four bytes as a big-endian number. */
+static uint32_t md5_tail(const unsigned char *data, size_t n) {
+    uint32_t st[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+    size_t full = n / 64 * 64;
+    for (size_t i = 0; i < full; i += 64) md5_block(st, data + i);
+    unsigned char last[128];
+    size_t rest = n - full;
+    memcpy(last, data + full, rest);
+    last[rest] = 0x80;
+    size_t total = rest + 1 + 8 <= 64 ? 64 : 128;
+    memset(last + rest + 1, 0, total - rest - 1);
+    uint64_t bits = (uint64_t)n * 8;
+    for (int i = 0; i < 8; i++) last[total - 8 + i] = (unsigned char)(bits >> (8 * i));
+    md5_block(st, last);
+    if (total == 128) md5_block(st, last + 64);
+    uint32_t d = st[3];
+    return (d & 0xffu) << 24 | (d & 0xff00u) << 8 | (d >> 8 & 0xff00u) | d >> 24;
+}
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t *hash;
+    int64_t *pos;
+    Py_ssize_t n, cap;
+} TermIndex;
+
+/* TermIndex.add(prefix, names, values, start, last) -> (records, positions)
+ * The terms file's records (whoosh's "!ii" lengths, key, value) of the keys prefix + name, the
+ * first at file position start; last is the key before them (each key must be greater). */
+static PyObject *TermIndex_add(TermIndex *self, PyObject *args) {
+    PyObject *prefix, *names, *values, *last;
+    long long start;
+    if (!PyArg_ParseTuple(args, "O!O!O!LO!", &PyBytes_Type, &prefix, &PyList_Type, &names, &PyList_Type, &values,
+                          &start, &PyBytes_Type, &last))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    if (PyList_GET_SIZE(values) != n) {
+        PyErr_SetString(PyExc_ValueError, "as many values as names");
+        return NULL;
+    }
+    Py_ssize_t plen = PyBytes_GET_SIZE(prefix);
+    size_t size = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *k = PyList_GET_ITEM(names, i), *v = PyList_GET_ITEM(values, i);
+        if (!PyBytes_Check(k) || !PyBytes_Check(v)) {
+            PyErr_SetString(PyExc_TypeError, "names and values are bytes");
+            return NULL;
+        }
+        size += 8 + (size_t)plen + (size_t)PyBytes_GET_SIZE(k) + (size_t)PyBytes_GET_SIZE(v);
+    }
+    if (self->n + n > self->cap) {
+        Py_ssize_t c1 = self->cap, c2 = self->cap;
+        if (grow((void **)&self->hash, &c1, self->n + n, 4) < 0 || grow((void **)&self->pos, &c2, self->n + n, 8) < 0)
+            return NULL;
+        self->cap = c1;
+    }
+    PyObject *records = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    PyObject *positions = PyList_New(n);
+    if (!records || !positions) { Py_XDECREF(records); Py_XDECREF(positions); return NULL; }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(records);
+    const unsigned char *prev = (const unsigned char *)PyBytes_AS_STRING(last);
+    size_t prevlen = (size_t)PyBytes_GET_SIZE(last);
+    size_t at = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *k = PyList_GET_ITEM(names, i), *v = PyList_GET_ITEM(values, i);
+        size_t klen = (size_t)plen + (size_t)PyBytes_GET_SIZE(k), vlen = (size_t)PyBytes_GET_SIZE(v);
+        unsigned char *rec = out + at;
+        put_u32(rec, (uint32_t)klen);
+        put_u32(rec + 4, (uint32_t)vlen);
+        unsigned char *key = rec + 8;
+        memcpy(key, PyBytes_AS_STRING(prefix), (size_t)plen);
+        memcpy(key + plen, PyBytes_AS_STRING(k), (size_t)PyBytes_GET_SIZE(k));
+        size_t m = klen < prevlen ? klen : prevlen;
+        int c = m ? memcmp(key, prev, m) : 0;
+        if (c < 0 || (c == 0 && klen <= prevlen)) {
+            Py_DECREF(records);
+            Py_DECREF(positions);
+            PyErr_SetString(PyExc_ValueError, "Keys must increase");
+            return NULL;
+        }
+        memcpy(key + klen, PyBytes_AS_STRING(v), vlen);
+        PyObject *p = PyLong_FromLongLong(start + (long long)at);
+        if (!p) { Py_DECREF(records); Py_DECREF(positions); return NULL; }
+        PyList_SET_ITEM(positions, i, p);
+        self->hash[self->n] = md5_tail(key, klen);
+        self->pos[self->n] = start + (long long)at;
+        self->n++;
+        prev = key;
+        prevlen = klen;
+        at += 8 + klen + vlen;
+    }
+    return Py_BuildValue("(NN)", records, positions);
+}
+
+/* TermIndex.tables(start) -> (bytes, [(position, slots), ...] for the 256 buckets): whoosh's
+ * _write_hashes for every key added, the first table at file position start. */
+static PyObject *TermIndex_tables(TermIndex *self, PyObject *args) {
+    long long start;
+    if (!PyArg_ParseTuple(args, "L", &start)) return NULL;
+    Py_ssize_t count[256] = {0}, first[256];
+    for (Py_ssize_t i = 0; i < self->n; i++) count[self->hash[i] & 255]++;
+    Py_ssize_t at = 0;
+    for (int b = 0; b < 256; b++) { first[b] = at; at += count[b]; }
+    Py_ssize_t *order = PyMem_Malloc((self->n ? self->n : 1) * sizeof(Py_ssize_t));
+    Py_ssize_t fill[256];
+    memcpy(fill, first, sizeof fill);
+    if (!order) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < self->n; i++) order[fill[self->hash[i] & 255]++] = i;
+    PyObject *data = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(2 * self->n * 12));
+    PyObject *directory = PyList_New(256);
+    Py_ssize_t *slots = PyMem_Malloc((self->n > 0 ? 2 * self->n : 1) * sizeof(Py_ssize_t));
+    if (!data || !directory || !slots) {
+        PyMem_Free(order); PyMem_Free(slots); Py_XDECREF(data); Py_XDECREF(directory);
+        return PyErr_NoMemory();
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(data);
+    long long pos = start;
+    for (int b = 0; b < 256; b++) {
+        Py_ssize_t numslots = 2 * count[b];
+        PyObject *entry = Py_BuildValue("(Ln)", pos, numslots);
+        if (!entry) {
+            PyMem_Free(order); PyMem_Free(slots); Py_DECREF(data); Py_DECREF(directory);
+            return NULL;
+        }
+        PyList_SET_ITEM(directory, b, entry);
+        for (Py_ssize_t s = 0; s < numslots; s++) slots[s] = -1;
+        for (Py_ssize_t k = 0; k < count[b]; k++) {
+            Py_ssize_t i = order[first[b] + k];
+            Py_ssize_t s = (Py_ssize_t)((self->hash[i] >> 8) % (uint32_t)numslots);
+            while (slots[s] != -1) s = (s + 1) % numslots;
+            slots[s] = i;
+        }
+        for (Py_ssize_t s = 0; s < numslots; s++) {
+            uint32_t h = 0;
+            uint64_t p = 0;
+            if (slots[s] != -1) { h = self->hash[slots[s]]; p = (uint64_t)self->pos[slots[s]]; }
+            put_u32(out, h);
+            put_u32(out + 4, (uint32_t)(p >> 32));
+            put_u32(out + 8, (uint32_t)p);
+            out += 12;
+        }
+        pos += numslots * 12;
+    }
+    PyMem_Free(order);
+    PyMem_Free(slots);
+    return Py_BuildValue("(NN)", data, directory);
+}
+
+static PyObject *md5_tail_py(PyObject *self, PyObject *arg) {
+    (void)self;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "bytes");
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(md5_tail((const unsigned char *)PyBytes_AS_STRING(arg),
+                                            (size_t)PyBytes_GET_SIZE(arg)));
+}
+
+static void TermIndex_dealloc(TermIndex *self) {
+    PyMem_Free(self->hash);
+    PyMem_Free(self->pos);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef TermIndex_methods[] = {
+    {"add", (PyCFunction)TermIndex_add, METH_VARARGS, "Records of terms, their hashes kept."},
+    {"tables", (PyCFunction)TermIndex_tables, METH_VARARGS, "The hash tables of every key added."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TermIndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "protokollsok._postings.TermIndex",
+    .tp_basicsize = sizeof(TermIndex),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The records and hash tables of whoosh's terms file (an OrderedHashWriter).",
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)TermIndex_dealloc,
+    .tp_methods = TermIndex_methods,
+};
+
 static PyMethodDef methods[] = {
+    {"md5_tail", md5_tail_py, METH_O, "whoosh's md5_hash of bytes (the digest's last four bytes)."},
     {"write_term", write_term, METH_VARARGS, "One term's term info and postings-file bytes (W3 format)."},
     {NULL, NULL, 0, NULL},
 };
@@ -1162,12 +1381,19 @@ PyMODINIT_FUNC PyInit__postings(void) {
     pickle_dumps = PyObject_GetAttrString(pickle, "dumps");
     Py_DECREF(pickle);
     if (!pickle_dumps) return NULL;
-    if (PyType_Ready(&PoolType) < 0) return NULL;
+    if (PyType_Ready(&PoolType) < 0 || PyType_Ready(&TermIndexType) < 0) return NULL;
+    md5_init_table();
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&PoolType);
     if (PyModule_AddObject(m, "Pool", (PyObject *)&PoolType) < 0) {
         Py_DECREF(&PoolType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&TermIndexType);
+    if (PyModule_AddObject(m, "TermIndex", (PyObject *)&TermIndexType) < 0) {
+        Py_DECREF(&TermIndexType);
         Py_DECREF(m);
         return NULL;
     }

@@ -32,6 +32,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,17 +126,22 @@ def tokenize(text: str) -> Iterator[Token]:
     Tokens holding a digit (diarienummer, dates, numbers) stay whole; a hyphenated word
     (``Enskede-Årsta-Vantörs``) yields one token per part so each part can be searched.
     """
+    return itertools.starmap(Token, _words(text))
+
+
+def _words(text: str) -> Iterator[tuple[int, int, int, str]]:
+    """``tokenize``'s tokens as plain tuples (a named tuple costs a third of a microsecond more)."""
     pos = 0
     for m in TOKEN_RE.finditer(text):
         tok = m.group()
         if tok.isalpha() or _DIGIT_RE.search(tok) or not _JOINERS_RE.search(tok):
-            yield Token(pos, m.start(), m.end(), tok.lower())
+            yield pos, m.start(), m.end(), tok.lower()
             pos += 1
             continue
         offset = m.start()
         for part in _JOINERS_RE.split(tok):
             if part:
-                yield Token(pos, offset, offset + len(part), part.lower())
+                yield pos, offset, offset + len(part), part.lower()
                 pos += 1
             offset += len(part) + 1
 
@@ -261,18 +267,16 @@ def terms(text: str, field: str, chain_name: str = "full", positions: bool = Tru
     """``analyse``'s terms of ``text`` for one field, gathered: each term's positions in order
     (or, without ``positions``, its number of occurrences). What the index stores per unit."""
     if chain(chain_name).whoosh_default or field == PAIR:
-        items = ((pos, term) for pos, term, _, _ in analyse(text, field, chain_name))
+        items = [(pos, term) for pos, term, _, _ in analyse(text, field, chain_name)]
     else:
-        items = ((pos, term) for pos, _, _, word_forms in _analysed(text, chain_name)
-                 for term in getattr(word_forms, field))
+        items = [(pos, term) for pos, _, _, word_forms in _analysed(text, chain_name)
+                 for term in getattr(word_forms, field)]
     if not positions:
-        counts: dict[str, int] = {}
-        for _, term in items:
-            counts[term] = counts.get(term, 0) + 1
-        return counts
+        return dict(Counter(term for _, term in items))
     poses: dict[str, list[int]] = {}
+    get = poses.get
     for pos, term in items:
-        found = poses.get(term)
+        found = get(term)
         if found is None:
             poses[term] = [pos]
         else:
@@ -309,7 +313,7 @@ def _pairs(tokens: tuple[tuple[int, int, int, Forms], ...]) -> Iterator[tuple[in
 def _analysed(text: str, chain_name: str) -> tuple[tuple[int, int, int, Forms], ...]:
     """Tokens with their forms, kept for the few most recent texts: whoosh analyses the same
     text once per field, and this makes that one tokenisation instead of four."""
-    return tuple((t.pos, t.start, t.end, forms(t.word, chain_name)) for t in tokenize(text))
+    return tuple((pos, start, end, forms(word, chain_name)) for pos, start, end, word in _words(text))
 
 
 def _whoosh_default(text: str) -> Iterator[tuple[int, str, int, int]]:

@@ -167,8 +167,7 @@ def _add_pooled(self: whoosh3.W3FieldWriter, schema, lengths, pool) -> None:
             names, infos, chunk = pool.write_terms(table, writer.blocklimit, writer.compression, fixed,
                                                    MIN_COMPRESS, postfile.tell(), TERMS_PER_CALL)
             postfile.write(chunk)
-            for btext, info in zip(names, infos, strict=True):
-                terms.add(prefix + btext, info)
+            terms.add_many(prefix, names, infos)
     terms.flush()
     self.is_closed = True
 
@@ -284,7 +283,8 @@ def _posting_pool(tempstore, segment, limitmb: int = 128, **kwargs):
 class _TermTable:
     """Adds terms to whoosh's terms file (an ``OrderedHashWriter``) in batches: the same bytes as
     its ``add`` per term, which cost a third of the posting writer's time in calls (a seek
-    position, three writes, a hex digest turned into a number)."""
+    position, three writes, a hex digest turned into a number). Where the C part was built, its
+    ``TermIndex`` makes the records, the md5 hashes and, at the end, the hash tables."""
 
     BATCH = 4096
 
@@ -293,6 +293,10 @@ class _TermTable:
         self.batchable = type(tindex) is filetables.OrderedHashWriter and tindex.hashtype == 0
         self.keys: list[bytes] = []
         self.values: list[bytes] = []
+        self.native = None
+        if self.batchable and _postings is not None and not any(tindex.buckets):
+            self.native = _postings.TermIndex()
+            tindex._write_hashes = self._write_hashes  # called by its close()
 
     def add(self, key: bytes, value: bytes) -> None:
         """Add one term (keys in increasing order)."""
@@ -304,10 +308,23 @@ class _TermTable:
         if len(self.keys) >= self.BATCH:
             self.flush()
 
+    def add_many(self, prefix: bytes, names: list[bytes], values: list[bytes]) -> None:
+        """Add the terms ``prefix + name`` (in increasing order) with their values."""
+        if self.native is None:
+            for name, value in zip(names, values, strict=True):
+                self.add(prefix + name, value)
+            return
+        self.flush()
+        self._native_add(prefix, names, values)
+
     def flush(self) -> None:
         """Write the terms added since the last flush."""
         keys, values = self.keys, self.values
         if not keys:
+            return
+        self.keys, self.values = [], []
+        if self.native is not None:
+            self._native_add(b"", keys, values)
             return
         t = self.tindex
         last = t.lastkey
@@ -331,7 +348,22 @@ class _TermTable:
             h = int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")  # whoosh's md5_hash
             buckets[h & 255].append((h, at))
         t.lastkey = last
-        self.keys, self.values = [], []
+
+    def _native_add(self, prefix: bytes, names: list[bytes], values: list[bytes]) -> None:
+        if not names:
+            return
+        t = self.tindex
+        records, positions = self.native.add(prefix, names, values, t.dbfile.tell(), t.lastkey)
+        t.dbfile.write(records)
+        _extend(t.index, positions)
+        t.lastkey = prefix + names[-1]
+
+    def _write_hashes(self) -> None:
+        """``HashWriter._write_hashes`` from the C hashes (its ``_write_directory`` follows)."""
+        t = self.tindex
+        data, directory = self.native.tables(t.dbfile.tell())
+        t.dbfile.write(data)
+        t.directory.extend(directory)
 
 
 def _extend(index, positions: list[int]) -> None:
