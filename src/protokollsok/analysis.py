@@ -209,14 +209,21 @@ class Forms:
 
 
 _MEMO_SIZE = 500_000
-_memo: dict[tuple[str, str], Forms] = {}
+_memo: dict[str, dict[str, Forms]] = {}  # chain -> word -> forms (a word alone is a cheaper key)
+
+
+def _chain_memo(chain_name: str) -> dict[str, Forms]:
+    memo = _memo.get(chain_name)
+    if memo is None:
+        memo = _memo[chain_name] = {}
+    return memo
 
 
 def forms(word: str, chain_name: str = "full") -> Forms:
     """All forms of one lower-case token under the named chain: from this process's memo, else
     from the persistent store (``formstore``), else computed (and then kept in both)."""
-    key = (word, chain_name)
-    found = _memo.get(key)
+    memo = _chain_memo(chain_name)
+    found = memo.get(word)
     if found is not None:
         return found
     stored = formstore.lookup(word, chain_name)
@@ -225,9 +232,9 @@ def forms(word: str, chain_name: str = "full") -> Forms:
     else:
         found = compute_forms(word, chain_name)
         formstore.remember(word, chain_name, (found.exact, found.stem, found.fold, found.parts))
-    if len(_memo) >= _MEMO_SIZE:
-        _memo.clear()
-    _memo[key] = found
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[word] = found
     return found
 
 
@@ -313,7 +320,12 @@ def _pairs(tokens: tuple[tuple[int, int, int, Forms], ...]) -> Iterator[tuple[in
 def _analysed(text: str, chain_name: str) -> tuple[tuple[int, int, int, Forms], ...]:
     """Tokens with their forms, kept for the few most recent texts: whoosh analyses the same
     text once per field, and this makes that one tokenisation instead of four."""
-    return tuple((pos, start, end, forms(word, chain_name)) for pos, start, end, word in _words(text))
+    memo = _chain_memo(chain_name)
+    out = []
+    for pos, start, end, word in _words(text):
+        found = memo.get(word)
+        out.append((pos, start, end, forms(word, chain_name) if found is None else found))
+    return tuple(out)
 
 
 def _whoosh_default(text: str) -> Iterator[tuple[int, str, int, int]]:
