@@ -309,10 +309,11 @@ def is_pair(first_stem: str, second_stem: str) -> bool:
 
 
 def _pairs(tokens: tuple[tuple[int, int, int, Forms], ...]) -> Iterator[tuple[int, str, int, int]]:
+    common = pair_stems()  # is_pair, without a call per pair of neighbours
     for (pos, start, _, a), (_, _, end, b) in itertools.pairwise(tokens):
         for sa in a.stem:
             for sb in b.stem:
-                if is_pair(sa, sb):
+                if sa in common or sb in common:
                     yield pos, pair_term(sa, sb), start, end
 
 
