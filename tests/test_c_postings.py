@@ -101,19 +101,20 @@ def test_postings_it_cannot_write_are_refused(bad) -> None:
         native(bad, b"", 128, 3, -1, 80, 0)
 
 
+def _built(path: Path, units: list, monkeypatch, limitmb: float = 64) -> dict[str, bytes]:
+    """The files of the one segment ``units`` are indexed into, by extension."""
+    monkeypatch.setattr(index, "_writer", lambda ix, parallel: ix.writer(limitmb=limitmb, compound=False))
+    index.index_units(path, units)
+    return {p.name.split(".", 1)[1]: p.read_bytes() for p in path.iterdir()
+            if p.name.startswith("g") and "." in p.name and p.suffix != ".arrays"}
+
+
 def test_an_index_built_with_the_c_part_is_the_index_built_without_it(tmp_path, monkeypatch) -> None:
     units = volume_units(300)
-
-    def build(path: Path) -> dict[str, bytes]:
-        monkeypatch.setattr(index, "_writer", lambda ix, parallel: ix.writer(limitmb=64, compound=False))
-        index.index_units(path, units)
-        return {p.name.split(".", 1)[1]: p.read_bytes() for p in path.iterdir()
-                if p.name.startswith("g") and "." in p.name and p.suffix != ".arrays"}
-
-    with_c = build(tmp_path / "c")
+    with_c = _built(tmp_path / "c", units, monkeypatch)
     monkeypatch.setattr(whoosh_writer, "_c_write_term", None)
     monkeypatch.setattr(whoosh_writer, "_postings", None)  # whoosh's pool, the Python term table
-    without = build(tmp_path / "python")
+    without = _built(tmp_path / "python", units, monkeypatch)
     assert {"trm", "pst"} <= set(with_c)
     assert with_c == without
 
@@ -191,13 +192,6 @@ def test_a_pool_on_a_folder_that_is_gone_fails_with_the_folder_named(tmp_path) -
 
 def test_an_index_written_through_many_runs_is_the_index_written_through_one(tmp_path, monkeypatch) -> None:
     units = volume_units(300)
-
-    def build(path: Path, limitmb: float) -> dict[str, bytes]:
-        monkeypatch.setattr(index, "_writer", lambda ix, parallel: ix.writer(limitmb=limitmb, compound=False))
-        index.index_units(path, units)
-        return {p.name.split(".", 1)[1]: p.read_bytes() for p in path.iterdir()
-                if p.name.startswith("g") and "." in p.name and p.suffix != ".arrays"}
-
     made: list = []
 
     class Recorded(whoosh_writer.CPostingPool):
@@ -206,25 +200,18 @@ def test_an_index_written_through_many_runs_is_the_index_written_through_one(tmp
             made.append(self)
 
     monkeypatch.setattr(whoosh_writer, "CPostingPool", Recorded)
-    many = build(tmp_path / "many", 0.05)  # 52 kB: dozens of runs
+    many = _built(tmp_path / "many", units, monkeypatch, 0.05)  # 52 kB: dozens of runs
     assert made and made[-1]._pool.run_count > 10
-    one = build(tmp_path / "one", 64)
+    one = _built(tmp_path / "one", units, monkeypatch)
     assert made[-1]._pool.run_count == 1
     assert many == one
 
 
 def test_the_c_pool_writes_the_index_whooshs_pool_writes(tmp_path, monkeypatch) -> None:
     units = volume_units(300)
-
-    def build(path: Path) -> dict[str, bytes]:
-        monkeypatch.setattr(index, "_writer", lambda ix, parallel: ix.writer(limitmb=64, compound=False))
-        index.index_units(path, units)
-        return {p.name.split(".", 1)[1]: p.read_bytes() for p in path.iterdir()
-                if p.name.startswith("g") and "." in p.name and p.suffix != ".arrays"}
-
-    ours = build(tmp_path / "c")
+    ours = _built(tmp_path / "c", units, monkeypatch)
     monkeypatch.setattr(whoosh_writer, "_postings", None)
-    whooshs = build(tmp_path / "whoosh")
+    whooshs = _built(tmp_path / "whoosh", units, monkeypatch)
     assert ours == whooshs
 
 

@@ -1,6 +1,7 @@
-"""whoosh's posting writer (Whoosh-Reloaded 2.7.5, pinned) with two bugs fixed and its per-posting
-work done per term; applied on import (``index`` imports it). Readers need nothing new: the
-segments are whoosh's own format, which whoosh (and every reader of an older index) reads as ever.
+"""whoosh's posting pool and posting writer (Whoosh-Reloaded 2.7.5, pinned) with two bugs fixed and
+their per-posting work done in C (``_postings``, where setup.py could build it) or per term;
+applied on import (``index`` imports it). Readers need nothing new: the segments are whoosh's own
+format, which whoosh (and every reader of an older index) reads as ever.
 
 Two bugs in ``W3PostingsWriter`` made every term cost a posting block in the postings file:
 
@@ -19,6 +20,13 @@ Two bugs in ``W3PostingsWriter`` made every term cost a posting block in the pos
 ``W3FieldWriter.add_postings`` (all of a segment's postings, sorted by field, term and document)
 called four methods per posting and built a block object per term; ``_add_postings`` writes the
 same bytes (``tests/test_whoosh_writer.py`` compares the files) from each term's postings at once.
+
+With the C part, ``SegmentWriter`` gets ``CPostingPool`` instead of whoosh's ``PostingPool`` (a
+Python tuple per posting, sorted in runs pickled to disk) and ``_add_document`` hands it a unit's
+terms per field at once; the pool's runs are merged and written by ``_add_pooled`` in C, and the
+terms file's records and hash tables by ``_TermTable`` through ``_postings.TermIndex``. Blocks
+are pickled with ``PICKLE_PROTOCOL``. Without the C part the Python paths write the same files
+(``tests/test_c_postings.py``).
 """
 
 from __future__ import annotations
@@ -361,6 +369,8 @@ class _TermTable:
     def _write_hashes(self) -> None:
         """``HashWriter._write_hashes`` from the C hashes (its ``_write_directory`` follows)."""
         t = self.tindex
+        if any(t.buckets):  # a term added past this table would be lost from the hash tables
+            raise RuntimeError("a term was added to the terms file past its batch table")
         data, directory = self.native.tables(t.dbfile.tell())
         t.dbfile.write(data)
         t.directory.extend(directory)
