@@ -221,3 +221,29 @@ def test_the_terms_files_hash_is_whooshs_md5_hash(key) -> None:
     from whoosh.filedb.filetables import md5_hash
 
     assert c_postings.md5_tail(key) == md5_hash(key)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.one_of(
+        st.lists(st.integers(0, 70_000), min_size=1, max_size=30),
+        st.integers(998, 2002).map(lambda n: [1] * n),  # batches of 1,000 in the pickle
+        st.just([2**31 - 1]),
+    ),
+    count=st.integers(1, 300),
+)
+def test_a_fields_terms_get_whooshs_values_and_weights(tmp_path_factory, gaps, count) -> None:
+    from itertools import accumulate
+
+    from whoosh import formats
+    from whoosh.system import pack_uint
+
+    positions = list(accumulate(gaps))
+    pool = c_postings.Pool(str(tmp_path_factory.mktemp("runs")), 1 << 20)
+    length = pool.add_field("text_stem", 7, {"skol": positions}, 1.0, 1.0)
+    length += pool.add_field("title", 7, {"skol": count}, 2.0, 1.5)
+    assert length == len(positions) + count
+    assert _drained(pool) == [
+        ("text_stem", b"skol", 7, float(len(positions)), formats.Positions().encode(positions)),
+        ("title", b"skol", 7, count * 2.0 * 1.5, pack_uint(count)),
+    ]
