@@ -659,3 +659,27 @@ def test_a_parallel_rebuild_writes_each_segments_arrays_in_a_process_of_its_own(
     monkeypatch.setattr(posting_arrays, "write_missing", dies_in_a_forked_process)
     index.index_units(tmp_path / "j", units, parallel=True)
     assert len(_arrays(tmp_path / "j")) == len(written)
+
+
+def test_a_rebuild_whose_array_processes_cannot_start_writes_the_arrays_itself(tmp_path, monkeypatch):
+    import multiprocessing.process
+
+    from conftest import volume_units
+    from protokollsok import posting_arrays
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: a rebuild writes one segment")
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", 8)
+    index.index_units(tmp_path / "i", volume_units(400), parallel=True)
+    written = _arrays(tmp_path / "i")
+    assert len(written) >= 2  # a segment per writing process
+    for name in written:
+        (tmp_path / "i" / name).unlink()
+
+    def cannot_fork(self):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", cannot_fork)
+    ix, _ = open_index(tmp_path / "i")
+    index._write_posting_arrays(ix, parallel=True)
+    assert _arrays(tmp_path / "i") == written

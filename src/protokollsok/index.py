@@ -531,27 +531,37 @@ def _write_posting_arrays(ix, parallel: bool = False) -> None:
     """The frequent terms' posting arrays of the segments just committed (``posting_arrays``);
     with ``parallel``, one process per core where several segments need them (a parallel
     rebuild's). They only speed searches up, so failing to write them does not fail the run."""
-    import multiprocessing
-
     from protokollsok import posting_arrays  # numpy: not imported by searches that need none
 
     folder = Path(ix.storage.folder)
+    if parallel:
+        with contextlib.suppress(OSError):  # a process that could not start: written below instead
+            _write_arrays_in_processes(folder, ix, posting_arrays.missing(folder, ix))
     with contextlib.suppress(OSError):
-        todo = posting_arrays.missing(folder, ix)
-        procs = min(os.cpu_count() or 1, MAX_PROCS, len(todo))
-        if parallel and procs > 1 and "fork" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("fork")
-            _die_with_parent_after_fork()
-            others = [ctx.Process(target=posting_arrays.write_missing, args=(folder, ix, todo[k::procs]))
-                      for k in range(1, procs)]
-            for p in others:
-                p.start()
-            try:
-                posting_arrays.write_missing(folder, ix, todo[0::procs])
-            finally:
-                for p in others:
-                    p.join()
-        posting_arrays.write_missing(folder, ix)  # what a process did not write (or all, alone)
+        posting_arrays.write_missing(folder, ix)  # what no process wrote (or all, alone)
+
+
+def _write_arrays_in_processes(folder: Path, ix, todo: list[str]) -> None:
+    """The posting arrays of the segments ``todo``, one forked process per core (this one too)."""
+    import multiprocessing
+
+    from protokollsok import posting_arrays
+
+    procs = min(os.cpu_count() or 1, MAX_PROCS, len(todo))
+    if procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return
+    ctx = multiprocessing.get_context("fork")
+    _die_with_parent_after_fork()
+    started = []
+    try:
+        for k in range(1, procs):
+            p = ctx.Process(target=posting_arrays.write_missing, args=(folder, ix, todo[k::procs]))
+            p.start()
+            started.append(p)
+        posting_arrays.write_missing(folder, ix, todo[0::procs])
+    finally:
+        for p in started:
+            p.join()
 
 
 def parallel_min_files() -> int:
