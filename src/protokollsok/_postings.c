@@ -604,21 +604,33 @@ done:
     return ok;
 }
 
+/* d[key] as a term number; -2 when d has no key, -1 on an error. */
+static Py_ssize_t number_in(PyObject *d, PyObject *key) {
+    PyObject *num = PyDict_GetItemWithError(d, key);
+    if (num) return PyLong_AsSsize_t(num);
+    return PyErr_Occurred() ? -1 : -2;
+}
+
+/* d[key] = t */
+static int set_number(PyObject *d, PyObject *key, Py_ssize_t t) {
+    PyObject *num = PyLong_FromSsize_t(t);
+    int bad = !num || PyDict_SetItem(d, key, num) < 0;
+    Py_XDECREF(num);
+    return bad ? -1 : 0;
+}
+
 /* The number of a field's term (bytes), a new one if the pool has none in memory. */
 static Py_ssize_t term_number(Pool *self, int fid, PyObject *term) {
     PyObject *d = PyList_GET_ITEM(self->terms, fid);
-    PyObject *num = PyDict_GetItemWithError(d, term);
-    if (num) return PyLong_AsSsize_t(num);
-    if (PyErr_Occurred()) return -1;
+    Py_ssize_t known = number_in(d, term);
+    if (known != -2) return known;
     Py_ssize_t t = self->nterms;
     Py_ssize_t cap = self->term_cap;
     if (grow((void **)&self->term_bytes, &cap, t + 1, sizeof(PyObject *)) < 0) return -1;
     cap = self->term_cap;
     if (grow((void **)&self->term_field, &cap, t + 1, sizeof(uint16_t)) < 0) return -1;
     self->term_cap = cap;
-    num = PyLong_FromSsize_t(t);
-    if (!num || PyDict_SetItem(d, term, num) < 0) { Py_XDECREF(num); return -1; }
-    Py_DECREF(num);
+    if (set_number(d, term, t) < 0) return -1;
     Py_INCREF(term);
     self->term_bytes[t] = term;
     self->term_field[t] = (uint16_t)fid;
@@ -630,9 +642,8 @@ static Py_ssize_t term_number(Pool *self, int fid, PyObject *term) {
 /* The same for a term given as str (its UTF-8 bytes), through a dict of the str terms. */
 static Py_ssize_t str_term_number(Pool *self, int fid, PyObject *term) {
     PyObject *d = PyList_GET_ITEM(self->str_terms, fid);
-    PyObject *num = PyDict_GetItemWithError(d, term);
-    if (num) return PyLong_AsSsize_t(num);
-    if (PyErr_Occurred()) return -1;
+    Py_ssize_t known = number_in(d, term);
+    if (known != -2) return known;
     if (!PyUnicode_Check(term)) {
         PyErr_SetString(PyExc_TypeError, "a term is a str");
         return -1;
@@ -641,10 +652,7 @@ static Py_ssize_t str_term_number(Pool *self, int fid, PyObject *term) {
     if (!b) return -1;
     Py_ssize_t t = term_number(self, fid, b);
     Py_DECREF(b);
-    if (t < 0) return -1;
-    num = PyLong_FromSsize_t(t);
-    if (!num || PyDict_SetItem(d, term, num) < 0) { Py_XDECREF(num); return -1; }
-    Py_DECREF(num);
+    if (t < 0 || set_number(d, term, t) < 0) return -1;
     self->memory += 100;
     return t;
 }
