@@ -110,6 +110,27 @@ def test_a_terms_scored_fields_give_their_units_as_places_in_the_union_of_them()
     assert floats["*"][1] == [] and floats["exact"][2:] == [[0.5], [11]]  # weights not whole: as they are
 
 
+def test_a_packed_list_gives_back_its_numbers_and_other_values_stay_as_they_are():
+    numbers = [0, 1, web.PACK_LAST - 1, web.PACK_LAST, 9_999, 163_577, 10**12]
+    for xs in (numbers, [-1, 0, 1, -300, 255], [], [7]):
+        packed = web._pack_ints(xs)
+        assert isinstance(packed, str) and web.unpack_ints(packed) == xs
+        assert json.loads(json.dumps(packed)) == packed and "\\" not in packed and '"' not in packed
+    assert len(web._pack_ints(list(range(web.PACK_LAST)))) == 1 + web.PACK_LAST  # one character each
+    assert web._pack_ints([-1])[0] == web.PACKED_SIGNED and web._pack_ints([1])[0] == web.PACKED
+    for kept in (0, "stem", [1, 0.5], [2.0]):
+        assert web._pack_ints(kept) == kept and web.unpack_ints(kept) == kept
+    lists = [[3], [], [1, 200, 7], [10**6]]
+    assert web.unpack_lists(web._pack_lists(lists)) == lists
+
+
+def test_an_entry_is_written_with_its_lists_packed(seed_index, tmp_path):
+    web.export_bundle(seed_index, tmp_path)
+    entries = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, dict)]
+    lists = [x for e in entries for f, p in e.items() if f != "*" for x in p[1:4] if x != 0]
+    assert lists and all(isinstance(x, str) for x in lists)
+
+
 def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):
     fold = [p for shard in (bundle / "data" / "t").iterdir() for posts in data_of(shard).get("t", {}).values()
             if isinstance(posts, dict) for f, p in posts.items() if f == "fold"]
@@ -328,7 +349,7 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
             continue
         shard = data_of(out / rel)
         union_fields = data_of(out / "data" / "root.js")["unionFields"]
-        posted = {n for posts in shard.get("t", {}).values() for f, p in posts.items()
+        posted = {n for posts in map(_unpacked, shard.get("t", {}).values()) for f, p in posts.items()
                   if f != "*" and not isinstance(p[1], str) for n in _decoded(posts, f, union_fields)[0]}
         assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
 
@@ -395,7 +416,7 @@ def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
     for shard in (out / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
             entry = entry[0] if isinstance(entry, list) else entry  # [its file, its positions' files]
-            posts = data_of(out / "data" / f"{entry}.js") if isinstance(entry, str) else entry
+            posts = _unpacked(data_of(out / "data" / f"{entry}.js") if isinstance(entry, str) else entry)
             decoded = {f: _decoded(posts, f, union_fields) for f, p in posts.items() if f != "*" and not isinstance(p[1], str)}
             for field, p in posts.items():
                 if field != "*" and isinstance(p[1], str):
@@ -404,6 +425,12 @@ def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
             for field, (nums, tfs, lbytes) in decoded.items():
                 found[field, term] = [posts[field][0], list(zip(nums, tfs or [1] * len(nums), lbytes, strict=True))]
     return found
+
+
+def _unpacked(posts: dict) -> dict:
+    """A term's entry with its packed lists (``web._pack_ints``) as lists again."""
+    return {f: [web.unpack_ints(p[0]), p[1]] if f == "*" else [p[0], *map(web.unpack_ints, p[1:4]), *map(web.unpack_lists, p[4:])]
+            for f, p in posts.items()}
 
 
 def _decoded(posts: dict, field: str, union_fields: list[str]) -> tuple[list[int], list | int, list[int]]:

@@ -26,7 +26,9 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/state.json           the exporter's own bookkeeping (unit numbers); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
-works from ``file://`` where ``fetch`` is not allowed.
+works from ``file://`` where ``fetch`` is not allowed. In the postings, each list of whole numbers
+(unit deltas, weights, length bytes, position deltas) is one string of base-91 digits
+(``_pack_ints``), which gzips to about a fifth less than the same numbers as JSON.
 
 Ranking parity with ``search --json``: a posting carries what whoosh's BM25F reads for it — the
 term's document frequency ``df`` (per term), the term weight ``tf`` and the document's field
@@ -92,7 +94,7 @@ SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 3  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes
+FORMAT_VERSION = 4  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
@@ -100,6 +102,9 @@ PROGRESS_EVERY = 10_000  # units or terms between two progress reports
 PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
 PARALLEL_UNITS = 2_000  # from this many units on, the terms are read by one process per core
 MAX_WORKERS = 4
+PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
+PACK_LAST = 84  # a number's last digit is one of the first PACK_LAST digits, its others of the rest
+PACKED, PACKED_SIGNED = " ", "!"  # the first character of a packed list (signed: zigzag coded)
 Progress = Callable[[str, int], None]  # (stage, items done): "units", then "terms"
 Span = tuple[bytes | None, bytes | None]  # terms from, terms before (None: no bound)
 
@@ -547,7 +552,7 @@ def _span_entries(reader, chain: str, num_of: dict[int, int], w: _Writer, note: 
             continue
         if "dnr" in posts:
             out.dnrs[search.dnr_key(term)].append(term)
-        out.entries[term] = _dumps(_small_or_ref(w, _share_units(_share_lists(posts))))
+        out.entries[term] = _dumps(_small_or_ref(w, _packed(_share_units(_share_lists(posts)))))
         if len(out.entries) % PROGRESS_EVERY == 0:
             note(len(out.entries))
     note(len(out.entries))
@@ -764,6 +769,96 @@ def _integral(tfs: list[Any] | int) -> bool:
     return tfs == 0 or all(isinstance(t, int) for t in tfs)
 
 
+def _packed(posts: dict[str, Any]) -> dict[str, Any]:
+    """A term's entry with its lists of whole numbers packed into strings (``_pack_ints``; the
+    positions, lists of lists, by ``_pack_lists``); lists holding any other number stay lists."""
+    out: dict[str, Any] = {}
+    for f, p in posts.items():
+        if f == "*":
+            out[f] = [_pack_ints(p[0]), p[1]]
+        else:
+            out[f] = [p[0], *(_pack_ints(x) for x in p[1:4]), *(_pack_lists(x) for x in p[4:])]
+    return out
+
+
+def _pack_ints(xs: Any) -> Any:
+    """A list of whole numbers as one string: each number's digits in base ``PACK_LAST`` (the
+    last) and ``len(PACK_DIGITS) - PACK_LAST`` (the ones before it), so a number below
+    ``PACK_LAST`` is one character; a list with a negative number is zigzag coded and starts
+    with ``PACKED_SIGNED`` instead of ``PACKED``. A common word's postings are about a fifth
+    smaller gzipped than as JSON numbers. Anything else (0, a field's name, a list with a
+    fraction) is returned as it is."""
+    if not isinstance(xs, list):
+        return xs
+    try:
+        if xs and min(xs) < 0:
+            return PACKED_SIGNED + _pack_digits([2 * x if x >= 0 else -2 * x - 1 for x in xs])
+        return PACKED + _pack_digits(xs)
+    except TypeError:  # a fraction cannot index the table nor be divided into digits
+        return xs
+
+
+def _pack_digits(xs: list[int]) -> str:
+    table = _PACKED_SMALL
+    if max(xs, default=0) < len(table):
+        return "".join(map(table.__getitem__, xs))
+    return "".join(table[x] if x < len(table) else _pack_number(x) for x in xs)
+
+
+def _pack_lists(xss: Any) -> Any:
+    """Lists of whole numbers (a term's position deltas per unit) as one packed list: each
+    list's length, then its numbers."""
+    if not isinstance(xss, list) or not all(isinstance(xs, list) for xs in xss):
+        return xss
+    flat = [n for xs in xss for n in (len(xs), *xs)]
+    return _pack_ints(flat)
+
+
+def _pack_number(n: int) -> str:
+    base = len(PACK_DIGITS) - PACK_LAST
+    n, last = divmod(n, PACK_LAST)
+    digits = [PACK_DIGITS[last]]
+    while n:
+        n, d = divmod(n, base)
+        digits.append(PACK_DIGITS[PACK_LAST + d])
+    return "".join(reversed(digits))
+
+
+_PACKED_SMALL = [_pack_number(n) for n in range(PACK_LAST * (len(PACK_DIGITS) - PACK_LAST) ** 2)]
+_DIGIT_VALUE = {ch: d for d, ch in enumerate(PACK_DIGITS)}
+
+
+def unpack_ints(packed: Any) -> Any:
+    """The list a ``_pack_ints`` string stands for (anything else as it is); the page's ``ints``."""
+    if not isinstance(packed, str) or packed[:1] not in (PACKED, PACKED_SIGNED):
+        return packed
+    base = len(PACK_DIGITS) - PACK_LAST
+    out, acc = [], 0
+    for ch in packed[1:]:
+        d = _DIGIT_VALUE[ch]
+        if d >= PACK_LAST:
+            acc = acc * base + d - PACK_LAST
+        else:
+            out.append(acc * PACK_LAST + d)
+            acc = 0
+    if packed[0] == PACKED_SIGNED:
+        out = [z // 2 if z % 2 == 0 else -(z + 1) // 2 for z in out]
+    return out
+
+
+def unpack_lists(packed: Any) -> Any:
+    """The lists a ``_pack_lists`` string stands for (anything else as it is)."""
+    flat = unpack_ints(packed)
+    if flat is packed:
+        return packed
+    out, i = [], 0
+    while i < len(flat):
+        n = flat[i]
+        out.append(flat[i + 1 : i + 1 + n])
+        i += 1 + n
+    return out
+
+
 def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str | list[Any]:
     """A term's postings as they go into its bucket: inline when small, else written to a file of
     their own (``data/p/<hash>.js``) and named in the bucket by ``"p/<hash>"``. So a bucket holds no
@@ -909,6 +1004,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "avgfl": {short: searcher.avg_field_length(f) or 1 for f, short in fields if short != "dnr"},
         "byteLengths": [byte_to_length(b) for b in range(256)],  # whoosh's length of a length byte
         "unionFields": list(UNION_FIELDS),  # a term's fields whose units "*" lists (_share_units)
+        "pack": PACK_LAST,  # the digits that end a number in a packed list (_pack_ints)
         "B": getattr(weighting, "B", 0.75),
         "K1": getattr(weighting, "K1", 1.2),
         "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},

@@ -228,9 +228,30 @@
 
     function sums(deltas) {
       const out = []; let n = 0;
-      for (const d of deltas) { n += d; out.push(n); }
+      for (const d of ints(deltas)) { n += d; out.push(n); }
       return out;
     }
+
+    /** The numbers a packed list stands for (web._pack_ints: a string of base-91 digits, those
+     * below PACK_LAST ending a number; "!" first: zigzag coded); anything else as it is. */
+    function ints(x) {
+      if (!packed(x)) return x;
+      const out = [], signed = x.charCodeAt(0) === 33, last = root.pack;
+      let acc = 0;
+      for (let i = 1; i < x.length; i++) {
+        let d = x.charCodeAt(i) - 35;
+        if (d > 57) d--;  // the backslash is not a digit
+        if (d >= last) acc = acc * (91 - last) + d - last;
+        else {
+          const v = acc * last + d;
+          out.push(signed ? (v % 2 ? -(v + 1) / 2 : v / 2) : v);
+          acc = 0;
+        }
+      }
+      return out;
+    }
+
+    function packed(x) { return typeof x === "string" && (x[0] === " " || x[0] === "!"); }
 
     /** The union of a term's units in the scored fields, and the stem field's weight and length
      * byte at each of its places (0 where the stem field lacks the unit): web._share_units. */
@@ -240,10 +261,10 @@
         const docs = sums(entry["*"][0]), s = entry.stem;
         const stemTfs = new Float64Array(docs.length), stemBytes = new Int32Array(docs.length);
         if (s) {
-          const places = s[1] === 0 ? null : sums(s[1]);
-          s[3].forEach((b, i) => {
+          const places = s[1] === 0 ? null : sums(s[1]), tfs = ints(s[2]);
+          ints(s[3]).forEach((b, i) => {
             const at = places ? places[i] : i;
-            stemTfs[at] = s[2] ? s[2][i] : 1;
+            stemTfs[at] = tfs ? tfs[i] : 1;
             stemBytes[at] = b;
           });
         }
@@ -266,13 +287,13 @@
       const raw = (entry || {})[field];
       const lengths = (lb) => lb.map((b) => root.byteLengths[b]);
       let p = null;
-      if (raw && typeof raw[1] === "string") {
+      if (raw && typeof raw[1] === "string" && !packed(raw[1])) {
         // the units and weights of another field of the term, its own length bytes as differences (web._share_lists)
-        const base = await postings(raw[1], term);
-        const lb = base.lb.map((b, i) => b + raw[2][i]);
+        const base = await postings(raw[1], term), diffs = ints(raw[2]);
+        const lb = base.lb.map((b, i) => b + diffs[i]);
         p = { df: raw[0], docs: base.docs, tfs: base.tfs, lb, fls: lengths(lb), pos: null, posRef: null, posLoaded: null };
       } else if (raw) {
-        let docs, tfs = raw[2] || null, lb = raw[3];
+        let docs, tfs = ints(raw[2]) || null, lb = ints(raw[3]);
         const star = entry["*"];
         if (star && root.unionFields.includes(field)) {
           // the units as places in the union of the term's fields (0: all of it), web._share_units
@@ -280,15 +301,16 @@
           const at = (i) => (places ? places[i] : i);
           docs = places ? places.map((i) => u.docs[i]) : u.docs;
           if (star[1].includes(field)) {  // weights and length bytes as differences from the stem field's
-            tfs = lb.map((_, i) => (raw[2] ? raw[2][i] : 0) + u.stemTfs[at(i)]);
+            const diffs = tfs;
+            tfs = lb.map((_, i) => (diffs ? diffs[i] : 0) + u.stemTfs[at(i)]);
             lb = lb.map((d, i) => d + u.stemBytes[at(i)]);
           }
         } else {
           docs = sums(raw[1]);
         }
-        const inline = Array.isArray(raw[4]);
+        const inline = packed(raw[4]) || Array.isArray(raw[4]);
         p = { df: raw[0], docs, tfs, lb, fls: lengths(lb), pos: inline ? decodePositions(raw[4]) : null,
-              posRef: typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
+              posRef: !inline && typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
       }
       postingsCache.set(key, p);
       return p;
@@ -304,8 +326,17 @@
       } catch (e) { /* the postings' own load reports it */ }
     }
 
+    /** Position deltas per unit (web._pack_lists: each unit's count, then its deltas) as positions. */
     function decodePositions(deltas) {
-      return deltas.map(sums);
+      const flat = ints(deltas);
+      if (!packed(deltas)) return flat.map(sums);
+      const out = [];
+      for (let i = 0; i < flat.length; i += 1 + flat[i]) {
+        const ps = []; let n = 0;
+        for (let k = i + 1; k <= i + flat[i]; k++) { n += flat[k]; ps.push(n); }
+        out.push(ps);
+      }
+      return out;
     }
 
     /** `p` with its positions (a phrase needs them; a word query does not load them). */
