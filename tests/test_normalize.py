@@ -416,3 +416,32 @@ def test_ocr_repair_on_damaged_real_text_keeps_its_measured_floor() -> None:
     assert total.damaged_right / total.words < 0.9  # the channel really damages
     assert total.repaired_right / total.words >= 0.97
     assert total.clean_changed <= 0.001 * total.words
+
+
+def _seed_document(spec_key: str) -> Document:
+    name = expected()["ocr_repair"][spec_key]["file"]
+    text = seed(name.split("_")[0])
+    return Document(path=name, sha256="", format="txt", text=text, warnings=("read as cp1252",))
+
+
+def test_a_document_repaired_from_ocr_damage_counts_the_words_changed_and_warns_once() -> None:
+    doc = _seed_document("damaged")
+    cleaned = normalize.clean_document(doc)
+    assert cleaned.text == normalize.clean(doc.text)
+    changed = sum(a != b for a, b in zip(doc.text.split(), cleaned.text.split(), strict=False))
+    assert cleaned.ocr_repaired > 100 and cleaned.ocr_repaired <= changed  # only the OCR step's changes
+    assert cleaned.warnings[0] == "read as cp1252"  # the reader's warnings stay first
+    (note,) = cleaned.warnings[1:]
+    assert f"OCR damage repaired: {cleaned.ocr_repaired} words changed" in note and "original" in note
+
+
+def test_a_clean_document_is_not_said_to_be_ocr_repaired() -> None:
+    doc = _seed_document("clean")
+    cleaned = normalize.clean_document(doc)
+    assert cleaned.ocr_repaired == 0 and cleaned.warnings == doc.warnings
+
+
+def test_changed_words_counts_the_words_that_read_differently() -> None:
+    assert normalize.changed_words("Nämnden beslutar &r 6verenskommelsen", "Nämnden beslutar är överenskommelsen") == 2
+    assert normalize.changed_words("ett två", "ett två") == 0
+    assert normalize.changed_words("a b c", "a b c d") == 1  # words added: counted as new words

@@ -27,6 +27,7 @@ class Document:
     page_starts: tuple[int, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    ocr_repaired: int = 0  # words the OCR repair changed (``normalize.repair_ocr``); 0: none
 
     def page_of(self, offset: int) -> int | None:
         """1-based page number that holds character ``offset``, or None for paginated-less files."""

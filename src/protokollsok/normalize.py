@@ -51,6 +51,7 @@ import itertools
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -630,11 +631,34 @@ REPAIRS = (
 
 def clean(text: str) -> str:
     """Run every repair in order; keeps the line count, idempotent."""
-    for repair in REPAIRS:
-        text = repair(text)
-    return text
+    return _cleaned(text)[0]
 
 
 def clean_document(doc: Document) -> Document:
-    """The document with its text cleaned."""
-    return dataclasses.replace(doc, text=clean(doc.text))
+    """The document with its text cleaned; where OCR damage was repaired, the number of words
+    changed in ``ocr_repaired`` and a warning saying so (a quotation should be checked against
+    the original)."""
+    text, repaired = _cleaned(doc.text)
+    if not repaired:
+        return dataclasses.replace(doc, text=text)
+    note = f"OCR damage repaired: {repaired} words changed; check quotations against the original"
+    return dataclasses.replace(doc, text=text, ocr_repaired=repaired, warnings=(*doc.warnings, note))
+
+
+def _cleaned(text: str) -> tuple[str, int]:
+    """The cleaned text and the number of words ``repair_ocr`` changed in it."""
+    repaired = 0
+    for repair in REPAIRS:
+        before, text = text, repair(text)
+        if repair is repair_ocr and text != before:
+            repaired += changed_words(before, text)
+    return text, repaired
+
+
+def changed_words(before: str, after: str) -> int:
+    """How many words of ``before`` read differently in ``after`` (a repair that changes words,
+    not their number; otherwise the words that are new in ``after``)."""
+    old, new = _OCR_TOKEN_RE.findall(before), _OCR_TOKEN_RE.findall(after)
+    if len(old) == len(new):
+        return sum(a != b for a, b in zip(old, new, strict=True))
+    return sum((Counter(new) - Counter(old)).values())
