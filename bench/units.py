@@ -238,7 +238,8 @@ def unit_from_record(rec: dict) -> Unit:
     """The inverse of ``unit_to_record``."""
     seg = Segment(rec["id"], rec["source"], rec["kind"], rec["paragraf"], rec["title"], rec["text"],
                   0, len(rec["text"]), tuple(rec["lines"]))
-    meta = Metadata(tuple(rec["dnr"]), rec["namnd"], rec["datum"], tuple(rec["parti"]), rec["doctype"])
+    meta = Metadata(tuple(rec["dnr"]), rec["namnd"], rec["datum"], tuple(rec["parti"]), rec["doctype"],
+                    rec.get("ocr", False))
     return Unit(seg, meta)
 
 

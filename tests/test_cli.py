@@ -11,8 +11,8 @@ import pytest
 
 from protokollsok.cli import main
 
-HIT_FIELDS = {"id", "score", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "snippet", "highlights", "pages"}
-UNIT_FIELDS = {"id", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "text"}
+HIT_FIELDS = {"id", "score", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "snippet", "highlights", "pages", "ocr"}
+UNIT_FIELDS = {"id", "kind", "paragraf", "title", "namnd", "datum", "dnr", "parti", "source", "text", "ocr"}
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -40,6 +40,20 @@ def test_search_in_a_terminal_shows_where_each_hit_is(capsys, corpus_index):
     assert code == 0
     assert "Södermalms stadsdelsnämnd · 2023-10-19 · bilaga till § 23" in out
     assert "KS 2023/740" in out and "\x1b[" not in out
+
+
+def test_hits_from_a_document_repaired_from_ocr_damage_say_so(capsys, corpus_index, expected):
+    damaged = expected["ocr_repair"]["damaged"]["file"]
+    clean = expected["ocr_repair"]["clean"]["file"]
+    _, out, _ = run(capsys, "search", "stadsledningskontoret", "--index", str(corpus_index), "--json", "-n", "50")
+    ocr = {(h["source"], h["ocr"]) for h in json.loads(out)["hits"] if h["source"] in (damaged, clean)}
+    assert ocr == {(damaged, True), (clean, False)}
+    _, text, _ = run(capsys, "search", "stadsledningskontoret", "--index", str(corpus_index), "-n", "50", "--no-color")
+    marked = [block for block in text.split("\n\n") if "OCR-rättad text" in block]
+    assert marked and all(damaged in block for block in marked)
+    unit_id = next(h["id"] for h in json.loads(out)["hits"] if h["source"] == damaged)
+    _, shown, _ = run(capsys, "show", unit_id, "--index", str(corpus_index), "--json")
+    assert json.loads(shown)["ocr"] is True
 
 
 def test_search_options_filter(capsys, corpus_index):

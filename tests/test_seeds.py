@@ -114,3 +114,10 @@ def test_seed_units_point_into_the_cleaned_text(name: str) -> None:
         assert doc.text[seg.start : seg.end] == seg.text
         assert seg.lines[0] == doc.text.count("\n", 0, seg.start) + 1
         assert seg.lines[0] <= seg.lines[1]
+
+
+@pytest.mark.parametrize("name", SEED_NAMES)
+def test_seed_units_say_whether_their_document_was_repaired_from_ocr_damage(name: str, units_by_seed) -> None:
+    damaged = json.loads((SEEDS / "expected.json").read_text(encoding="utf-8"))["ocr_repair"]["damaged"]["file"]
+    assert units_by_seed[name] and all(u.meta.ocr == (name == damaged) for u in units_by_seed[name])
+    assert all(u.to_json()["ocr"] == u.meta.ocr for u in units_by_seed[name])

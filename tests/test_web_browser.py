@@ -101,6 +101,20 @@ def test_typing_vittnen_shows_seed_000s_bilaga_first(site, page, expected):
     page.screenshot(path=str(ARTIFACTS / "web-vittnen.png"), full_page=True)
 
 
+def test_a_hit_from_a_document_repaired_from_ocr_damage_says_so(site, page, expected):
+    url, _ = site
+    page.goto(url)
+    settle(page)
+    type_query(page, "stadsledningskontoret")
+    damaged = expected["ocr_repair"]["damaged"]["file"]
+    shown = page.eval_on_selector_all(".ps-hit", "els => els.map(e => [e.dataset.source, e.dataset.ocr,"
+                                      " e.querySelector('.ps-ocr') ? e.querySelector('.ps-ocr').textContent : null])")
+    assert {s for s, _, _ in shown} >= {damaged, expected["ocr_repair"]["clean"]["file"]}
+    for source, flag, note in shown:
+        assert flag == ("true" if source == damaged else "false")
+        assert (note is not None and "OCR-rättad" in note) == (source == damaged)
+
+
 def test_the_phrase_shows_the_three_expected_units(site, page, expected):
     url, _ = site
     want = next(s for s in expected["searches"] if s["query"] == '"våld i nära relationer"')

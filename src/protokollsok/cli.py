@@ -208,7 +208,8 @@ def _format_result(result) -> str:
     for n, h in enumerate(result.hits, 1):
         lines.append("")
         lines.append(f"{n}. " + click.style(_heading(h), bold=True))
-        detail = " · ".join(x for x in (", ".join(h.dnr), ", ".join(h.parti), h.id) if x)
+        ocr = "OCR-rättad text: kontrollera citat mot originalet" if h.ocr else ""
+        detail = " · ".join(x for x in (", ".join(h.dnr), ", ".join(h.parti), h.id, ocr) if x)
         lines.append("   " + click.style(detail, fg="bright_black"))
         lines.append("   " + _highlight(h.snippet, h.highlights))
     return "\n".join(lines)
@@ -268,6 +269,8 @@ def show_cmd(unit_id: str, index_dir: Path | None, as_json: bool) -> int:
             value = ", ".join(str(v) for v in value)
         if value not in (None, ""):
             click.echo(f"{key:>9}: {value}")
+    if unit.get("ocr"):
+        click.echo(f"{'ocr':>9}: OCR-rättad text: kontrollera citat mot originalet")
     click.echo("")
     click.echo(unit["text"])
     return 0

@@ -192,6 +192,8 @@ def unit_document(unit: Unit, text_fields: Sequence[str]) -> dict[str, object]:
     }
     if s.paragraf is not None:
         doc["paragraf"] = s.paragraf
+    if m.ocr:
+        doc["ocr"] = True
     if m.namnd:
         doc["namnd_key"] = namnd_key(m.namnd)
     if m.datum:

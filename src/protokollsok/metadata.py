@@ -193,6 +193,7 @@ def extract(doc: Document, segments: list[Segment]) -> list[Unit]:
             datum=meeting_date(head + seg.text) or doc_datum,
             parti=find_parties(seg.text),
             doctype=doctype,
+            ocr=doc.ocr_repaired > 0,
         )
         units.append(Unit(seg, meta))
     return units

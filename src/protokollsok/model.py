@@ -73,6 +73,7 @@ class Metadata:
     datum: str | None = None  # ISO date of the meeting (else the document's own date), or None
     parti: tuple[str, ...] = ()  # sorted party codes appearing as affiliations
     doctype: str | None = None  # protokoll | protokollsutdrag | tjänsteutlåtande | ...
+    ocr: bool = False  # the document's text was repaired from OCR damage: quote from the original
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Unit:
             "lines": list(s.lines),
             "pages": list(s.pages) if s.pages else None,
             "text": s.text,
+            "ocr": m.ocr,
         }
 
 
@@ -123,6 +125,7 @@ class Hit:
     snippet: str
     highlights: tuple[tuple[int, int], ...]  # offsets into ``snippet``
     pages: tuple[int, int] | None = None  # first and last page (PDF sources only)
+    ocr: bool = False  # the unit's text was repaired from OCR damage (``Metadata.ocr``)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

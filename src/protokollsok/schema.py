@@ -33,8 +33,8 @@ TITLE_BOOST = 3.0
 # What an index holds: its fields, and the rules units are described by. An index of another
 # version is rebuilt from scratch by the next ``index``. 2: namnd, year and parti are columns (fast
 # facets); 3: text_pair (and analysis.PAIR_WORDS); 4: a datum from the file name where the text
-# states none (metadata.file_name_date).
-SCHEMA_VERSION = 4
+# states none (metadata.file_name_date); 5: ``ocr``, units of a document repaired from OCR damage.
+SCHEMA_VERSION = 5
 
 
 class FormAnalyzer(Analyzer):
@@ -147,6 +147,7 @@ def build_schema(chain_name: str = "full") -> Schema:
         "body": STORED(),
         "lines": STORED(),
         "pages": STORED(),
+        "ocr": STORED(),  # True where the document was repaired from OCR damage (absent otherwise)
         "sha256": STORED(),  # bookkeeping documents only
         "file_size": STORED(),  # bookkeeping documents only
         "file_mtime_ns": STORED(),  # bookkeeping documents only

@@ -745,6 +745,7 @@ def _hit(r, parsed: ParsedQuery, chain: str) -> Hit:
         snippet=snippet,
         highlights=spans,
         pages=tuple(r["pages"]) if r.get("pages") else None,
+        ocr=bool(r.get("ocr")),
     )
 
 
@@ -854,6 +855,7 @@ def _unit_json(doc: dict[str, Any]) -> dict[str, Any]:
         "lines": list(doc["lines"]) if doc.get("lines") else None,
         "pages": list(doc["pages"]) if doc.get("pages") else None,
         "text": doc.get("body") or "",
+        "ocr": bool(doc.get("ocr")),
     }
 
 

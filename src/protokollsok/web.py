@@ -281,6 +281,7 @@ def _unit_fields(stored: dict[str, Any]) -> dict[str, Any]:
         "parti": [x for x in (stored.get("parti") or "").split(",") if x],
         "source": stored.get("source", ""),
         "body": stored.get("body") or "",
+        **({"ocr": True} if stored.get("ocr") else {}),  # absent otherwise: unchanged units' files stay alike
     }
 
 

@@ -1090,7 +1090,8 @@
     const u = hit.unit;
     const where = u.kind === "paragraf" ? `§ ${u.paragraf}` : u.paragraf != null ? `${KIND[u.kind] || u.kind} till § ${u.paragraf}` : (KIND[u.kind] || u.kind);
     const li = el("li", { class: "ps-hit", "data-id": u.id, "data-source": u.source, "data-kind": u.kind,
-      "data-paragraf": u.paragraf == null ? "" : u.paragraf, "data-datum": u.datum || "", "data-score": hit.score });
+      "data-paragraf": u.paragraf == null ? "" : u.paragraf, "data-datum": u.datum || "", "data-score": hit.score,
+      "data-ocr": u.ocr ? "true" : "false" });
     const link = el("a", { href: sourceBase + u.source.split("/").map(encodeURIComponent).join("/"), text: u.title || u.id });
     const metaParts = [u.namnd, u.datum, where, u.dnr.length ? "dnr " + u.dnr.join(", ") : null,
       u.parti.length ? "partier: " + u.parti.join(", ") : null].filter(Boolean);
@@ -1098,7 +1099,9 @@
     for (const piece of snippet(u.body, (w) => engine.matchesKey(keys, w))) {
       snip.append(piece.mark ? el("mark", { text: piece.text }) : document.createTextNode(piece.text));
     }
-    li.append(el("h3", {}, link), el("p", { class: "ps-meta", text: metaParts.join(" · ") }), snip);
+    li.append(el("h3", {}, link), el("p", { class: "ps-meta", text: metaParts.join(" · ") }));
+    if (u.ocr) li.append(el("p", { class: "ps-ocr", text: "OCR-rättad text: kontrollera citat mot originalet." }));
+    li.append(snip);
     return li;
   }
 
