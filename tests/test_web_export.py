@@ -596,3 +596,31 @@ def test_serve_binds_to_localhost_unless_told_otherwise():
 
     assert inspect.signature(web.serve).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(web.make_server).parameters["host"].default == "127.0.0.1"
+
+
+def test_the_filter_file_gives_every_units_namnd_parties_datum_and_year(seed_index, tmp_path):
+    web.export_bundle(seed_index, tmp_path)
+    root = data_of(tmp_path / "data" / "root.js")
+    filters = data_of(tmp_path / "data" / f"{root['filters']}.js")
+    size = root["metaChunk"]
+    units = {int(p.name.split("-")[0]): data_of(p) for p in (tmp_path / "data" / "u").iterdir()}
+    assert units
+    for c, chunk in enumerate(filters["chunks"]):
+        if chunk is None:
+            continue
+        ns, ps, ds = (web.unpack_ints(chunk[col]) for col in "npd")
+        assert len(ns) == len(ps) == len(ds) == size
+        for k in range(size):
+            unit = units.get(c * size + k)
+            assert (ns[k] > 0) == (unit is not None)  # 0: no unit has this number
+            if unit is None:
+                continue
+            assert (root["namnd"][ns[k] - 2][0] if ns[k] > 1 else None) == unit["namnd"]
+            parties = filters["sets"][ps[k]]
+            assert [root["parti"][int(i)] for i in parties.split(".") if parties] == unit["parti"]
+            datum = filters["dates"][ds[k] - 1] if ds[k] else ""
+            assert datum == (unit["datum"] or "")
+            assert chunk["y"].get(str(k), datum[:4]) == (unit["year"] or "")
+    dates = filters["dates"]
+    counts = [sum(web.unpack_ints(ch["d"]).count(i + 1) for ch in filters["chunks"] if ch) for i in range(len(dates))]
+    assert counts == sorted(counts, reverse=True)  # the most frequent first: the fewest characters

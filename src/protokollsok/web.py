@@ -64,8 +64,8 @@ import multiprocessing
 import os
 import pickle
 import shutil
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -342,39 +342,49 @@ def _write_meta(w: _Writer, docs: list[_Doc]):
     """Per-unit filter values, in chunks of ``META_CHUNK`` numbers, all in one file (``data/f/``);
     returns its name and the facets.
 
-    A chunk is columnar (it compresses better): ``n`` nämnd index (-1 none, null: no unit with
-    this number), ``p`` party indexes joined by ".", ``d`` datum, ``y`` the year where it is not
-    the datum's. One file, loaded with the page, because a query counts the facets of all its
-    matches: with a file per chunk a common word needed nearly every chunk, one request each
-    (about 200 kB gzipped for the 163,606 units of the volume corpus, Pagefind's filter index is
-    larger).
+    The file is ``{"dates": [...], "sets": [...], "chunks": [...]}``. A chunk is columnar (it
+    compresses better), each column a packed list (``_pack_ints``): ``n`` 0 for no unit with this
+    number, 1 for a unit without nämnd, else 2 + the nämnd's index; ``p`` the index of the unit's
+    party set in ``sets`` (party indexes joined by "."); ``d`` 0 for no datum, else 1 + its index
+    in ``dates``; ``y`` the year where it is not the datum's. Dates and sets are listed most
+    frequent first, so the commonest take one character. One file, loaded with the page, because
+    a query counts the facets of all its matches: with a file per chunk a common word needed
+    nearly every chunk, one request each. The 163,577 units of the volume corpus in shuffled
+    order: 400 kB gzipped, against 585 kB as JSON lists of values (the dates 395 kB of it).
     """
     namnder = sorted({d.unit["namnd"] for d in docs if d.unit["namnd"]})
     partier = sorted({p for d in docs for p in d.unit["parti"]})
-    n_idx = {n: i for i, n in enumerate(namnder)}
+    n_idx = {n: i + 2 for i, n in enumerate(namnder)}
     p_idx = {p: i for i, p in enumerate(partier)}
+    party_sets = [".".join(str(p_idx[p]) for p in d.unit["parti"]) for d in docs]
+    dates = _by_frequency(d.unit["datum"] for d in docs if d.unit["datum"])
+    sets = _by_frequency(party_sets)
+    d_idx = {x: i + 1 for i, x in enumerate(dates)}
+    s_idx = {x: i for i, x in enumerate(sets)}
     chunks: dict[int, dict[str, Any]] = {}
-    for d in docs:
+    for d, party_set in zip(docs, party_sets, strict=True):
         c = chunks.setdefault(d.num // META_CHUNK, _empty_chunk())
         k, u = d.num % META_CHUNK, d.unit
-        c["n"][k] = n_idx.get(u["namnd"], -1)
-        c["p"][k] = ".".join(str(p_idx[p]) for p in u["parti"])
-        c["d"][k] = u["datum"] or ""
+        c["n"][k] = n_idx.get(u["namnd"], 1)
+        c["p"][k] = s_idx[party_set]
+        c["d"][k] = d_idx.get(u["datum"] or "", 0)
         if (u["year"] or "") != (u["datum"] or "")[:4]:
             c["y"][str(k)] = u["year"] or ""
-    packed = [chunks.get(i) for i in range(max(chunks, default=-1) + 1)]
-    name = "f/" + w.jsonp("f", "", packed)
+    packed = [None if c is None else {**c, **{col: _pack_ints(c[col]) for col in "npd"}}
+              for c in (chunks.get(i) for i in range(max(chunks, default=-1) + 1))]
+    name = "f/" + w.jsonp("f", "", {"dates": dates, "sets": sets, "chunks": packed})
     facets = {"namnd": [[n, index.namnd_key(n)] for n in namnder], "parti": partier}
     return name, facets
 
 
+def _by_frequency(values: Iterable[str]) -> list[str]:
+    """The distinct values, the most frequent first (equally frequent ones in order)."""
+    counts = Counter(values)
+    return sorted(counts, key=lambda v: (-counts[v], v))
+
+
 def _empty_chunk() -> dict[str, Any]:
-    return {
-        "n": [None] * META_CHUNK,
-        "p": [""] * META_CHUNK,
-        "d": [""] * META_CHUNK,
-        "y": {},
-    }
+    return {"n": [0] * META_CHUNK, "p": [0] * META_CHUNK, "d": [0] * META_CHUNK, "y": {}}
 
 
 # -------------------------------------------------------------------------------------- shards

@@ -657,20 +657,32 @@
     }
 
     /** The units' filter values, read by unit number from the file of all units' values fetched
-     * with the page (nothing is decoded ahead: a common word's 37,000 matches are read once each):
+     * with the page (web._write_meta; a chunk's packed columns are decoded when first read):
      * has(n) a unit with that number, namnd(n) its index (-1 none), parti(n) indexes, datum(n)
      * ("" none), year(n). */
     async function metaTable() {
       const all = await load(root.filters);
       const size = root.metaChunk;
-      const chunk = (n) => all[Math.floor(n / size)];
+      const chunk = (n) => metaChunk(all, Math.floor(n / size));
+      const datum = (n) => { const i = chunk(n).d[n % size]; return i ? all.dates[i - 1] : ""; };
       return {
-        has(n) { const m = chunk(n), v = m && m.n[n % size]; return v !== null && v !== undefined; },
-        namnd(n) { return chunk(n).n[n % size]; },
-        parti(n) { return partiList(chunk(n).p[n % size]); },
-        datum(n) { return chunk(n).d[n % size]; },
-        year(n) { const m = chunk(n), k = n % size; return m.y[k] !== undefined ? m.y[k] : m.d[k].slice(0, 4); },
+        has(n) { const m = chunk(n); return m !== null && m.n[n % size] > 0; },
+        namnd(n) { return chunk(n).n[n % size] - 2; },
+        parti(n) { return partiList(all.sets[chunk(n).p[n % size]]); },
+        datum,
+        year(n) { const y = chunk(n).y[n % size]; return y !== undefined ? y : datum(n).slice(0, 4); },
       };
+    }
+
+    const metaChunks = new WeakMap();  // the filter file -> its decoded chunks
+    function metaChunk(all, c) {
+      if (!metaChunks.has(all)) metaChunks.set(all, []);
+      const decoded = metaChunks.get(all);
+      if (decoded[c] === undefined) {
+        const raw = all.chunks[c];
+        decoded[c] = raw ? { n: ints(raw.n), p: ints(raw.p), d: ints(raw.d), y: raw.y } : null;
+      }
+      return decoded[c];
     }
 
     /** A unit's shown fields: its file is named by its number and the tag of the numbers from the
@@ -686,8 +698,9 @@
     async function allNums() {
       const all = await load(root.filters);
       const nums = [];
-      all.forEach((m, c) => {
-        if (m) m.n.forEach((v, k) => { if (v !== null) nums.push(c * root.metaChunk + k); });
+      all.chunks.forEach((_, c) => {
+        const m = metaChunk(all, c);
+        if (m) m.n.forEach((v, k) => { if (v > 0) nums.push(c * root.metaChunk + k); });
       });
       return nums;
     }
