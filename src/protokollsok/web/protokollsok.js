@@ -194,7 +194,8 @@
     async function init() {
       if (!root) {
         root = await load("root");
-        load(root.filters).catch(() => {});  // needed by every query: fetched with the page
+        // needed by every query: fetched with the page, its columns decoded before the first query
+        load(root.filters).then((all) => all.chunks.forEach((_, c) => metaChunk(all, c))).catch(() => {});
       }
       return root;
     }
