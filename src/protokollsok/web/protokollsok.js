@@ -658,7 +658,7 @@
     }
 
     /** The units' filter values, read by unit number from the file of all units' values fetched
-     * with the page (web._write_meta; a chunk's packed columns are decoded when first read):
+     * with the page (web._write_meta; its packed columns are decoded as it arrives, see init):
      * has(n) a unit with that number, namnd(n) its index (-1 none), parti(n) indexes, datum(n)
      * ("" none), year(n). */
     async function metaTable() {
