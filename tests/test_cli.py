@@ -82,6 +82,14 @@ def test_stats_describes_the_index(capsys, corpus_index):
     assert s["date_from"] <= s["date_to"]
 
 
+def test_stats_counts_the_units_of_documents_repaired_from_ocr_damage(capsys, corpus_index, expected):
+    damaged = expected["ocr_repair"]["damaged"]["file"]
+    _, out, _ = run(capsys, "stats", "--index", str(corpus_index), "--json")
+    assert json.loads(out)["ocr_units"] == len(expected["files"][damaged]["segments"])
+    _, text, _ = run(capsys, "stats", "--index", str(corpus_index))
+    assert f"OCR-rättad text: {len(expected['files'][damaged]['segments'])} units" in text
+
+
 def test_export_web_says_what_it_wrote_and_keeps_stderr_quiet_off_a_terminal(capsys, corpus_index, tmp_path):
     code, out, err = run(capsys, "export-web", str(tmp_path / "web"), "--index", str(corpus_index))
     assert code == 0 and (tmp_path / "web" / "index.html").is_file()

@@ -292,6 +292,8 @@ def stats_cmd(index_dir: Path | None, as_json: bool) -> int:
     click.echo(f"datum: {s['date_from'] or '-'} .. {s['date_to'] or '-'}")
     click.echo("nämnder: " + ("; ".join(f"{k} {n}" for k, n in s["namnder"].items()) or "-"))
     click.echo("partier: " + (", ".join(f"{k} {n}" for k, n in s["partier"].items()) or "-"))
+    if s["ocr_units"]:
+        click.echo(f"OCR-rättad text: {s['ocr_units']} units (from documents repaired from OCR damage)")
     return 0
 
 

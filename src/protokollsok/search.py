@@ -860,18 +860,20 @@ def _unit_json(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def stats(index_dir: str | Path | None) -> dict[str, Any]:
-    """What the index holds: units per kind, files, nämnder, parties, date range, chain."""
+    """What the index holds: units per kind, files, nämnder, parties, date range, chain, and the
+    units whose document was repaired from OCR damage."""
     searcher, info = _Opened.searcher(Path(index_dir or index.default_index_dir()))
     kinds: dict[str, int] = {}
     namnder: dict[str, int] = {}
     partier: dict[str, int] = {}
     dates: list[str] = []
-    files = 0
+    files = ocr = 0
     for doc in searcher.all_stored_fields():
         if doc.get("doctype") == "file":
             files += 1
             continue
         kinds[doc.get("kind", "")] = kinds.get(doc.get("kind", ""), 0) + 1
+        ocr += bool(doc.get("ocr"))
         if doc.get("namnd"):
             namnder[doc["namnd"]] = namnder.get(doc["namnd"], 0) + 1
         for p in (doc.get("parti") or "").split(","):
@@ -889,4 +891,5 @@ def stats(index_dir: str | Path | None) -> dict[str, Any]:
         "partier": dict(sorted(partier.items(), key=lambda kv: (-kv[1], kv[0]))),
         "date_from": min(dates) if dates else None,
         "date_to": max(dates) if dates else None,
+        "ocr_units": ocr,
     }
