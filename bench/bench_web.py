@@ -141,9 +141,12 @@ def build_pagefind(units, out: Path, python: str) -> dict:
         page = src / "u" / f"{i // 1000}" / f"{i}.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(unit_html(u), encoding="utf-8")
+    bundle = out / "site" / "pagefind"
+    if bundle.exists():  # Pagefind leaves an earlier run's index files beside its new ones
+        shutil.rmtree(bundle)
     t0 = time.monotonic()
     subprocess.run(
-        [python, "-m", "pagefind", "--site", str(src), "--output-path", str(out / "site" / "pagefind"), "--force-language", "sv", "--quiet"],
+        [python, "-m", "pagefind", "--site", str(src), "--output-path", str(bundle), "--force-language", "sv", "--quiet"],
         check=True,
     )
     return {"index_s": time.monotonic() - t0}
