@@ -145,7 +145,7 @@ def test_index_reports_and_updates_incrementally(capsys, tmp_path):
     corpus.mkdir()
     (corpus / "a.txt").write_text("§ 1 Budget\nKommunfullmäktige beslutar om budget.\n", encoding="utf-8")
     code, out, _ = run(capsys, "index", str(corpus), "--index", str(tmp_path / "i"))
-    assert code == 0 and "1 added" in out and "1 units indexed (1 §" in out
+    assert code == 0 and "1 added" in out and "1 unit indexed (1 §" in out and "1 file:" in out
     code, out, _ = run(capsys, "index", str(corpus), "--index", str(tmp_path / "i"))
     assert code == 0 and "1 unchanged" in out and "0 units indexed" in out
     (corpus / "b.txt").write_bytes(b"\x00\x01\x02binary\x00")

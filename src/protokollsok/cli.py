@@ -154,12 +154,16 @@ def index_cmd(
 
 def _summary(r) -> str:
     return (
-        f"{r.files_seen} files: {len(r.added)} added, {len(r.replaced)} replaced, "
+        f"{_counted(r.files_seen, 'file')}: {len(r.added)} added, {len(r.replaced)} replaced, "
         f"{len(r.removed)} removed, {r.unchanged} unchanged, {len(r.skipped)} skipped, "
         f"{len(r.failed)} failed; "
-        f"{r.units} units indexed ({r.paragrafer} §, {r.bilagor} bilagor, {r.dokument} dokument); "
-        f"{len(r.warnings)} warnings; {r.seconds:.1f} s"
+        f"{_counted(r.units, 'unit')} indexed ({r.paragrafer} §, {r.bilagor} bilagor, {r.dokument} dokument); "
+        f"{_counted(len(r.warnings), 'warning')}; {r.seconds:.1f} s"
     )
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # --------------------------------------------------------------------------------------- search
