@@ -4,6 +4,7 @@ keyboard use, file:// and embedding. Screenshots go to test-artifacts/ (gitignor
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -123,7 +124,9 @@ def test_the_phrase_shows_the_three_expected_units(site, page, expected):
     type_query(page, want["query"])
     found = hits(page)
     assert sorted(key(h) for h in found[:3]) == sorted(want["top3_set"])
-    assert page.locator(".ps-hit mark").count() >= 3  # highlighted snippets
+    marked = page.eval_on_selector_all(".ps-hit mark", "ms => ms.map(m => m.textContent)")
+    assert len(marked) >= 3  # highlighted snippets: the phrase as one mark, never a lone "i"
+    assert all(re.fullmatch(r"våld\w*\s+i\s+nära\s+relation\w*", m, re.IGNORECASE) for m in marked), marked
     page.screenshot(path=str(ARTIFACTS / "web-search.png"), full_page=True)
 
 
@@ -225,7 +228,8 @@ def test_document_markup_renders_as_text(browser, tmp_path):
     index_units(tmp_path / "ix", [hostile_unit()])
     web.export_bundle(tmp_path / "ix", tmp_path / "out")
     pg = browser.new_page()
-    pg.goto((tmp_path / "out" / "index.html").as_uri() + "?q=hemtj%C3%A4nst")
+    # both words: the snippet's passage then spans the whole text, markup included
+    pg.goto((tmp_path / "out" / "index.html").as_uri() + "?q=budget%20hemtj%C3%A4nst")
     settle(pg)
     hit = pg.locator(".ps-hit").first
     text = hit.inner_text()

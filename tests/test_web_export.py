@@ -17,7 +17,7 @@ import pytest
 from whoosh.util.numeric import length_to_byte
 
 from conftest import data_of
-from protokollsok import index, search, web
+from protokollsok import analysis, index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
 from protokollsok.model import Metadata, Segment, Unit
@@ -246,6 +246,26 @@ def test_the_page_names_a_units_file_from_the_root_alone(bundle):
         num, tag = name.removesuffix(".js").split("-")
         assert tag == next(t for first, t in reversed(root["unitTags"]) if first <= int(num)), name
     assert not (bundle / "data" / "h").exists()  # no per-chunk list of unit hashes to fetch first
+
+
+def test_a_unit_file_lists_the_forms_of_its_words_that_the_page_cannot_compute():
+    """Lemmas (hunspell) and compound parts; Snowball stems and folding the page does itself."""
+    keys = web._PageKeys("full")
+    extra = keys.of("Våldsutövare och brottsoffren gick till budget 2024")
+    assert set(extra) == {"våldsutövare", "brottsoffren", "gick"}
+    assert set(extra["våldsutövare"].split()) >= {"våld", "utöv"}  # its compound parts' stems
+    assert "brottsoff" in extra["brottsoffren"].split() and "~ga" in extra["gick"].split()  # lemmas, folded with ~
+    for word in ("och", "budget", "2024"):
+        assert keys.page_keys(word) == {"x:" + word, "s:" + (word if word.isdigit() else analysis.stem(word))} | (
+            set() if word.isdigit() else {"f:" + analysis.stem(analysis.fold(word))}
+        )
+
+
+def test_a_unit_file_carries_its_words_forms_for_the_snippet(bundle, seed_index):
+    units = {u["id"]: u for u in (data_of(p) for p in (bundle / "data" / "u").iterdir())}
+    keys = web._PageKeys("full")
+    assert all(u.get("k", {}) == keys.of(u["body"]) for u in units.values())
+    assert sum(bool(u.get("k")) for u in units.values()) > len(units) / 2
 
 
 def test_a_bundle_of_the_last_format_keeps_its_unit_numbers_and_files(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import data_of, volume_units
-from protokollsok import analysis, index, search, termtable, web
+from protokollsok import analysis, index, search, snippets, termtable, web
 from protokollsok.index import index_units
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +47,14 @@ function load(name) {  // as the page does: each data file once
       if (req.op === "search") {
         const r = await engine.search(req.q, req);
         out.push({ total: r.total, ids: r.hits.map((h) => h.unit.id), scores: r.hits.map((h) => h.score), facets: r.facets, suggestion: r.suggestion });
+      } else if (req.op === "snippets") {
+        const r = await engine.search(req.q, req);
+        const snippetOf = await engine.highlighter(r.query);
+        const cp = (text, i) => [...text.slice(0, i)].length;  // UTF-16 offsets as Python's (code points)
+        out.push(r.hits.map((h) => {
+          const { text, spans } = snippetOf(h.unit);
+          return { id: h.unit.id, snippet: text, highlights: spans.map(([a, b]) => [cp(text, a), cp(text, b)]) };
+        }));
       } else if (req.op === "corrector") {
         await engine.init();
         const field = engine.root().suggest.field;
@@ -104,6 +112,22 @@ def assert_same_results(index_dir: Path, bundle: Path, requests: list[dict], tmp
         if "error" in js or js["ids"] != py["ids"] or js["total"] != py["total"] or not same_facets:
             differ.append((req, py, js))
     assert not differ, "\n".join(f"{r}: python {p['ids'][:5]} ({p['total']}) js {j}" for r, p, j in differ[:5])
+
+
+def assert_same_snippets(index_dir: Path, bundle: Path, requests: list[dict], tmp_path: Path) -> int:
+    """The page's snippet and marked spans of each hit are the CLI's; returns how many hits."""
+    got = run_node(bundle, [{"op": "snippets", **r} for r in requests], tmp_path)
+    differ, hits = [], 0
+    for req, js in zip(requests, got, strict=True):
+        r = search.search(
+            index_dir, req["q"], parti=req.get("parti"), namnd=req.get("namnd"), date_from=req.get("from"), sort=req.get("sort", "relevance")
+        )
+        py = [{"id": h.id, "snippet": h.snippet, "highlights": [list(x) for x in h.highlights]} for h in r.hits]
+        hits += len(py)
+        if js != py:
+            differ.append((req["q"], py, js))
+    assert not differ, "\n".join(f"{q}: python {p[:1]} js {j if 'error' in j else j[:1]}" for q, p, j in differ[:3])
+    return hits
 
 
 # ------------------------------------------------------------------------------ fixtures
@@ -399,6 +423,12 @@ def test_seed_searches_give_the_same_top_10_as_the_cli(seed_index, seed_bundle, 
     assert_same_results(seed_index, seed_bundle, requests, tmp_path)
 
 
+def test_seed_hits_show_the_clis_snippets_with_the_same_words_marked(seed_index, seed_bundle, expected, tmp_path):
+    requests = seed_requests(expected)
+    requests += [{"q": "våld i nära relationer"}, {"q": "budget -skatt"}, {"q": "samverk*"}, {"q": "våld"}]
+    assert assert_same_snippets(seed_index, seed_bundle, requests, tmp_path) >= len(requests)
+
+
 def test_the_bundled_corpus_gives_the_same_top_10_as_the_cli(corpus_index, tmp_path):
     bundle = tmp_path / "out"
     web.export_bundle(corpus_index, bundle)
@@ -445,6 +475,15 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
     assert_same_results(index_dir, bundle, requests, tmp_path)
     totals = {q: python_top(index_dir, {"q": q})["total"] for q in PAIR_PHRASES}
     assert min(totals.values()) > 1, totals  # not vacuous
+
+
+@pytest.mark.slow
+def test_a_real_corpus_samples_hits_show_the_clis_snippets(sample, tmp_path):
+    """Long texts (scanned in windows), compounds and lemmas marked as the CLI marks them."""
+    index_dir, bundle, units = sample
+    queries = [*FIXED_QUERIES, *generated_queries(units), "utred*", "regering*", "våld", "brottsoffer"]
+    assert assert_same_snippets(index_dir, bundle, [{"q": q} for q in queries], tmp_path) > 300
+    assert max(len(u.segment.text) for u in units) > snippets.SCAN_FROM_CHARS  # windows are exercised
 
 
 def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:

@@ -956,63 +956,178 @@
       };
     }
 
-    /** Query words and their forms, for highlighting. */
-    async function highlightKeys(q) {
-      const words = q.slots.flat().filter((c) => c.kind === "word" || c.kind === "phrase").flatMap((c) => c.words);
-      const keys = new Set();
-      for (const w of words) {
+    // ------------------------------------------------------------------------ snippets
+    /** What marks the snippets of query `q`'s hits as `search` does (search._hit,
+     * snippets.find_matches): each word or phrase clause by its words' forms (a phrase as one
+     * span, never its function words alone), each prefix; returns unit -> {text, spans}, the
+     * snippet and its marked [start, end) offsets. */
+    async function highlighter(q) {
+      const all = q.slots.flat();
+      const clauses = all.filter((c) => c.kind === "word" || c.kind === "phrase").map((c) => c.words);
+      const prefixes = all.filter((c) => c.kind === "prefix").map((c) => c.words[0]);
+      const keySet = (f) => new Set([...f.exact.map((t) => "x:" + t), ...f.stem.map((t) => "s:" + t), ...f.fold.map((t) => "f:" + t)]);
+      const hl = {
+        clauseKeys: await Promise.all(clauses.map((c) => Promise.all(c.map(async (w) => keySet(await forms(w)))))),
+        prefixes: prefixes.map((p) => [p, fold(p)]),
+        longest: clauses.length ? Math.max(...clauses.map((c) => c.length)) : 1,
+        scan: await scanFor([...clauses.filter((c) => c.length).map(longestWord), ...prefixes]),
+      };
+      return (unit) => makeSnippet(unit.body, findMatches(unit.body, hl, unit.k));
+    }
+
+    /** snippets._tokens_to_check's regex: in a long text only the windows around a word holding
+     * the folded beginning of an anchor word's forms are tokenised (null: tokenise it all). */
+    async function scanFor(anchors) {
+      if (!anchors.length || !anchors.every((w) => /^\p{L}+$/u.test(w))) return null;
+      const needles = new Set();
+      for (const w of anchors) {
         const f = await forms(w);
-        keys.add("x" + w);
-        f.stem.forEach((s) => keys.add("s" + s));
-        f.fold.forEach((s) => keys.add("f" + s));
+        for (const form of [w, ...f.stem, ...f.fold]) {
+          const needle = foldSameLength(form).slice(0, 4);
+          if (needle.length < 3) return null;
+          needles.add(needle);
+        }
       }
-      // snippets.find_matches: a word starting with a prefix, as typed or with å/ä/ö folded
-      keys.prefixes = q.slots.flat().filter((c) => c.kind === "prefix").map((c) => [c.words[0], fold(c.words[0])]);
+      const alts = [...needles].sort().map((n) => n.replace(/[\^$\\.*+?()[\]{}|/]/g, "\\$&"));
+      return new RegExp("[\\p{L}\\p{N}]*(?:" + alts.join("|") + ")", "giu");
+    }
+
+    /** snippets._tokens_to_check: the tokens that may match, null between two windows. */
+    function tokensToCheck(text, hl) {
+      if (text.length < SCAN_FROM_CHARS || !hl.scan) return tokenize(text);
+      const out = [];
+      const reach = SPAN_CHARS_PER_WORD * hl.longest;
+      let lastEnd = -1;
+      for (const m of foldSameLength(text).matchAll(hl.scan)) {
+        if (m.index < lastEnd) continue;
+        let start = Math.max(lastEnd, 0, m.index - reach);
+        while (start > Math.max(lastEnd, 0) && !isSpace(text[start - 1])) start--;
+        let end = Math.min(text.length, m.index + m[0].length + reach);
+        while (end < text.length && !isSpace(text[end])) end++;
+        if (start > lastEnd) out.push(null);
+        for (const t of tokenize(text.slice(start, end))) out.push({ ...t, start: t.start + start, end: t.end + start });
+        lastEnd = end;
+      }
+      return out;
+    }
+
+    /** A word's forms as snippets._keys gives them for a text's word: what the page computes,
+     * with the lemmas' and compound parts' forms the unit's file lists (web._PageKeys). */
+    function textKeys(word, extra) {
+      const e = extra ? extra[word] : undefined;
+      if (e !== undefined && e[0] === "=") return new Set(e.slice(1).split(" "));
+      const keys = new Set();
+      if (root.fields.includes("exact")) keys.add("x:" + word);
+      if (root.chain === "whoosh-default" || hasDigit(word)) keys.add("s:" + word);
+      else {
+        keys.add("s:" + stem(word));
+        if (root.fields.includes("fold")) keys.add("f:" + stem(fold(word)));
+      }
+      if (e) for (const k of e.split(" ")) keys.add(k[0] === "~" ? "f:" + k.slice(1) : "s:" + k);
       return keys;
     }
 
-    function matchesKey(keys, word) {
-      if (keys.has("x" + word) || keys.has("s" + stem(word))) return true;
-      if ((keys.prefixes || []).some(([p, f]) => word.startsWith(p) || fold(word).startsWith(f))) return true;
-      return !hasDigit(word) && keys.has("f" + stem(fold(word)));
+    /** snippets.find_matches: [{start, end, clause}], in text order, none inside another. */
+    function findMatches(text, hl, extra) {
+      const tokens = tokensToCheck(text, hl);
+      const known = new Map();
+      const keys = tokens.map((t) => {
+        if (!t) return null;
+        if (!known.has(t.word)) known.set(t.word, textKeys(t.word, extra));
+        return known.get(t.word);
+      });
+      const shares = (a, b) => { for (const k of a) if (b.has(k)) return true; return false; };
+      const matches = [];
+      hl.clauseKeys.forEach((words, ci) => {
+        const n = words.length;
+        for (let i = 0; n && i + n <= tokens.length; i++) {
+          let all = true;
+          for (let k = 0; k < n && all; k++) all = keys[i + k] !== null && shares(words[k], keys[i + k]);
+          if (all) matches.push({ start: tokens[i].start, end: tokens[i + n - 1].end, clause: ci });
+        }
+      });
+      hl.prefixes.forEach(([p, folded], pi) => {
+        for (const t of tokens) {
+          if (t && (t.word.startsWith(p) || fold(t.word).startsWith(folded))) {
+            matches.push({ start: t.start, end: t.end, clause: hl.clauseKeys.length + pi });
+          }
+        }
+      });
+      matches.sort((a, b) => a.start - b.start || b.end - a.end);
+      const kept = [];
+      for (const m of matches) if (!kept.length || m.start >= kept[kept.length - 1].end) kept.push(m);
+      return kept;
     }
 
-    return { init, search, searchOnce, corrector, forms, fallbackForms, highlightKeys, matchesKey, root: () => root };
+    return { init, search, searchOnce, corrector, forms, fallbackForms, highlighter, root: () => root };
   }
 
   function cmpDesc(a, b) { return a === b ? 0 : (a || "") < (b || "") ? 1 : -1; }
   function round4(x) { return Math.round(Math.abs(x) * 1e4) / 1e4; }
 
-  /** A snippet around the densest cluster of matches: [{text, mark}] pieces. */
-  function snippet(body, isMatch, width = 260) {
-    const toks = tokenize(body).filter((t) => isMatch(t.word));
-    let center = 0;
-    if (toks.length) {
-      let best = -1;
-      for (const t of toks) {
-        const n = toks.filter((u) => Math.abs(u.start - t.start) < width / 2).length;
-        if (n > best) { best = n; center = t.start; }
+  // ------------------------------------------------------------------------------ snippets
+  // snippets.make_snippet: up to three passages of about 200 characters that cover the most
+  // distinct query clauses, in text order, and the matches' offsets in the snippet.
+  const PASSAGE_CHARS = 200, MAX_PASSAGES = 3, ELLIPSIS = " … ";
+  const SCAN_FROM_CHARS = 4000, SPAN_CHARS_PER_WORD = 40;
+  const SPACE = /[\s\x1c-\x1f\x85]/, SPACES = /[\s\x1c-\x1f\x85]/g;
+  const SAME_LENGTH_FOLD = { "å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "æ": "a", "ø": "o",
+    "Å": "A", "Ä": "A", "Ö": "O", "É": "E", "È": "E", "Ü": "U", "Æ": "A", "Ø": "O" };
+
+  /** Python's str.isspace (JS's \s also holds U+FEFF and lacks U+001C-U+001F and U+0085). */
+  function isSpace(c) { return c !== "\ufeff" && SPACE.test(c); }
+  function flat(s) { return s.replace(SPACES, (c) => (c === "\ufeff" ? c : " ")); }
+  function wordStart(text, i) { if (i <= 0) return 0; while (i > 0 && !isSpace(text[i - 1])) i--; return i; }
+  function wordEnd(text, i) { while (i < text.length && !isSpace(text[i])) i++; return i; }
+  function foldSameLength(text) { return text.replace(/[åäöéèüæøÅÄÖÉÈÜÆØ]/g, (c) => SAME_LENGTH_FOLD[c]); }
+  function longestWord(words) { return words.reduce((a, b) => (b.length > a.length ? b : a)); }
+
+  /** The snippet of `text` and its marked spans, for matches from findMatches. */
+  function makeSnippet(text, matches, width = PASSAGE_CHARS, passages = MAX_PASSAGES) {
+    if (!matches.length) {
+      const end = wordEnd(text, Math.min(width, text.length));
+      return { text: flat(text.slice(0, end)) + (end < text.length ? ELLIPSIS.trimEnd() : ""), spans: [] };
+    }
+    const chosen = chooseWindows(text, matches, width, passages);
+    const spans = [];
+    let out = "";
+    chosen.forEach(([ws, we], n) => {
+      const prefix = n === 0 ? (ws > 0 ? ELLIPSIS.trimStart() : "") : ELLIPSIS;
+      for (const m of matches) {
+        if (m.start >= ws && m.end <= we) {
+          const s = out.length + prefix.length + m.start - ws;
+          spans.push([s, s + m.end - m.start]);
+        }
       }
-    }
-    let start = Math.max(0, center - Math.floor(width / 3));
-    while (start > 0 && /\S/.test(body[start - 1])) start--;
-    let end = Math.min(body.length, start + width);
-    while (end < body.length && /\S/.test(body[end])) end++;
-    const pieces = [];
-    if (start > 0) pieces.push({ text: "… " });
-    let at = start;
-    for (const t of toks) {
-      if (t.start < start || t.end > end) continue;
-      if (t.start > at) pieces.push({ text: body.slice(at, t.start) });
-      pieces.push({ text: body.slice(t.start, t.end), mark: true });
-      at = t.end;
-    }
-    if (at < end) pieces.push({ text: body.slice(at, end) });
-    if (end < body.length) pieces.push({ text: " …" });
-    return pieces.map((p) => ({ ...p, text: p.text.replace(/\s+/g, " ") }));
+      out += prefix + flat(text.slice(ws, we));
+    });
+    return { text: out + (chosen[chosen.length - 1][1] < text.length ? ELLIPSIS.trimEnd() : ""), spans };
   }
 
-  const api = { tokenize, fold, parse, createEngine, snippet, QueryError, fnv1a };
+  /** snippets._choose_windows: a window per match, the ones with the most distinct clauses and
+   * matches first, each new one not overlapping the chosen and adding a clause. */
+  function chooseWindows(text, matches, width, passages) {
+    const cands = matches.map((m, i) => {
+      const start = wordStart(text, Math.max(0, m.start - Math.floor(width / 4)));
+      const end = wordEnd(text, Math.min(text.length, start + width));
+      const clauses = new Set();
+      let n = 0;
+      for (let j = i; j < matches.length; j++) if (matches[j].end <= end) { n++; clauses.add(matches[j].clause); }
+      return { n, at: m.start, start, end, clauses };
+    });
+    cands.sort((a, b) => b.clauses.size - a.clauses.size || b.n - a.n || a.at - b.at);
+    const chosen = [], covered = new Set();
+    for (const c of cands) {
+      if (chosen.length >= passages) break;
+      if (chosen.some(([cs, ce]) => c.start < ce && c.end > cs)) continue;
+      if (chosen.length && [...c.clauses].every((x) => covered.has(x))) continue;
+      chosen.push([c.start, c.end]);
+      c.clauses.forEach((x) => covered.add(x));
+    }
+    return chosen.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  }
+
+  const api = { tokenize, fold, parse, createEngine, makeSnippet, QueryError, fnv1a };
   if (typeof module !== "undefined" && module.exports) { module.exports = api; return; }
   global.protokollsok = api;
 
@@ -1100,7 +1215,7 @@
     sel.replaceChildren(...opts);
   }
 
-  function hitElement(engine, keys, hit, sourceBase) {
+  function hitElement(snippetOf, hit, sourceBase) {
     const u = hit.unit;
     const where = u.kind === "paragraf" ? `§ ${u.paragraf}` : u.paragraf != null ? `${KIND[u.kind] || u.kind} till § ${u.paragraf}` : (KIND[u.kind] || u.kind);
     const li = el("li", { class: "ps-hit", "data-id": u.id, "data-source": u.source, "data-kind": u.kind,
@@ -1110,9 +1225,14 @@
     const metaParts = [u.namnd, u.datum, where, u.dnr.length ? "dnr " + u.dnr.join(", ") : null,
       u.parti.length ? "partier: " + u.parti.join(", ") : null].filter(Boolean);
     const snip = el("p", { class: "ps-snippet" });
-    for (const piece of snippet(u.body, (w) => engine.matchesKey(keys, w))) {
-      snip.append(piece.mark ? el("mark", { text: piece.text }) : document.createTextNode(piece.text));
+    const { text, spans } = snippetOf(u);
+    let at = 0;
+    for (const [s, e] of spans) {
+      if (s > at) snip.append(document.createTextNode(text.slice(at, s)));
+      snip.append(el("mark", { text: text.slice(s, e) }));
+      at = e;
     }
+    if (at < text.length) snip.append(document.createTextNode(text.slice(at)));
     li.append(el("h3", {}, link), el("p", { class: "ps-meta", text: metaParts.join(" · ") }));
     if (u.ocr) li.append(el("p", { class: "ps-ocr", text: "OCR-rättad text: kontrollera citat mot originalet." }));
     li.append(snip);
@@ -1158,11 +1278,12 @@
         const res = await engine.search(state.q, { namnd: state.namnd || null, parti: state.parti || null,
           from: state.ar || null, to: state.ar || null, sort: state.sort, limit: shown });
         if (my !== seq) return;
-        const keys = await engine.highlightKeys(res.query);
+        const snippetOf = await engine.highlighter(res.query);
+        if (my !== seq) return;
         fillSelect(ui.sN, res.facets.namnd, state.namnd);
         fillSelect(ui.sP, res.facets.parti, state.parti);
         fillSelect(ui.sY, res.facets.year, state.ar);
-        ui.list.replaceChildren(...res.hits.map((h) => hitElement(engine, keys, h, sourceBase)));
+        ui.list.replaceChildren(...res.hits.map((h) => hitElement(snippetOf, h, sourceBase)));
         ui.status.textContent = state.q || state.namnd || state.parti || state.ar
           ? `${res.total} ${res.total === 1 ? "träff" : "träffar"}` : "";
         ui.more.hidden = res.total <= res.hits.length;
