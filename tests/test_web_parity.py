@@ -55,6 +55,9 @@ function load(name) {  // as the page does: each data file once
           const { text, spans } = snippetOf(h.unit);
           return { id: h.unit.id, snippet: text, highlights: spans.map(([a, b]) => [cp(text, a), cp(text, b)]) };
         }));
+      } else if (req.op === "snippet_of") {  // a given text as a hit of the query
+        const { text, spans } = (await engine.highlighter(ps.parse(req.q)))({ body: req.body, k: req.k });
+        out.push({ snippet: text, highlights: spans });
       } else if (req.op === "corrector") {
         await engine.init();
         const field = engine.root().suggest.field;
@@ -427,6 +430,24 @@ def test_seed_hits_show_the_clis_snippets_with_the_same_words_marked(seed_index,
     requests = seed_requests(expected)
     requests += [{"q": "våld i nära relationer"}, {"q": "budget -skatt"}, {"q": "samverk*"}, {"q": "våld"}]
     assert assert_same_snippets(seed_index, seed_bundle, requests, tmp_path) >= len(requests)
+
+
+def test_a_long_texts_snippet_is_found_in_the_same_windows_as_on_the_command_line(seed_bundle, tmp_path):
+    """In a text of 4,000 characters or more the CLI looks for matches only within 40 characters
+    of the folded beginnings of the query word's forms: `sagt` (lemma `sagd`) 80 characters after
+    `sagd` is in the passage shown but not marked there, so it must not be marked on the page."""
+    tail = "Ordföranden sagd inledningsvis att budgeten för nästa år, som hon sedan under våren ofta har sagt, räcker."
+    body = "Nämnden beslutar om budget för skolan. " * 120 + tail
+    assert len(body) > snippets.SCAN_FROM_CHARS
+    requests = []
+    for text in (body, tail):  # the short text is read whole: both words marked
+        found = snippets.find_matches(text, [["sagd"]])
+        snippet, spans = snippets.make_snippet(text, found)
+        assert [snippet[a:b] for a, b in spans] == (["sagd"] if text is body else ["sagd", "sagt"])
+        requests.append({"op": "snippet_of", "q": "sagd", "body": text, "k": web._PageKeys("full").of(text),
+                         "want": {"snippet": snippet, "highlights": [list(x) for x in spans]}})
+    got = run_node(seed_bundle, requests, tmp_path)
+    assert got == [r["want"] for r in requests]
 
 
 def test_the_bundled_corpus_gives_the_same_top_10_as_the_cli(corpus_index, tmp_path):
