@@ -3,6 +3,7 @@ the local server serves the bundle and the search API and nothing else."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -266,6 +267,19 @@ def test_a_unit_file_carries_its_words_forms_for_the_snippet(bundle, seed_index)
     keys = web._PageKeys("full")
     assert all(u.get("k", {}) == keys.of(u["body"]) for u in units.values())
     assert sum(bool(u.get("k")) for u in units.values()) > len(units) / 2
+
+
+def test_an_export_leaves_the_garbage_collector_as_it_found_it(seed_index, tmp_path):
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    web.export_bundle(seed_index, tmp_path / "a")
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # the units it froze are thawed
+    gc.freeze()  # what a caller froze stays frozen
+    try:
+        held = gc.get_freeze_count()
+        web.export_bundle(seed_index, tmp_path / "b")
+        assert gc.get_freeze_count() >= held > 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()
 
 
 def test_a_bundle_of_the_last_format_keeps_its_unit_numbers_and_files(tmp_path):

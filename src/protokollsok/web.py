@@ -222,11 +222,14 @@ def export_bundle(
         finally:
             if enabled:
                 gc.enable()
-        gc.freeze()
+        freeze = gc.get_freeze_count() == 0  # unfreezing would also thaw what a caller froze
+        if freeze:
+            gc.freeze()
         try:
             w, nterms = _export(out, index_dir, searcher, info.chain, numbering, state, note, workers)
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
     removed = _remove_stale(out, w.names)
     return {
         "written": w.written,
