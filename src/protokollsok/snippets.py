@@ -38,6 +38,12 @@ def _keys(word: str, chain: str, with_parts: bool) -> frozenset[str]:
     return frozenset(keys)
 
 
+def text_keys(word: str, chain: str = "full") -> frozenset[str]:
+    """A text's word's forms as ``find_matches`` compares them with a query word's (tagged keys:
+    ``x:`` exact, ``s:`` stems and compound parts, ``f:`` folded stems)."""
+    return _keys(word, chain, True)
+
+
 def find_matches(
     text: str, clauses: Sequence[Sequence[str]], chain: str = "full", prefixes: Sequence[str] = ()
 ) -> list[Match]:

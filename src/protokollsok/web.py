@@ -78,7 +78,16 @@ from whoosh import query as wq
 from whoosh.system import _INT_SIZE, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from protokollsok import analysis, index, postings, schema, search, termtable, whoosh_fixes
+from protokollsok import (
+    analysis,
+    index,
+    postings,
+    schema,
+    search,
+    snippets,
+    termtable,
+    whoosh_fixes,
+)
 from protokollsok.errors import ProtokollsokError
 from protokollsok.phrases import PAIR_FIELD, STEM_FIELD
 
@@ -357,8 +366,7 @@ class _PageKeys:
         return keys
 
     def _extra(self, word: str) -> str | None:
-        f = analysis.forms(word, self.chain)
-        full = {"x:" + x for x in f.exact} | {"s:" + x for x in (*f.stem, *f.parts)} | {"f:" + x for x in f.fold}
+        full = snippets.text_keys(word, self.chain)
         own = self.page_keys(word)
         if full == own:
             return None
