@@ -28,6 +28,15 @@ def data_of(path: Path):
     return json.loads(text[text.index(",") + 1 : text.rindex(")")])
 
 
+def entry_of(bundle: Path, entry):
+    """A term's entry in a bucket with every field's lists, as the page puts it together: a long
+    one (``[units' file, positions' files, weights' file]``) from its two files."""
+    if not isinstance(entry, list):
+        return entry
+    units, weights = (data_of(bundle / "data" / f"{name}.js") for name in (entry[0], entry[2]))
+    return {f: p if f == "*" else [*p, *weights.get(f, [])] for f, p in units.items()}
+
+
 def volume_units(limit: int) -> list:
     """The first ``limit`` units of the volume corpus in ../shared/corpora as the benchmarks
     load them (all its sources, mixed); skips the test when the corpora are absent."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from whoosh.util.numeric import length_to_byte
 
-from conftest import data_of
+from conftest import data_of, entry_of
 from protokollsok import analysis, index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
@@ -138,15 +138,20 @@ def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):
     assert fold and sum(p[1] == "stem" for p in fold) > len(fold) / 2
 
 
-def test_a_long_list_names_its_positions_files_in_the_bucket_beside_its_own(seed_index, tmp_path, monkeypatch):
+def test_a_long_list_names_its_units_positions_and_weights_files_in_the_bucket(seed_index, tmp_path, monkeypatch):
+    """Counting a term's matches needs only its units' file; scoring them its weights' file too;
+    a phrase its positions' files as well, named in the bucket so all load at once."""
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     web.export_bundle(seed_index, tmp_path)
-    both = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
-    assert both
-    for name, positions in both:
-        posts = data_of(tmp_path / "data" / f"{name}.js")
-        assert positions and {f: posts[f][4] for f in positions} == positions
+    long = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
+    assert long
+    for units_name, positions, weights_name in long:
+        units, weights = (data_of(tmp_path / "data" / f"{name}.js") for name in (units_name, weights_name))
+        assert all(len(p) == 2 for f, p in units.items() if f != "*")  # document frequency, units
+        assert "*" not in weights and set(weights) == set(units) - {"*"}
+        assert {f: weights[f][2] for f in positions} == positions
         assert all((tmp_path / "data" / f"{ref}.js").is_file() for ref in positions.values())
+    assert any(positions for _, positions, _ in long)
 
 
 def test_an_export_reports_its_progress_units_then_terms(seed_index, tmp_path, monkeypatch):
@@ -449,8 +454,7 @@ def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
     union_fields = data_of(out / "data" / "root.js")["unionFields"]
     for shard in (out / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
-            entry = entry[0] if isinstance(entry, list) else entry  # [its file, its positions' files]
-            posts = _unpacked(data_of(out / "data" / f"{entry}.js") if isinstance(entry, str) else entry)
+            posts = _unpacked(entry_of(out, entry))
             decoded = {f: _decoded(posts, f, union_fields) for f, p in posts.items() if f != "*" and not isinstance(p[1], str)}
             for field, p in posts.items():
                 if field != "*" and isinstance(p[1], str):

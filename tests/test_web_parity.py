@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import data_of, volume_units
-from protokollsok import analysis, index, search, snippets, termtable, web
+from protokollsok import analysis, index, search, snippets, termtable, toplists, web
 from protokollsok.index import index_units
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +101,8 @@ def run_node(bundle: Path, requests: list[dict], tmp_path: Path) -> list:
 
 def python_top(index_dir: Path, req: dict) -> dict:
     r = search.search(
-        index_dir, req["q"], parti=req.get("parti"), namnd=req.get("namnd"), date_from=req.get("from"), sort=req.get("sort", "relevance")
+        index_dir, req["q"], parti=req.get("parti"), namnd=req.get("namnd"), date_from=req.get("from"),
+        sort=req.get("sort", "relevance"), limit=req.get("limit", 10),
     )
     return {"total": r.total, "ids": [h.id for h in r.hits], "scores": [h.score for h in r.hits], "facets": r.to_json()["facets"]}
 
@@ -507,14 +508,59 @@ def test_a_real_corpus_samples_hits_show_the_clis_snippets(sample, tmp_path):
     assert max(len(u.segment.text) for u in units) > snippets.SCAN_FROM_CHARS  # windows are exercised
 
 
+def listed_words_and_weights_files(bundle: Path) -> tuple[dict[str, list[int]], set[str]]:
+    """The words whose top hits the bundle lists (toplists) with the listed scores, and the long
+    terms' weights' files."""
+    listed, weights = {}, set()
+    for shard in (bundle / "data" / "t").iterdir():
+        data = data_of(shard)
+        listed |= {w: web.unpack_ints(e[1]) for w, e in data.get("r", {}).items()}
+        weights |= {e[2] for e in data.get("t", {}).values() if isinstance(e, list)}
+    return listed, weights
+
+
+@pytest.mark.slow
+def test_listed_words_give_the_clis_hits_and_scores_and_their_weights_are_not_loaded(sample, tmp_path, monkeypatch):
+    """A common word's first hits are listed in the bundle: the page shows them, counts the matches
+    and facets from its terms' units alone, and scores on its own beyond the list (and where equal
+    scores straddle the hits asked for: `regeringen`'s 10th and 11th hit in this sample)."""
+    index_dir, _, units = sample
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)  # a 600-unit sample has few long lists
+    monkeypatch.setattr(toplists, "MIN_WEIGHT_CHARS", 300)
+    bundle = tmp_path / "out"
+    web.export_bundle(index_dir, bundle)
+    listed, weights_files = listed_words_and_weights_files(bundle)
+    words = [q for q in (*FIXED_QUERIES, *generated_queries(units)) if q in listed]
+    assert len(words) >= 8, words
+    requests = [{"q": w, "limit": limit} for w in words for limit in (10, 20, 30)]
+    requests += [{"q": w, "parti": "S"} for w in words[:3]] + [{"q": w, "sort": "date"} for w in words[:3]]
+    got = run_node(bundle, [{"op": "search", **r} for r in requests], tmp_path)
+    differ = []
+    for req, js in zip(requests, got, strict=True):
+        py = python_top(index_dir, req)
+        if "error" in js or (js["ids"], js["scores"], js["total"], js["facets"]) != (py["ids"], py["scores"], py["total"], py["facets"]):
+            differ.append((req, py, js))
+    assert not differ, "\n".join(f"{r}: python {p['ids'][:5]} {p['scores'][:3]} ({p['total']}) js {j}" for r, p, j in differ[:5])
+    assert max(python_top(index_dir, {"q": w})["total"] for w in words) > toplists.TOP_HITS  # the list is not every hit
+    untied = [w for w in words if len(listed[w]) <= 10 or listed[w][9] != listed[w][10]]
+    assert len(untied) >= 3
+    for w in untied[:3]:
+        found, loaded, _, after_limit_30 = run_node(bundle, [{"op": "search", "q": w}, {"op": "loaded"},
+                                                             {"op": "search", "q": w, "limit": 30}, {"op": "loaded"}], tmp_path)
+        assert found["total"] > 0 and not weights_files & set(loaded), w
+        if found["total"] > toplists.TOP_HITS:  # beyond the list the page scores: it loads the weights
+            assert weights_files & set(after_limit_30), w
+
+
 def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:
     """The bundle's files of positions alone: name -> (term, field)."""
     out = {}
     for shard in (bundle / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
-            entry = entry[0] if isinstance(entry, list) else entry  # [its file, its positions' files]
-            posts = data_of(bundle / "data" / f"{entry}.js") if isinstance(entry, str) else entry
-            out.update({p[4]: (term, field) for field, p in posts.items() if len(p) > 4 and isinstance(p[4], str)})
+            if isinstance(entry, list):  # [its units' file, its long positions' files by field, its weights' file]
+                out.update({ref: (term, field) for field, ref in entry[1].items()})
+            else:
+                out.update({p[4]: (term, field) for field, p in entry.items() if len(p) > 4 and isinstance(p[4], str)})
     return out
 
 

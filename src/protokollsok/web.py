@@ -10,12 +10,12 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               (the scored fields, dnr, and the word pairs phrases are found by;
                               the fold field's by reference to the stem field's where alike, the
                               scored fields' units as places in their union, see ``_share_units``),
-                              the term table entries (``termtable``) and diarienummer spellings;
-                              a term whose postings are long is only named there, by its file
-                              (and its positions' files, where they have their own):
-    data/p/<hash>.js          the postings of one such term (common words: loaded only when asked);
-                              its positions in one more such file, which only a phrase or a
-                              query's proximity loads
+                              the term table entries (``termtable``), the top hits of common
+                              words' queries (``toplists``) and diarienummer spellings;
+                              a term whose postings are long is only named there, by its files:
+    data/p/<hash>.js          such a term's units (what counting its matches needs), its weights
+                              and length bytes (what scoring needs), and its positions (what a
+                              phrase or a query's proximity needs), one file each
     data/v/<field>-<hash>.js  vocabulary shards: the sorted terms of the fields a prefix query
                               (``utred*``) expands in, with document frequencies (see ``_write_vocab``);
                               ``root.js`` names each shard by its first term (loaded per prefix)
@@ -86,6 +86,7 @@ from protokollsok import (
     search,
     snippets,
     termtable,
+    toplists,
     whoosh_fixes,
 )
 from protokollsok.errors import ProtokollsokError
@@ -105,7 +106,7 @@ SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 5  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k)
+FORMAT_VERSION = 6  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (r)
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
@@ -268,7 +269,9 @@ def _export(
     note("units", len(docs))
     filters_name, facets = _write_meta(w, docs)
     entries = _term_entries(index_dir, reader, chain, num_of, w, note, _workers(len(docs), workers))
-    shard_names, nb, nterms = _write_shards(w, reader, chain, entries, state)
+    table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
+    tops = _top_lists(index_dir, reader, chain, entries, table, docs)
+    shard_names, nb, nterms = _write_shards(w, entries, table, tops, state)
     segs = _segments(reader, docs)
     vocab = _write_vocab(w, reader, chain, entries.ghosts, segs)
     root = _root(searcher, chain, docs, filters_name, shard_names, nb, facets)
@@ -619,10 +622,12 @@ class _Entries:
     entries: dict[str, str] = field(default_factory=dict)  # term -> its entry in a bucket, as JSON
     ghosts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     dnrs: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    weights: dict[str, int] = field(default_factory=dict)  # term -> size of its weights' file, where it has one
 
     def add(self, other: _Entries) -> None:
         """Take in the entries of another span of terms."""
         self.entries.update(other.entries)
+        self.weights.update(other.weights)
         self.ghosts.update(other.ghosts)
         for key, terms in other.dnrs.items():
             self.dnrs[key].extend(terms)
@@ -656,7 +661,10 @@ def _span_entries(reader, chain: str, num_of: dict[int, int], w: _Writer, note: 
             continue
         if "dnr" in posts:
             out.dnrs[search.dnr_key(term)].append(term)
-        out.entries[term] = _dumps(_small_or_ref(w, _packed(_share_units(_share_lists(posts)))))
+        entry, weight_chars = _small_or_ref(w, _packed(_share_units(_share_lists(posts))))
+        out.entries[term] = _dumps(entry)
+        if weight_chars:
+            out.weights[term] = weight_chars
         if len(out.entries) % PROGRESS_EVERY == 0:
             note(len(out.entries))
     note(len(out.entries))
@@ -778,12 +786,14 @@ def _even_terms(leaf, fname: str, parts: int) -> list[bytes]:
     return [key(lo + (hi - lo) * k // parts)[2:] for k in range(1, parts)]
 
 
-def _write_shards(w: _Writer, reader, chain: str, found: _Entries, state: dict[str, Any]) -> tuple[list[str], int, int]:
-    """Term shards: the terms' entries, the term table's entries per word, diarienummer spellings
-    per dnr key, in buckets by hash. Returns the shards' hashes, the bucket count and the number
-    of keys."""
+def _write_shards(
+    w: _Writer, found: _Entries, table: dict[str, analysis.Forms], tops: dict[str, list[list[int]]],
+    state: dict[str, Any],
+) -> tuple[list[str], int, int]:
+    """Term shards: the terms' entries, the term table's entries per word, the top hits of
+    common words (``toplists``), diarienummer spellings per dnr key, in buckets by hash. Returns
+    the shards' hashes, the bucket count and the number of keys."""
     entries, dnrs = found.entries, found.dnrs
-    table = termtable.build_index_table(termtable.vocabulary(reader), entries.__contains__, chain)
     keys = set(entries) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
     buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
@@ -791,10 +801,32 @@ def _write_shards(w: _Writer, reader, chain: str, found: _Entries, state: dict[s
         buckets[fnv1a(term) % nb].setdefault("t", {})[term] = entry
     for word, forms in table.items():
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
+    for word, (nums, scores) in tops.items():
+        buckets[fnv1a(word) % nb].setdefault("r", {})[word] = [_pack_ints(nums), _pack_ints(scores)]
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
     names = [w.jsonp_text("t", str(i), _bucket_json(b), SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
     return names, nb, len(keys)
+
+
+def _top_lists(
+    index_dir: Path, reader, chain: str, found: _Entries, table: dict[str, analysis.Forms], docs: list[_Doc]
+) -> dict[str, list[list[int]]]:
+    """The listed top hits of the common words' queries (``toplists``), computed by the command
+    line's search on the index being exported; none if that index has changed meanwhile (the
+    page then scores every query itself)."""
+    words = dict.fromkeys(itertools.chain(termtable.vocabulary(reader), table))
+    wanted = toplists.candidates(words, toplists.page_forms(table, chain), found.weights)
+    if not wanted or not _same_generation(index_dir, reader):
+        return {}
+    tops = toplists.top_hits(index_dir, wanted, {d.unit["id"]: d.num for d in docs})
+    return tops if _same_generation(index_dir, reader) else {}
+
+
+def _same_generation(index_dir: Path, reader) -> bool:
+    """Whether ``search`` reads the same segments in ``index_dir`` as ``reader``."""
+    searcher, _ = search._Opened.searcher(index_dir)
+    return _generation(searcher.reader()) == _generation(reader)
 
 
 def _tagged(k: int, stream: Iterator[tuple[bytes, Any, list[int]]]) -> Iterator[tuple[bytes, int, Any, list[int]]]:
@@ -963,26 +995,42 @@ def unpack_lists(packed: Any) -> Any:
     return out
 
 
-def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | str | list[Any]:
-    """A term's postings as they go into its bucket: inline when small, else written to a file of
-    their own (``data/p/<hash>.js``) and named in the bucket by ``"p/<hash>"``. So a bucket holds no
-    common word's long posting lists, and a query for a rare word that shares its bucket with a
-    common one does not download them. The positions of such a term's postings (``text_stem``,
-    ``text_pair``) go into a further file, named in their place: only a phrase (or a query's
-    proximity) reads them, so a word query does not download them. Where both are files of their
-    own, the bucket names both: ``["p/<hash>", {field: "p/<positions hash>"}]``, so a phrase loads
-    the positions together with the postings instead of after them."""
+def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> tuple[dict[str, Any] | list[Any], int]:
+    """A term's postings as they go into its bucket, and the size of its weights' file (0: none).
+
+    Small postings go inline. Long ones are written to files of their own (``data/p/<hash>.js``),
+    so a bucket holds no common word's long lists and a query for a rare word that shares its
+    bucket with a common one does not download them; the bucket then holds
+    ``["p/<units>", {field: "p/<positions>"}, "p/<weights>"]``:
+
+    - the units (``_units_and_weights``): the union and each field's document frequency and
+      places in it, which is all that counting the matches needs;
+    - the positions (``text_stem``, ``text_pair``) where they are long, one file per field: only
+      a phrase (or a query's proximity) reads them; named in the bucket, so a phrase loads them
+      together with the postings instead of after them;
+    - the weights and length bytes (and short positions), which only scoring needs: a common
+      word's query whose top hits the bundle lists (``toplists``) does not load them.
+    """
     body = _dumps(posts)
     if len(body) <= BIG_TERM_CHARS:
-        return posts
+        return posts, 0
     split = {f: [*p[:4], _ref(w, _dumps(p[4]))] for f, p in posts.items() if f != "*" and len(p) > 4}
     if split:  # positions: a file of their own each, read by phrases only
         posts = {**posts, **split}
-        body = _dumps(posts)
-        if len(body) <= BIG_TERM_CHARS:
-            return posts
-        return [_ref(w, body), {f: p[4] for f, p in split.items()}]
-    return _ref(w, body)
+        if len(_dumps(posts)) <= BIG_TERM_CHARS:
+            return posts, 0
+    units, weights = _units_and_weights(posts)
+    weights_body = _dumps(weights)
+    return [_ref(w, _dumps(units)), {f: p[4] for f, p in split.items()}, _ref(w, weights_body)], len(weights_body)
+
+
+def _units_and_weights(posts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A term's postings split in two: ``"*"`` and each field's first two items (document
+    frequency, units or places), and each field's rest (weights, length bytes, positions). The
+    page puts each field's lists together again as ``[*units[f], *weights[f]]``."""
+    units = {f: p if f == "*" else p[:2] for f, p in posts.items()}
+    weights = {f: p[2:] for f, p in posts.items() if f != "*"}
+    return units, weights
 
 
 def _ref(w: _Writer, body: str) -> str:
@@ -1118,6 +1166,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         # pairs as on the command line, without the positions of its function words
         **({"pairs": sorted(analysis.pair_stems())} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
+        "topHits": toplists.TOP_HITS,  # hits listed per common word: a shorter list holds all of them
         "buckets": nb,
         "shards": "".join(shard_names),  # bucket b's hash: characters b * shardHash ... (b + 1) * shardHash
         "shardHash": SHARD_HASH_CHARS,

@@ -226,6 +226,8 @@
     }
 
     const unions = new WeakMap();  // a term's entry -> its units' union, the stem field's weights and length bytes
+    const unionDocs = new WeakMap();  // a long term's units file -> its units' union
+    const fullEntries = new Map();  // term -> its entry with every list (fullEntry)
 
     function sums(deltas) {
       const out = []; let n = 0;
@@ -275,16 +277,46 @@
       return u;
     }
 
+    /** A term's entry in its bucket: inline, or (a long one) the files of its units, its long
+     * positions by field and its weights (web._small_or_ref). */
+    async function bucketEntry(term) { return ((await shard(term)).t || {})[term]; }
+
+    /** A term's entry with every field's lists: a long one's units and weights files loaded side
+     * by side and put together ([...units[f], ...weights[f]], web._units_and_weights). */
+    function fullEntry(term) {
+      if (!fullEntries.has(term)) {
+        fullEntries.set(term, bucketEntry(term).then(async (entry) => {
+          if (!Array.isArray(entry)) return entry;
+          const [units, weights] = await Promise.all([load(entry[0]), load(entry[2])]);
+          const out = {};
+          for (const f of Object.keys(units)) out[f] = f === "*" ? units[f] : [...units[f], ...(weights[f] || [])];
+          return out;
+        }));
+      }
+      return fullEntries.get(term);
+    }
+
+    /** The units of `term` in `field`, ascending, without its weights (a long entry's units file
+     * only): what counting the matches needs. */
+    async function docsOf(field, term) {
+      const entry = await bucketEntry(term);
+      const units = Array.isArray(entry) ? await load(entry[0]) : entry;
+      const raw = (units || {})[field];
+      if (!raw) return [];
+      if (typeof raw[1] === "string" && !packed(raw[1])) return docsOf(raw[1], term);  // web._share_lists
+      if (!(units["*"] && root.unionFields.includes(field))) return sums(raw[1]);
+      let all = unionDocs.get(units);
+      if (!all) { all = sums(units["*"][0]); unionDocs.set(units, all); }
+      return raw[1] === 0 ? all : sums(raw[1]).map((i) => all[i]);
+    }
+
     /** Decoded postings of `term` in `field`: {df, docs, tfs, lb, fls, pos} or null (`lb`: whoosh's
      * field length bytes, `fls` the lengths they stand for). `pos` (stem and pair fields) is null
      * until `withPositions` when the positions live in a file of their own. */
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
-      // A long posting list lives in a file of its own, named in the bucket ("p/<hash>").
-      let entry = ((await shard(term)).t || {})[term];
-      if (Array.isArray(entry)) entry = entry[0];  // [its file, its positions' files by field]
-      if (typeof entry === "string") entry = await load(entry);
+      const entry = await fullEntry(term);
       const raw = (entry || {})[field];
       const lengths = (lb) => lb.map((b) => root.byteLengths[b]);
       let p = null;
@@ -321,7 +353,7 @@
      * that of its postings (web._small_or_ref): a phrase then waits for one round trip, not two. */
     async function prefetchPositions(field, term) {
       try {
-        const entry = ((await shard(term)).t || {})[term];
+        const entry = await bucketEntry(term);
         const ref = Array.isArray(entry) ? entry[1][field] : null;
         if (ref) load(ref).catch(() => {});
       } catch (e) { /* the postings' own load reports it */ }
@@ -533,15 +565,41 @@
       return aspans.length > 0;
     }
 
+    /** The (field, term) pairs a word is searched by (search._Builder.word): each form in its
+     * field; a compound part and the title by the stems. */
+    function wordTerms(f) {
+      const out = [];
+      for (const field of root.fields) for (const t of field === "parts" ? f.stem : f[field]) out.push([field, t]);
+      for (const t of f.stem) out.push(["title", t]);
+      return out;
+    }
+
     async function wordQuery(word) {
-      const f = await forms(word);
-      const subs = [];
-      // A word is found as a compound part by its stems (search._Builder.word).
-      for (const field of root.fields) {
-        for (const t of field === "parts" ? f.stem : f[field]) subs.push(termList(field, t, root.boosts[field]));
-      }
-      for (const t of f.stem) subs.push(termList("title", t, root.boosts.title));
-      return orLists(await Promise.all(subs));
+      const pairs = wordTerms(await forms(word));
+      return orLists(await Promise.all(pairs.map(([field, t]) => termList(field, t, root.boosts[field]))));
+    }
+
+    /** A one-word query's first hits as the bundle lists them (toplists: the command line's own),
+     * with the units it matches, counted without weights; null where the query is anything else,
+     * the word is not listed or the hits asked for go beyond the list. */
+    async function listedHits(q, opts, limit) {
+      const c = q.slots.length === 1 && q.slots[0].length === 1 ? q.slots[0][0] : null;
+      const plain = !q.excluded.length && !q.namnd.length && !q.parti.length && !q.dnr.length && !q.dateFrom && !q.dateTo;
+      if (!c || c.kind !== "word" || !plain || opts.count || (opts.sort || "relevance") !== "relevance") return null;
+      const word = c.words[0];
+      const [f, listed] = await Promise.all([forms(word), shard(word).then((b) => (b.r || {})[word])]);
+      if (!listed) return null;
+      const nums = ints(listed[0]), scores = ints(listed[1]), off = opts.offset || 0, cut = off + limit;
+      if (cut > nums.length && nums.length >= root.topHits) return null;  // beyond the list
+      // Equal rounded scores across the cut: whoosh's top `cut` takes those of them with the higher
+      // unrounded score (or the earlier unit), which the list's rounded scores cannot tell.
+      if (cut < nums.length && scores[cut - 1] === scores[cut]) return null;
+      const shown = nums.slice(off, cut);
+      shown.forEach((n) => loadUnit(n).catch(() => {}));
+      const lists = await Promise.all(wordTerms(f).map(([field, t]) => docsOf(field, t)));
+      const docs = new Set();
+      for (const l of lists) for (const d of l) docs.add(d);
+      return { docs, shown, scores: new Map(shown.map((n, i) => [n, scores[off + i] / 1e4])) };
     }
 
     /** phrases.plan: each pair of neighbours with a function word (root.pairs), then each word
@@ -751,6 +809,8 @@
       if (opts.from) q.dateFrom = dateBound(opts.from, false);
       if (opts.to) q.dateTo = dateBound(opts.to, true);
       const empty = { total: 0, hits: [], facets: { namnd: [], parti: [], year: [] }, query: q };
+      const listed = await listedHits(q, opts, limit);
+      if (listed) return answer(q, listed.docs, listed.shown, listed.scores);
       const musts = [];
       // A sort by date makes whoosh keep every matcher on the current match (see prefixPart).
       const needsCurrent = (opts.sort || "relevance") === "date";
@@ -785,12 +845,17 @@
       const tests = await filterSets(q, meta);
       const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(n)));
       if (opts.count) return { total: matched.length, query: q };
-      const facets = facetCounts(matched, meta);
       const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
-      const shown = opts.count ? [] : ranked.slice(opts.offset || 0);
+      return answer(q, matched, ranked.slice(opts.offset || 0), scores);
+    }
+
+    /** The result of query `q`: its matches (units) counted, the `shown` ones loaded. */
+    async function answer(q, matches, shown, scores) {
+      const meta = await metaTable();
+      const matched = [...matches].filter((n) => meta.has(n));
       const units = await Promise.all(shown.map(loadUnit));
       const hits = shown.map((n, i) => ({ num: n, score: round4(scores.get(n)), unit: units[i] }));
-      return { total: matched.length, hits, facets, query: q };
+      return { total: matched.length, hits, facets: facetCounts(matched, meta), query: q };
     }
 
     // ---------------------------------------------------------------------------- "Menade du"
