@@ -98,8 +98,11 @@ def search(
     sort: str = "relevance",
     facets: bool = True,
     suggest: bool = True,
+    snippet: bool = True,
 ) -> SearchResult:
-    """Run ``query`` (see ``protokollsok.query`` for the syntax) with optional filters."""
+    """Run ``query`` (see ``protokollsok.query`` for the syntax) with optional filters.
+    ``snippet=False``: hits without a snippet (``""``, no highlights), for callers that only
+    need the ranking."""
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}", f"use one of: {', '.join(SORTS)}")
     limit = max(0, int(limit))
@@ -130,7 +133,7 @@ def search(
     if not collect_all and _worth_vectors(searcher, wquery, allowed):
         masked = docsets.docs(mask)
         results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir, sort)
-        hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
+        hits = [_hit(r, parsed, info.chain, snippet) for r in results[:limit]]
         if sort == "relevance":
             hits = _by_score_then_date(hits)
         found_facets = _facet_counts(searcher, matched, index_dir) if facets else {}
@@ -154,7 +157,7 @@ def search(
         # with the fixes in ``whoosh_fixes`` (without them whoosh dropped true top-10 documents).
         optimize=True,
     )
-    hits = [_hit(r, parsed, info.chain) for r in results[:limit]]
+    hits = [_hit(r, parsed, info.chain, snippet) for r in results[:limit]]
     if sort == "relevance":
         hits = _by_score_then_date(hits)
     if collect_all:
@@ -725,12 +728,8 @@ def _text(term: bytes | str) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-def _hit(r, parsed: ParsedQuery, chain: str) -> Hit:
-    body = r.get("body") or ""
-    clauses = [c.words for slot in parsed.slots for c in slot if c.kind in ("word", "phrase")]
-    prefixes = [c.words[0] for slot in parsed.slots for c in slot if c.kind == "prefix"]
-    found = snippets.find_matches(body, clauses, chain, prefixes)
-    snippet, spans = snippets.make_snippet(body, found)
+def _hit(r, parsed: ParsedQuery, chain: str, with_snippet: bool = True) -> Hit:
+    snippet, spans = _snippet(r.get("body") or "", parsed, chain) if with_snippet else ("", ())
     return Hit(
         id=r["id"],
         score=_score(r.score),
@@ -747,6 +746,12 @@ def _hit(r, parsed: ParsedQuery, chain: str) -> Hit:
         pages=tuple(r["pages"]) if r.get("pages") else None,
         ocr=bool(r.get("ocr")),
     )
+
+
+def _snippet(body: str, parsed: ParsedQuery, chain: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    clauses = [c.words for slot in parsed.slots for c in slot if c.kind in ("word", "phrase")]
+    prefixes = [c.words[0] for slot in parsed.slots for c in slot if c.kind == "prefix"]
+    return snippets.make_snippet(body, snippets.find_matches(body, clauses, chain, prefixes))
 
 
 def _score(score: object) -> float:

@@ -117,7 +117,7 @@ MAX_WORKERS = 4
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
 PACK_LAST = 84  # a number's last digit is one of the first PACK_LAST digits, its others of the rest
 PACKED, PACKED_SIGNED = " ", "!"  # the first character of a packed list (signed: zigzag coded)
-Progress = Callable[[str, int], None]  # (stage, items done): "units", then "terms"
+Progress = Callable[[str, int], None]  # (stage, items done): "units", "terms", then "top hits"
 Span = tuple[bytes | None, bytes | None]  # terms from, terms before (None: no bound)
 
 
@@ -207,8 +207,9 @@ def export_bundle(
     index_dir: str | Path | None, out_dir: str | Path, progress: Progress | None = None, workers: int | None = None
 ) -> dict[str, int]:
     """Export the index at ``index_dir`` as a static search page in ``out_dir``; ``progress`` is
-    told every ``PROGRESS_EVERY`` units, then terms, how many are done, and each stage's total.
-    ``workers``: processes that read the terms' postings (default: one per core, up to
+    told every ``PROGRESS_EVERY`` units, then terms, then every ``toplists.CHUNK_WORDS`` words
+    whose top hits are listed, how many are done, and each stage's total. ``workers``: processes
+    that read the terms' postings and search those words (default: one per core, up to
     ``MAX_WORKERS``, for ``PARALLEL_UNITS`` units or more; else one).
 
     Returns ``{"written", "kept", "removed", "bytes", "units", "terms"}``.
@@ -270,7 +271,7 @@ def _export(
     filters_name, facets = _write_meta(w, docs)
     entries = _term_entries(index_dir, reader, chain, num_of, w, note, _workers(len(docs), workers))
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
-    tops = _top_lists(index_dir, reader, chain, entries, table, docs)
+    tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
     shard_names, nb, nterms = _write_shards(w, entries, table, tops, state)
     segs = _segments(reader, docs)
     vocab = _write_vocab(w, reader, chain, entries.ghosts, segs)
@@ -810,7 +811,8 @@ def _write_shards(
 
 
 def _top_lists(
-    index_dir: Path, reader, chain: str, found: _Entries, table: dict[str, analysis.Forms], docs: list[_Doc]
+    index_dir: Path, reader, chain: str, found: _Entries, table: dict[str, analysis.Forms], docs: list[_Doc],
+    note: Progress, workers: int,
 ) -> dict[str, list[list[int]]]:
     """The listed top hits of the common words' queries (``toplists``), computed by the command
     line's search on the index being exported; none if that index has changed meanwhile (the
@@ -819,7 +821,8 @@ def _top_lists(
     wanted = toplists.candidates(words, toplists.page_forms(table, chain), found.weights)
     if not wanted or not _same_generation(index_dir, reader):
         return {}
-    tops = toplists.top_hits(index_dir, wanted, {d.unit["id"]: d.num for d in docs})
+    tops = toplists.top_hits(index_dir, wanted, {d.unit["id"]: d.num for d in docs}, workers=workers,
+                             note=lambda n: note("top hits", n))
     return tops if _same_generation(index_dir, reader) else {}
 
 
