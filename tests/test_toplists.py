@@ -25,12 +25,16 @@ def test_a_word_the_query_syntax_reads_otherwise_is_not_listed():
     assert toplists.candidates(words, lambda w: Forms((w,), (w,), (), ()), weights, min_chars=1) == ["or"]
 
 
-def test_the_listed_hits_are_the_command_lines_first_hits_with_their_scores(seed_index):
-    res = search.search(seed_index, "samverkan", limit=toplists.TOP_HITS, facets=False, suggest=False)
-    assert len(res.hits) > 1
-    num_of = {h.id: 100 + i for i, h in enumerate(reversed(res.hits))}
-    got = toplists.top_hits(seed_index, ["samverkan"], num_of)
-    assert got == {"samverkan": [[num_of[h.id] for h in res.hits], [round(h.score * 10_000) for h in res.hits]]}
+def test_the_first_n_listed_hits_sorted_by_score_and_date_are_the_command_lines_first_n(seed_index):
+    every = search.search(seed_index, "samverkan", limit=toplists.TOP_HITS, facets=False, suggest=False).hits
+    assert len(every) > 2
+    num_of = {h.id: 100 + i for i, h in enumerate(reversed(every))}
+    hit_of = {num_of[h.id]: h for h in every}
+    nums, scores = toplists.top_hits(seed_index, ["samverkan"], num_of)["samverkan"]
+    for n in range(1, len(nums) + 1):
+        first = sorted(range(n), key=lambda i: (-scores[i], search._neg_date(hit_of[nums[i]].datum)))
+        want = search.search(seed_index, "samverkan", limit=n, facets=False, suggest=False).hits
+        assert [(hit_of[nums[i]].id, scores[i] / 10_000) for i in first] == [(h.id, h.score) for h in want]
 
 
 def test_a_word_whose_hit_the_bundle_does_not_number_is_left_out(seed_index):

@@ -99,10 +99,14 @@ def search(
     facets: bool = True,
     suggest: bool = True,
     snippet: bool = True,
+    resort: bool = True,
 ) -> SearchResult:
     """Run ``query`` (see ``protokollsok.query`` for the syntax) with optional filters.
-    ``snippet=False``: hits without a snippet (``""``, no highlights), for callers that only
-    need the ranking."""
+
+    For callers that only need the ranking (the web export's ``toplists``): ``snippet=False``
+    gives hits without a snippet (``""``, no highlights); ``resort=False`` leaves the hits in
+    whoosh's order (score, then index order) instead of re-sorting them by rounded score and
+    date, so that the first n of them are the first n of any larger ``limit``."""
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}", f"use one of: {', '.join(SORTS)}")
     limit = max(0, int(limit))
@@ -134,7 +138,7 @@ def search(
         masked = docsets.docs(mask)
         results, matched = _vector_search(searcher, wquery, allowed, masked, max(limit, 1), index_dir, sort)
         hits = [_hit(r, parsed, info.chain, snippet) for r in results[:limit]]
-        if sort == "relevance":
+        if sort == "relevance" and resort:
             hits = _by_score_then_date(hits)
         found_facets = _facet_counts(searcher, matched, index_dir) if facets else {}
         suggestion = _maybe_suggest(suggest, searcher, builder, parsed, query, len(matched))
@@ -158,7 +162,7 @@ def search(
         optimize=True,
     )
     hits = [_hit(r, parsed, info.chain, snippet) for r in results[:limit]]
-    if sort == "relevance":
+    if sort == "relevance" and resort:
         hits = _by_score_then_date(hits)
     if collect_all:
         matched = {d for docs in results.groups("_all").values() for d in docs}

@@ -6,8 +6,8 @@ downloads for it. The command line ranks the same query in a few milliseconds, s
 it (``search.search``) for the first ``TOP_HITS`` hits of each word whose query would load at
 least ``MIN_WEIGHT_CHARS`` of weights, and the bundle lists them beside the word's term table
 entry. The page then needs only the units of the word's terms (to count the matches and the
-facets) and shows the listed hits: the command line's own answer, so parity holds by
-construction. Any other query (two words, a filter, a sort by date, a later page of hits) is
+facets) and shows the listed hits, sorted as ``search`` sorts them: the command line's own
+answer, so parity holds by construction. Any other query (two words, a filter, a sort by date, a later page of hits) is
 scored on the page as before.
 """
 
@@ -58,8 +58,9 @@ def top_hits(
     index_dir: Path, words: Iterable[str], num_of: Mapping[str, int], limit: int = TOP_HITS, workers: int = 1,
     note: Callable[[int], None] | None = None,
 ) -> dict[str, list[list[int]]]:
-    """``word -> [unit numbers, scores * 10,000]`` of each word's first ``limit`` hits as
-    ``search --json`` gives them (``num_of``: unit id -> bundle number). A word with a hit the
+    """``word -> [unit numbers, scores * 10,000]`` of each word's first ``limit`` hits in
+    whoosh's order (``num_of``: unit id -> bundle number): the first n of them are the hits
+    ``search --json --limit n`` shows, which it sorts by rounded score, then date. A word with a hit the
     numbering lacks is left out (the page then scores it). ``workers`` processes search
     (forked, each with its own searcher; about 10 ms a word at the whole volume corpus);
     ``note`` is told how many words are done."""
@@ -98,7 +99,7 @@ def _own_searchers() -> None:
 def _top_hits(index_dir: Path, words: list[str], num_of: Mapping[str, int], limit: int) -> tuple[int, dict[str, list[list[int]]]]:
     out = {}
     for word in words:
-        res = search.search(index_dir, word, limit=limit, facets=False, suggest=False, snippet=False)
+        res = search.search(index_dir, word, limit=limit, facets=False, suggest=False, snippet=False, resort=False)
         nums = [num_of.get(h.id) for h in res.hits]
         if None in nums:
             continue

@@ -7,7 +7,8 @@
  * The engine mirrors the Python side: query.py (parsing), termtable.py (query word forms),
  * search._Builder (the query tree) and whoosh's BM25F (scores). It loads data/root.js and the units'
  * filter values (one file, with the page), then only the term shards (and long posting lists) of the
- * query's terms and the units shown; a prefix (utred*) also loads the vocabulary shards (data/v/)
+ * query's terms and the units shown; for a common word whose top hits the bundle lists (toplists.py)
+ * only the units of its long lists, not their weights; a prefix (utred*) also loads the vocabulary shards (data/v/)
  * that hold the terms it expands to, and a query with few hits those that "Menade du" looks its
  * unknown words' neighbours up in (search._suggest).
  * All document text is put on the page with textContent, never as HTML.
@@ -579,9 +580,9 @@
       return orLists(await Promise.all(pairs.map(([field, t]) => termList(field, t, root.boosts[field]))));
     }
 
-    /** A one-word query's first hits as the bundle lists them (toplists: the command line's own),
-     * with the units it matches, counted without weights; null where the query is anything else,
-     * the word is not listed or the hits asked for go beyond the list. */
+    /** A one-word query's first hits as the bundle lists them (toplists: the command line's own,
+     * in whoosh's order), with the units it matches, counted without weights; null where the query
+     * is anything else, the word is not listed or the hits asked for go beyond the list. */
     async function listedHits(q, opts, limit) {
       const c = q.slots.length === 1 && q.slots[0].length === 1 ? q.slots[0][0] : null;
       const plain = !q.excluded.length && !q.namnd.length && !q.parti.length && !q.dnr.length && !q.dateFrom && !q.dateTo;
@@ -589,17 +590,19 @@
       const word = c.words[0];
       const [f, listed] = await Promise.all([forms(word), shard(word).then((b) => (b.r || {})[word])]);
       if (!listed) return null;
-      const nums = ints(listed[0]), scores = ints(listed[1]), off = opts.offset || 0, cut = off + limit;
+      const nums = ints(listed[0]), scores = ints(listed[1]), cut = (opts.offset || 0) + limit;
       if (cut > nums.length && nums.length >= root.topHits) return null;  // beyond the list
-      // Equal rounded scores across the cut: whoosh's top `cut` takes those of them with the higher
-      // unrounded score (or the earlier unit), which the list's rounded scores cannot tell.
-      if (cut < nums.length && scores[cut - 1] === scores[cut]) return null;
-      const shown = nums.slice(off, cut);
-      shown.forEach((n) => loadUnit(n).catch(() => {}));
+      nums.slice(0, cut).forEach((n) => loadUnit(n).catch(() => {}));
+      // whoosh's first `cut` hits, sorted as search._by_score_then_date (as `rank` does)
+      const meta = await metaTable();
+      const shown = nums.slice(0, cut).map((n, i) => [n, i])
+        .sort((x, y) => scores[y[1]] - scores[x[1]] || cmpDesc(meta.datum(x[0]), meta.datum(y[0])) || x[1] - y[1])
+        .slice(opts.offset || 0).map((x) => x[0]);
       const lists = await Promise.all(wordTerms(f).map(([field, t]) => docsOf(field, t)));
       const docs = new Set();
       for (const l of lists) for (const d of l) docs.add(d);
-      return { docs, shown, scores: new Map(shown.map((n, i) => [n, scores[off + i] / 1e4])) };
+      const at = new Map(nums.map((n, i) => [n, i]));
+      return { docs, shown, scores: new Map(shown.map((n) => [n, scores[at.get(n)] / 1e4])) };
     }
 
     /** phrases.plan: each pair of neighbours with a function word (root.pairs), then each word
