@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_queries import QUERIES, Query  # noqa: E402
-from protokollsok import web  # noqa: E402
+from protokollsok import index, schema, web  # noqa: E402
 from protokollsok.index import index_units  # noqa: E402
 from units import DEFAULT_CORPORA, iter_units, read_cache  # noqa: E402
 
@@ -110,12 +110,20 @@ def folder_size(path: Path) -> tuple[int, int, int]:
 
 def build_ours(units, out: Path, reuse: bool = False) -> dict:
     t0 = time.monotonic()
-    if not (reuse and (out / "ix").is_dir()):
+    if not (reuse and _current_index(out / "ix")):
+        shutil.rmtree(out / "ix", ignore_errors=True)
         index_units(out / "ix", units, parallel=True)  # as `index` rebuilds many files
     t1 = time.monotonic()
     report = web.export_bundle(out / "ix", out / "site" / "ours")
     t2 = time.monotonic()
     return {"index_s": t1 - t0, "export_s": t2 - t1, "terms": report["terms"]}
+
+
+def _current_index(index_dir: Path) -> bool:
+    """Whether ``index_dir`` holds an index of this version's schema (one of an older version is
+    not reused: it lacks what the schema has added since)."""
+    info = index.read_info(index_dir)
+    return info is not None and info.schema_version == schema.SCHEMA_VERSION
 
 
 def unit_html(u) -> str:
@@ -280,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=HERE / "results" / "web.md")
     ap.add_argument("--pagefind-python", default=sys.executable)
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    ap.add_argument("--reuse-index", action="store_true", help="keep OUT/ix from a run with the same --limit")
+    ap.add_argument("--reuse-index", action="store_true", help="keep OUT/ix from a run with the same --limit (rebuilt when an older schema made it)")
     ap.add_argument("--units-cache", type=Path, default=None,
                     help="read the units from a JSONL cache of bench/units.py (e.g. the one bench_all.py writes); "
                          "with --reuse-index, OUT/ix must hold exactly these units")
