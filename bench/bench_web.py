@@ -182,21 +182,37 @@ def measure(browser, base: str, page_html: str, ready: str, js: str, q: Query, f
     context = browser.new_context()  # an empty cache: every query starts cold
     page = context.new_page()
     sizes: list[int] = []
+    started = [0]
 
     def done(request) -> None:
         s = request.sizes()
         sizes.append(s["responseBodySize"] + s["responseHeadersSize"])
 
+    page.on("request", lambda _: started.__setitem__(0, started[0] + 1))
     page.on("requestfinished", done)
+    page.on("requestfailed", lambda _: sizes.append(0))
     page.goto(base + page_html)
     page.wait_for_function(ready, timeout=60_000)
-    page.wait_for_timeout(100)
+    _settle(page, started, sizes)
     before = sum(sizes)
     res = page.evaluate(js, [q.text, filters])
-    page.wait_for_timeout(100)
+    _settle(page, started, sizes)
     after = sum(sizes)
     context.close()
     return {"ms": res["ms"], "total": res["total"], "query_bytes": after - before, "page_bytes": before}
+
+
+def _settle(page, started: list[int], finished: list[int], quiet_ms: int = 250) -> None:
+    """Wait until every request the page has made is finished (or failed) and none has begun for
+    ``quiet_ms``: so a file is counted with the page or with the query by when it was asked for,
+    not by when the browser got round to reporting it (Pagefind's 1.1 MB library was counted
+    with the query in some runs of a slow VM)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        seen = started[0]
+        page.wait_for_timeout(quiet_ms)
+        if started[0] == seen and len(finished) >= seen:
+            return
 
 
 def run_queries(site: Path, repeat: int) -> list[dict]:
