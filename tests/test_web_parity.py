@@ -510,12 +510,17 @@ def test_a_real_corpus_samples_hits_show_the_clis_snippets(sample, tmp_path):
 
 def listed_words_and_weights_files(bundle: Path) -> tuple[dict[str, list[int]], set[str]]:
     """The words whose top hits the bundle lists (toplists) with the listed scores, and the long
-    terms' weights' files."""
-    listed, weights = {}, set()
+    terms' weights' files. Every listed word is flagged in its term shard, and only those."""
+    flagged, weights = set(), set()
     for shard in (bundle / "data" / "t").iterdir():
         data = data_of(shard)
-        listed |= {w: web.unpack_ints(e[1]) for w, e in data.get("r", {}).items()}
+        flagged |= set(data.get("l", []))
         weights |= {e[2] for e in data.get("t", {}).values() if isinstance(e, list)}
+    lists = data_of(bundle / "data" / "root.js")["lists"]
+    listed = {}
+    for i in range(lists["files"]):
+        listed |= {w: web.unpack_ints(e[1]) for w, e in data_of(bundle / "data" / "r" / f"{i}-{lists['tag']}.js").items()}
+    assert set(listed) == flagged
     return listed, weights
 
 
@@ -550,6 +555,46 @@ def test_listed_words_give_the_clis_hits_and_scores_and_their_weights_are_not_lo
         assert found["total"] > 0 and not weights_files & set(loaded), w
         if found["total"] > toplists.TOP_HITS:  # beyond the list the page scores: it loads the weights
             assert weights_files & set(after_limit_30), w
+
+
+def changed_term_shards(index_dir: Path, new_units: list, out: Path) -> dict:
+    """Export ``index_dir`` into ``out``, add ``new_units`` to it, export again: the buckets whose
+    term shard is new, each bucket's listed words before and after, and the lists' tags."""
+    def state() -> tuple[dict[int, tuple[str, list[str]]], str | None]:
+        shards = {int(p.name.split("-")[0]): (p.name, data_of(p).get("l", [])) for p in (out / "data" / "t").iterdir()}
+        return shards, data_of(out / "data" / "root.js").get("lists", {}).get("tag")
+
+    web.export_bundle(index_dir, out)
+    before, tag_before = state()
+    index_units(index_dir, new_units, full=False)
+    web.export_bundle(index_dir, out)
+    after, tag_after = state()
+    return {
+        "changed": {b for b in after if after[b][0] != before.get(b, ("",))[0]},
+        "flags_changed": {b for b in after if after[b][1] != before.get(b, ("", []))[1]},
+        "listed": [w for v in after.values() for w in v[1]],
+        "tags": (tag_before, tag_after),
+    }
+
+
+@pytest.mark.slow
+def test_an_update_makes_no_more_term_shards_new_with_listed_hits_than_without(sample, tmp_path, monkeypatch):
+    """The listed hits' scores change with every update (the unit count and average lengths
+    change), so they live in files of their own: the term shards that an update makes new are
+    those it makes new without any listed hits, and those whose listed words changed."""
+    index_dir, _, _ = sample
+    new_units = volume_units(606)[600:]
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    runs = {}
+    for name, min_chars in (("none", 10**12), ("lists", 300)):
+        monkeypatch.setattr(toplists, "MIN_WEIGHT_CHARS", min_chars)
+        shutil.copytree(index_dir, tmp_path / name / "ix", ignore=shutil.ignore_patterns("*.lock"))
+        runs[name] = changed_term_shards(tmp_path / name / "ix", new_units, tmp_path / name / "out")
+    none, lists = runs["none"], runs["lists"]
+    assert not none["listed"] and len(lists["listed"]) > 100
+    assert lists["tags"][0] != lists["tags"][1]  # the lists changed: new scores
+    assert none["changed"] and lists["changed"] - none["changed"] <= lists["flags_changed"]
+    assert len(lists["flags_changed"]) < len(lists["listed"]) / 10
 
 
 def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:

@@ -10,12 +10,14 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               (the scored fields, dnr, and the word pairs phrases are found by;
                               the fold field's by reference to the stem field's where alike, the
                               scored fields' units as places in their union, see ``_share_units``),
-                              the term table entries (``termtable``), the top hits of common
-                              words' queries (``toplists``) and diarienummer spellings;
+                              the term table entries (``termtable``), which words' top hits
+                              are listed (``toplists``) and diarienummer spellings;
                               a term whose postings are long is only named there, by its files:
     data/p/<hash>.js          such a term's units (what counting its matches needs), its weights
                               and length bytes (what scoring needs), and its positions (what a
                               phrase or a query's proximity needs), one file each
+    data/r/<n>-<tag>.js       the listed top hits of common words' queries (``toplists``), in
+                              buckets by hash; the tag is a hash of all of them
     data/v/<field>-<hash>.js  vocabulary shards: the sorted terms of the fields a prefix query
                               (``utred*``) expands in, with document frequencies (see ``_write_vocab``);
                               ``root.js`` names each shard by its first term (loaded per prefix)
@@ -106,7 +108,7 @@ SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 6  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (r)
+FORMAT_VERSION = 6  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/)
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
@@ -114,6 +116,7 @@ PROGRESS_EVERY = 10_000  # units or terms between two progress reports
 PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
 PARALLEL_UNITS = 2_000  # from this many units on, the terms are read by one process per core
 MAX_WORKERS = 4
+LIST_FILE_WORDS = 32  # words' listed top hits per file of them (data/r/)
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
 PACK_LAST = 84  # a number's last digit is one of the first PACK_LAST digits, its others of the rest
 PACKED, PACKED_SIGNED = " ", "!"  # the first character of a packed list (signed: zigzag coded)
@@ -273,10 +276,13 @@ def _export(
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
     tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
     shard_names, nb, nterms = _write_shards(w, entries, table, tops, state)
+    lists = _write_lists(w, tops)
     segs = _segments(reader, docs)
     vocab = _write_vocab(w, reader, chain, entries.ghosts, segs)
     root = _root(searcher, chain, docs, filters_name, shard_names, nb, facets)
     root["unitTags"] = numbering.tags
+    if lists:
+        root["lists"] = lists
     root.update(vocab)
     w.put("data/root.js", _wrap("root", _dumps(root)))
     _write_state(out, numbering, nb)
@@ -791,9 +797,10 @@ def _write_shards(
     w: _Writer, found: _Entries, table: dict[str, analysis.Forms], tops: dict[str, list[list[int]]],
     state: dict[str, Any],
 ) -> tuple[list[str], int, int]:
-    """Term shards: the terms' entries, the term table's entries per word, the top hits of
-    common words (``toplists``), diarienummer spellings per dnr key, in buckets by hash. Returns
-    the shards' hashes, the bucket count and the number of keys."""
+    """Term shards: the terms' entries, the term table's entries per word, the words whose top
+    hits are listed (``"l"``; the lists are in files of their own, ``_write_lists``), diarienummer
+    spellings per dnr key, in buckets by hash. Returns the shards' hashes, the bucket count and
+    the number of keys."""
     entries, dnrs = found.entries, found.dnrs
     keys = set(entries) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
@@ -802,8 +809,8 @@ def _write_shards(
         buckets[fnv1a(term) % nb].setdefault("t", {})[term] = entry
     for word, forms in table.items():
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
-    for word, (nums, scores) in tops.items():
-        buckets[fnv1a(word) % nb].setdefault("r", {})[word] = [_pack_ints(nums), _pack_ints(scores)]
+    for word in sorted(tops):
+        buckets[fnv1a(word) % nb].setdefault("l", []).append(word)
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
     names = [w.jsonp_text("t", str(i), _bucket_json(b), SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
@@ -824,6 +831,26 @@ def _top_lists(
     tops = toplists.top_hits(index_dir, wanted, {d.unit["id"]: d.num for d in docs}, workers=workers,
                              note=lambda n: note("top hits", n))
     return tops if _same_generation(index_dir, reader) else {}
+
+
+def _write_lists(w: _Writer, tops: dict[str, list[list[int]]]) -> dict[str, Any] | None:
+    """The listed top hits in ``LIST_FILE_WORDS``-word buckets by hash (``data/r/<bucket>-<tag>.js``,
+    the tag a hash of every list), named in the root by their count and tag. Their scores change
+    with every update of the index, so they are kept out of the term shards (which would then all
+    be new after an update) in a few files that are all new instead (root: ``None`` if none)."""
+    if not tops:
+        return None
+    n = 1
+    while n * LIST_FILE_WORDS < len(tops):
+        n *= 2
+    buckets: list[dict[str, list[str]]] = [{} for _ in range(n)]
+    for word, (nums, scores) in tops.items():
+        buckets[fnv1a(word) % n][word] = [_pack_ints(nums), _pack_ints(scores)]
+    bodies = [_dumps(b) for b in buckets]
+    tag = hashlib.sha256("\n".join(bodies).encode("utf-8")).hexdigest()[:HASH_CHARS]
+    for i, body in enumerate(bodies):
+        w.put(f"data/r/{i}-{tag}.js", _wrap(f"r/{i}-{tag}", body))
+    return {"files": n, "tag": tag, "hits": toplists.TOP_HITS}
 
 
 def _same_generation(index_dir: Path, reader) -> bool:
@@ -1169,7 +1196,6 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         # pairs as on the command line, without the positions of its function words
         **({"pairs": sorted(analysis.pair_stems())} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
-        "topHits": toplists.TOP_HITS,  # hits listed per common word: a shorter list holds all of them
         "buckets": nb,
         "shards": "".join(shard_names),  # bucket b's hash: characters b * shardHash ... (b + 1) * shardHash
         "shardHash": SHARD_HASH_CHARS,
@@ -1183,7 +1209,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "p", "v", "f", "m", "h", "u"):
+    for sub in ("t", "p", "v", "f", "m", "h", "u", "r"):
         folder = out / "data" / sub
         if not folder.is_dir():
             continue

@@ -588,19 +588,21 @@
       const plain = !q.excluded.length && !q.namnd.length && !q.parti.length && !q.dnr.length && !q.dateFrom && !q.dateTo;
       if (!c || c.kind !== "word" || !plain || opts.count || (opts.sort || "relevance") !== "relevance") return null;
       const word = c.words[0];
-      const [f, listed] = await Promise.all([forms(word), shard(word).then((b) => (b.r || {})[word])]);
-      if (!listed) return null;
+      if (!root.lists || !((await shard(word)).l || []).includes(word)) return null;
+      const lists = root.lists, file = "r/" + (fnv1a(word) % lists.files) + "-" + lists.tag;
+      const docLists = forms(word).then((f) => Promise.all(wordTerms(f).map(([field, t]) => docsOf(field, t))));
+      docLists.catch(() => {});
+      const listed = (await load(file))[word];
       const nums = ints(listed[0]), scores = ints(listed[1]), cut = (opts.offset || 0) + limit;
-      if (cut > nums.length && nums.length >= root.topHits) return null;  // beyond the list
+      if (cut > nums.length && nums.length >= lists.hits) return null;  // beyond the list
       nums.slice(0, cut).forEach((n) => loadUnit(n).catch(() => {}));
       // whoosh's first `cut` hits, sorted as search._by_score_then_date (as `rank` does)
       const meta = await metaTable();
       const shown = nums.slice(0, cut).map((n, i) => [n, i])
         .sort((x, y) => scores[y[1]] - scores[x[1]] || cmpDesc(meta.datum(x[0]), meta.datum(y[0])) || x[1] - y[1])
         .slice(opts.offset || 0).map((x) => x[0]);
-      const lists = await Promise.all(wordTerms(f).map(([field, t]) => docsOf(field, t)));
       const docs = new Set();
-      for (const l of lists) for (const d of l) docs.add(d);
+      for (const l of await docLists) for (const d of l) docs.add(d);
       const at = new Map(nums.map((n, i) => [n, i]));
       return { docs, shown, scores: new Map(shown.map((n) => [n, scores[at.get(n)] / 1e4])) };
     }
