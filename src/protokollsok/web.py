@@ -116,7 +116,7 @@ PROGRESS_EVERY = 10_000  # units or terms between two progress reports
 PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
 PARALLEL_UNITS = 2_000  # from this many units on, the terms are read by one process per core
 MAX_WORKERS = 4
-LIST_FILE_WORDS = 32  # words' listed top hits per file of them (data/r/)
+LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
 PACK_LAST = 84  # a number's last digit is one of the first PACK_LAST digits, its others of the rest
 PACKED, PACKED_SIGNED = " ", "!"  # the first character of a packed list (signed: zigzag coded)
