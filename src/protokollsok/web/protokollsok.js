@@ -588,9 +588,12 @@
       const plain = !q.excluded.length && !q.namnd.length && !q.parti.length && !q.dnr.length && !q.dateFrom && !q.dateTo;
       if (!c || c.kind !== "word" || !plain || opts.count || (opts.sort || "relevance") !== "relevance") return null;
       const word = c.words[0];
+      // forms() starts loading its forms' shards at once: a word that is not listed needs them next
+      const f = forms(word);
+      f.catch(() => {});
       if (!root.lists || !((await shard(word)).l || []).includes(word)) return null;
       const lists = root.lists, file = "r/" + (fnv1a(word) % lists.files) + "-" + lists.tag;
-      const docLists = forms(word).then((f) => Promise.all(wordTerms(f).map(([field, t]) => docsOf(field, t))));
+      const docLists = f.then((fs) => Promise.all(wordTerms(fs).map(([field, t]) => docsOf(field, t))));
       docLists.catch(() => {});
       const listed = (await load(file))[word];
       const nums = ints(listed[0]), scores = ints(listed[1]), cut = (opts.offset || 0) + limit;
