@@ -4,11 +4,11 @@ A query for one common word (``skolan``, ``barn``) matches thousands of units, a
 means loading every weight and length byte of its terms' postings: most of what the page
 downloads for it. The command line ranks the same query in a few milliseconds, so the export asks
 it (``search.search``) for the first ``TOP_HITS`` hits of each word whose query would load at
-least ``MIN_WEIGHT_CHARS`` of weights, and the bundle lists them beside the word's term table
-entry. The page then needs only the units of the word's terms (to count the matches and the
-facets) and shows the listed hits, sorted as ``search`` sorts them: the command line's own
-answer, so parity holds by construction. Any other query (two words, a filter, a sort by date, a later page of hits) is
-scored on the page as before.
+least ``MIN_WEIGHT_CHARS`` of weights, in whoosh's order, and the bundle lists them
+(``web._write_lists``; the word's term shard flags it). The page then needs only the units of the
+word's terms (to count the matches and the facets) and shows the first n listed hits, sorted as
+``search`` sorts them: the command line's own answer, so parity holds by construction. Any other
+query (two words, a filter, a sort by date, more hits than listed) is scored on the page as before.
 """
 
 from __future__ import annotations

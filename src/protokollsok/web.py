@@ -836,8 +836,9 @@ def _top_lists(
 def _write_lists(w: _Writer, tops: dict[str, list[list[int]]]) -> dict[str, Any] | None:
     """The listed top hits in ``LIST_FILE_WORDS``-word buckets by hash (``data/r/<bucket>-<tag>.js``,
     the tag a hash of every list), named in the root by their count and tag. Their scores change
-    with every update of the index, so they are kept out of the term shards (which would then all
-    be new after an update) in a few files that are all new instead (root: ``None`` if none)."""
+    with every update of the index, so they are kept out of the term shards (whose listed words'
+    shards would then all be new after an update) in small files of their own, all new instead
+    (root: ``None`` if none)."""
     if not tops:
         return None
     n = 1
