@@ -581,7 +581,7 @@
     }
 
     /** A one-word query's first hits as the bundle lists them (toplists: the command line's own,
-     * in whoosh's order), with the units it matches, counted without weights; null where the query
+     * in whoosh's order), with the units it matches, found without weights; null where the query
      * is anything else, the word is not listed or the hits asked for go beyond the list. */
     async function listedHits(q, opts, limit) {
       const c = q.slots.length === 1 && q.slots[0].length === 1 ? q.slots[0][0] : null;
@@ -607,7 +607,8 @@
       const docs = new Set();
       for (const l of await docLists) for (const d of l) docs.add(d);
       const at = new Map(nums.map((n, i) => [n, i]));
-      return { docs, shown, scores: new Map(shown.map((n) => [n, scores[at.get(n)] / 1e4])) };
+      const matched = [...docs].filter((n) => meta.has(n));
+      return { matched, shown, scores: new Map(shown.map((n) => [n, scores[at.get(n)] / 1e4])) };
     }
 
     /** phrases.plan: each pair of neighbours with a function word (root.pairs), then each word
@@ -818,7 +819,7 @@
       if (opts.to) q.dateTo = dateBound(opts.to, true);
       const empty = { total: 0, hits: [], facets: { namnd: [], parti: [], year: [] }, query: q };
       const listed = await listedHits(q, opts, limit);
-      if (listed) return answer(q, listed.docs, listed.shown, listed.scores);
+      if (listed) return answer(q, listed.matched, listed.shown, listed.scores);
       const musts = [];
       // A sort by date makes whoosh keep every matcher on the current match (see prefixPart).
       const needsCurrent = (opts.sort || "relevance") === "date";
@@ -857,10 +858,10 @@
       return answer(q, matched, ranked.slice(opts.offset || 0), scores);
     }
 
-    /** The result of query `q`: its matches (units) counted, the `shown` ones loaded. */
-    async function answer(q, matches, shown, scores) {
+    /** The result of query `q`: its `matched` units (those the filter file holds) counted, the
+     * `shown` ones loaded. */
+    async function answer(q, matched, shown, scores) {
       const meta = await metaTable();
-      const matched = [...matches].filter((n) => meta.has(n));
       const units = await Promise.all(shown.map(loadUnit));
       const hits = shown.map((n, i) => ({ num: n, score: round4(scores.get(n)), unit: units[i] }));
       return { total: matched.length, hits, facets: facetCounts(matched, meta), query: q };
