@@ -28,13 +28,23 @@ def data_of(path: Path):
     return json.loads(text[text.index(",") + 1 : text.rindex(")")])
 
 
-def entry_of(bundle: Path, entry):
-    """A term's entry in a bucket with every field's lists, as the page puts it together: a long
-    one (``[units' file, positions' files, weights' file]``) from its two files."""
+def entry_parts(bundle: Path, entry) -> tuple[list[dict], dict | None]:
+    """A term's entry in a bucket as the page puts it together: its parts, each with every
+    field's lists (a long one's from its units' and weights' files), and its document frequencies
+    by field (None: each list's own). A long entry (``web._long_entry``) is ``[units' file,
+    positions' files, weights' file, document frequencies, recent part]``, its recent part a small
+    entry or three files again."""
+    def files(units: str, weights: str) -> dict:
+        u, w = (data_of(bundle / "data" / f"{name}.js") for name in (units, weights))
+        return {f: p if f == "*" else [*p, *w.get(f, [])] for f, p in u.items()}
+
     if not isinstance(entry, list):
-        return entry
-    units, weights = (data_of(bundle / "data" / f"{name}.js") for name in (entry[0], entry[2]))
-    return {f: p if f == "*" else [*p, *weights.get(f, [])] for f, p in units.items()}
+        return [entry], None
+    parts = [files(entry[0], entry[2])]
+    if len(entry) > 4:
+        recent = entry[4]
+        parts.append(files(recent[0], recent[2]) if isinstance(recent, list) else recent)
+    return parts, entry[3]
 
 
 def volume_units(limit: int) -> list:

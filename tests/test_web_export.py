@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from whoosh.util.numeric import length_to_byte
 
-from conftest import data_of, entry_of
+from conftest import data_of, entry_parts
 from protokollsok import analysis, index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
@@ -145,13 +145,14 @@ def test_a_long_list_names_its_units_positions_and_weights_files_in_the_bucket(s
     web.export_bundle(seed_index, tmp_path)
     long = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
     assert long
-    for units_name, positions, weights_name in long:
+    for units_name, positions, weights_name, dfs in long:  # a first export: no recent part
         units, weights = (data_of(tmp_path / "data" / f"{name}.js") for name in (units_name, weights_name))
-        assert all(len(p) == 2 for f, p in units.items() if f != "*")  # document frequency, units
-        assert "*" not in weights and set(weights) == set(units) - {"*"}
+        assert all(p[0] == 0 and len(p) == 2 for f, p in units.items() if f != "*")  # units (their df in the bucket)
+        assert "*" not in weights and set(weights) == set(units) - {"*"} == set(dfs)
+        assert all(df >= 1 for df in dfs.values())
         assert {f: weights[f][2] for f in positions} == positions
         assert all((tmp_path / "data" / f"{ref}.js").is_file() for ref in positions.values())
-    assert any(positions for _, positions, _ in long)
+    assert any(positions for _, positions, _, _ in long)
 
 
 def test_an_export_reports_its_progress_units_then_terms(seed_index, tmp_path, monkeypatch):
@@ -199,9 +200,9 @@ def test_processes_reading_spans_of_the_terms_export_the_same_bundle_as_one(tmp_
 
 
 def _recording(fn, calls: list):
-    def wrapper(reader, chain, num_of, w, note, span):
-        calls.append(span)
-        return fn(reader, chain, num_of, w, note, span)
+    def wrapper(*args):
+        calls.append(args[-1])  # the span
+        return fn(*args)
     return wrapper
 
 
@@ -285,6 +286,27 @@ def test_an_export_leaves_the_garbage_collector_as_it_found_it(seed_index, tmp_p
         assert gc.get_freeze_count() >= held > 0 and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_a_changed_file_gives_new_names_to_its_own_units_files_only(tmp_path):
+    """The update adds all of a changed file's units again, after the older ones: those it did not
+    change get new numbers too (numbers follow whoosh's order), and every other unit keeps its
+    number and its file."""
+    _, corpus, names = _index_of_four_seeds(tmp_path)
+    out = tmp_path / "out"
+    web.export_bundle(tmp_path / "ix", out)
+    before = _unit_files(out)
+    numbers = json.loads((out / "data" / web.STATE_FILE).read_text(encoding="utf-8"))["units"]
+    changed = corpus / names[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nTillägg om vittnen.\n", encoding="utf-8")
+    build_index([corpus], tmp_path / "ix")
+    web.export_bundle(tmp_path / "ix", out)
+    after = _unit_files(out)
+    own = {uid for uid in numbers if uid.startswith(names[0] + "#")}
+    assert own and len(own) < len(numbers) / 2
+    kept = {f"{numbers[uid][0]}-" for uid in set(numbers) - own}
+    assert {n for n in before if n.startswith(tuple(kept))} <= set(after)
+    assert len(set(after) - set(before)) == len(own)  # the changed file's units, under new names
 
 
 def test_a_bundle_of_the_last_format_keeps_its_unit_numbers_and_files(tmp_path):
@@ -393,6 +415,40 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
         assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
 
 
+def _long_entries(out: Path) -> dict[str, list]:
+    """The long terms' entries in a bundle's buckets (``web._long_entry``)."""
+    return {t: e for shard in (out / "data" / "t").iterdir() for t, e in data_of(shard).get("t", {}).items() if isinstance(e, list)}
+
+
+def test_an_update_leaves_the_files_of_long_postings_below_the_cut_as_they_were(tmp_path, monkeypatch):
+    """A new file's units are numbered past the cut of the last export: a long term they hold
+    gets a recent part, and the files of its postings in the older units stay as they were."""
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    monkeypatch.setattr(web, "RECENT_SHARE", 1)
+    seeds, corpus, names = _index_of_four_seeds(tmp_path)
+    out = tmp_path / "out"
+    web.export_bundle(tmp_path / "ix", out)
+    before = _long_entries(out)
+    shutil.copy(seeds / names[4], corpus / names[4])
+    build_index([corpus], tmp_path / "ix")
+    web.export_bundle(tmp_path / "ix", out)
+    after = _long_entries(out)
+    grown = [t for t, e in after.items() if t in before and len(e) > 4]
+    assert len(grown) > 20
+    for t in grown:
+        assert after[t][:3] == before[t][:3], t
+        assert sum(after[t][3].values()) > sum(before[t][3].values())  # its document frequencies, in the bucket
+    assert all(after[t][:3] == e[:3] for t, e in before.items() if t in after)  # nothing was deleted
+
+
+def test_the_recent_units_are_settled_again_once_they_are_more_than_one_in_recent_share():
+    nums = list(range(160))
+    assert web._cut(None, nums) == 160  # a first export: every unit settled
+    assert web._cut(150, nums) == 150  # 10 recent of 160: one in 16
+    assert web._cut(149, nums) == 160  # 11: all settled again
+    assert web._cut(None, []) == 0
+
+
 def test_vocabulary_shards_hold_the_sorted_lexicon_of_the_prefix_fields(seed_index, tmp_path, monkeypatch):
     monkeypatch.setattr(web, "VOCAB_TERMS", 16)
     web.export_bundle(seed_index, tmp_path / "out")
@@ -454,15 +510,23 @@ def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
     union_fields = data_of(out / "data" / "root.js")["unionFields"]
     for shard in (out / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
-            posts = _unpacked(entry_of(out, entry))
-            decoded = {f: _decoded(posts, f, union_fields) for f, p in posts.items() if f != "*" and not isinstance(p[1], str)}
-            for field, p in posts.items():
-                if field != "*" and isinstance(p[1], str):
-                    nums, tfs, base = decoded[p[1]]
-                    decoded[field] = (nums, tfs, [a + b for a, b in zip(base, p[2], strict=True)])
-            for field, (nums, tfs, lbytes) in decoded.items():
-                found[field, term] = [posts[field][0], list(zip(nums, tfs or [1] * len(nums), lbytes, strict=True))]
+            parts, dfs = entry_parts(out, entry)
+            for posts in map(_unpacked, parts):
+                for field, (df, rows) in _part_postings(posts, union_fields).items():
+                    got = found.setdefault((field, term), [(dfs or {}).get(field, df), []])[1]
+                    assert not got or got[-1][0] < rows[0][0], (field, term)  # the parts' units follow each other
+                    got.extend(rows)
     return found
+
+
+def _part_postings(posts: dict, union_fields: list[str]) -> dict[str, tuple[int, list]]:
+    """One part of a term's entry, unpacked: field -> (its df, [(unit number, weight, length byte), ...])."""
+    decoded = {f: _decoded(posts, f, union_fields) for f, p in posts.items() if f != "*" and not isinstance(p[1], str)}
+    for field, p in posts.items():
+        if field != "*" and isinstance(p[1], str):
+            nums, tfs, base = decoded[p[1]]
+            decoded[field] = (nums, tfs, [a + b for a, b in zip(base, p[2], strict=True)])
+    return {f: (posts[f][0], list(zip(nums, tfs or [1] * len(nums), lbytes, strict=True))) for f, (nums, tfs, lbytes) in decoded.items()}
 
 
 def _unpacked(posts: dict) -> dict:
@@ -490,16 +554,24 @@ def _decoded(posts: dict, field: str, union_fields: list[str]) -> tuple[list[int
     return [union[i] for i in places], tfs, lbytes
 
 
-def test_exported_postings_are_whooshs_for_the_live_units_of_every_segment(tmp_path):
-    """After an update (two segments, the changed file's old units deleted), each term's postings
-    hold exactly the live units whoosh's reader gives for it, with its weights, field lengths and
-    document frequency."""
+@pytest.mark.parametrize("big_term_chars", [web.BIG_TERM_CHARS, 120])
+def test_exported_postings_are_whooshs_for_the_live_units_of_every_segment(tmp_path, monkeypatch, big_term_chars):
+    """After an update (two segments, the changed file's old units deleted, its new ones past the
+    last export's cut), each term's postings hold exactly the live units whoosh's reader gives for
+    it, with its weights, field lengths and document frequency; also where most terms' postings
+    are long, in a part of units below the cut and a recent part."""
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", big_term_chars)
+    monkeypatch.setattr(web, "RECENT_SHARE", 1)  # the changed file's units stay recent
     _, corpus, names = _index_of_four_seeds(tmp_path)
+    web.export_bundle(tmp_path / "ix", tmp_path / "out")
     changed = corpus / names[0]
     changed.write_text(changed.read_text(encoding="utf-8") + "\nTillägg om vittnen.\n", encoding="utf-8")
     build_index([corpus], tmp_path / "ix")
     web.export_bundle(tmp_path / "ix", tmp_path / "out")
     exported = _exported_postings(tmp_path / "out")
+    if big_term_chars == 120:
+        recent = [e[4] for e in _long_entries(tmp_path / "out").values() if len(e) > 4]
+        assert len(recent) > 20 and any(isinstance(r, list) for r in recent) and any(isinstance(r, dict) for r in recent)
     state = json.loads((tmp_path / "out" / "data" / "state.json").read_text(encoding="utf-8"))
     ix, _ = index.open_index(tmp_path / "ix")
     with ix.reader() as reader:

@@ -597,12 +597,37 @@ def test_an_update_makes_no_more_term_shards_new_with_listed_hits_than_without(s
     assert len(lists["flags_changed"]) < len(lists["listed"]) / 10
 
 
+@pytest.mark.slow
+def test_a_bundle_updated_meeting_by_meeting_gives_the_same_answers_as_the_cli(sample, tmp_path, monkeypatch):
+    """Three updates, each exported over the last bundle: their units are past the first
+    export's cut, so a long term's postings come in two parts (the older units' files, a recent
+    part inline or in files of its own), which the page puts one after the other: ids, scores,
+    totals and facets as `search --json` gives them, phrases and the proximity of two words too."""
+    index_dir, _, units = sample
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    monkeypatch.setattr(web, "RECENT_SHARE", 1)
+    ix, out = tmp_path / "ix", tmp_path / "out"
+    shutil.copytree(index_dir, ix, ignore=shutil.ignore_patterns("*.lock"))
+    web.export_bundle(ix, out)
+    new_units = volume_units(630)[600:]
+    for start in range(0, 30, 10):
+        index_units(ix, new_units[start : start + 10], full=False)
+        web.export_bundle(ix, out)
+    long = [e for shard in (out / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
+    recent = [e[4] for e in long if len(e) > 4]
+    assert len(recent) > 100 and any(isinstance(r, list) for r in recent), len(recent)
+    queries = [*FIXED_QUERIES, *generated_queries(units), *generated_queries(new_units, n=6), "kommunen budget"]
+    requests = [{"q": q} for q in queries] + [{"q": q, "sort": "date"} for q in queries[:4]]
+    requests += [{"q": "regeringen", "parti": "S"}, {"q": "kommun", "from": "2020"}, {"q": "skola", "limit": 30}]
+    assert_same_results(ix, out, requests, tmp_path)
+
+
 def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:
     """The bundle's files of positions alone: name -> (term, field)."""
     out = {}
     for shard in (bundle / "data" / "t").iterdir():
         for term, entry in data_of(shard).get("t", {}).items():
-            if isinstance(entry, list):  # [its units' file, its long positions' files by field, its weights' file]
+            if isinstance(entry, list):  # a first export's long entry: its units' file, its long positions' files by field, ...
                 out.update({ref: (term, field) for field, ref in entry[1].items()})
             else:
                 out.update({p[4]: (term, field) for field, p in entry.items() if len(p) > 4 and isinstance(p[4], str)})

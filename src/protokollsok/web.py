@@ -12,10 +12,14 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               scored fields' units as places in their union, see ``_share_units``),
                               the term table entries (``termtable``), which words' top hits
                               are listed (``toplists``) and diarienummer spellings;
-                              a term whose postings are long is only named there, by its files:
+                              a term whose postings are long is only named there, by its files
+                              and its document frequencies (``_long_entry``):
     data/p/<hash>.js          such a term's units (what counting its matches needs), its weights
                               and length bytes (what scoring needs), and its positions (what a
-                              phrase or a query's proximity needs), one file each
+                              phrase or a query's proximity needs), one file each; in the units
+                              numbered below the cut only: the recent units' postings are a part
+                              of their own, inline or in files again, so that an update rewrites
+                              those and not all of a common word's postings
     data/r/<n>-<tag>.js       the listed top hits of common words' queries (``toplists``), in
                               buckets by hash; the tag is a hash of all of them
     data/v/<field>-<hash>.js  vocabulary shards: the sorted terms of the fields a prefix query
@@ -26,7 +30,7 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/u/<n>-<tag>.js       unit number n: its shown fields and text (for the hit and its snippet),
                               and the forms of its words the page cannot compute (``_PageKeys``);
                               the tag is a hash of the numbers given out with n (see below)
-    data/state.json           the exporter's own bookkeeping (unit numbers); never loaded by the page
+    data/state.json           the exporter's own bookkeeping (unit numbers, the cut); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
 works from ``file://`` where ``fetch`` is not allowed. In the postings, each list of whole numbers
@@ -47,12 +51,16 @@ order) and then re-sorts the top 10 by rounded score and date as ``search`` does
 looks words up in the same shards, which carry the frequencies it ranks by.
 
 Units get a number that stays the same across exports while the unit is unchanged (new and changed
-units get the next numbers, in index order, as whoosh appends them); if that would not follow
-whoosh's document order, everything is renumbered. A unit's file is named by its number and the
+units get the next numbers, in index order, as whoosh appends them; so does an unchanged unit of a
+changed file, which the update added again after the older units: numbers follow whoosh's
+document order). A unit's file is named by its number and the
 tag of the export that gave the number out: a hash of every (number, content hash) given out in
 that export, so a name never stands for two contents, and two exports of one index into empty
 folders name every file alike. ``root.js`` lists the tags by the first number each covers, so the
-page names a shown unit's file without a further request.
+page names a shown unit's file without a further request. The units numbered from the cut on
+are the recent ones, kept apart in the long postings; the cut moves past every unit (all files of
+long postings written anew) at a first export and once the recent units are more than one in
+``RECENT_SHARE``.
 """
 
 from __future__ import annotations
@@ -108,7 +116,7 @@ SCORED_FIELDS = ("exact", "stem", "fold", "parts")
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 6  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/)
+FORMAT_VERSION = 7  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
@@ -116,6 +124,7 @@ PROGRESS_EVERY = 10_000  # units or terms between two progress reports
 PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
 PARALLEL_UNITS = 2_000  # from this many units on, the terms are read by one process per core
 MAX_WORKERS = 4
+RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
 PACK_LAST = 84  # a number's last digit is one of the first PACK_LAST digits, its others of the rest
@@ -143,6 +152,7 @@ class _Numbering:
 
     docs: list[_Doc]
     tags: list[list[Any]]
+    cut: int = 0  # units numbered from here on are recent: long postings keep them apart (``_long_entry``)
     firsts: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -272,7 +282,7 @@ def _export(
             note("units", i)
     note("units", len(docs))
     filters_name, facets = _write_meta(w, docs)
-    entries = _term_entries(index_dir, reader, chain, num_of, w, note, _workers(len(docs), workers))
+    entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note, _workers(len(docs), workers))
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
     tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
     shard_names, nb, nterms = _write_shards(w, entries, table, tops, state)
@@ -309,7 +319,7 @@ def _read_state(out: Path) -> dict[str, Any]:
 
 def _write_state(out: Path, numbering: _Numbering, nb: int) -> None:
     units = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
-    state = {"version": FORMAT_VERSION, "buckets": nb, "units": units, "tags": numbering.tags}
+    state = {"version": FORMAT_VERSION, "buckets": nb, "units": units, "tags": numbering.tags, "cut": numbering.cut}
     path = out / "data" / STATE_FILE
     text = _dumps(state)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -400,24 +410,38 @@ def _number_docs(reader, state: dict[str, Any], chain: str) -> _Numbering:
     tags: list[list[Any]] = state.get("tags", []) if same_format else []
     docs: list[_Doc] = []
     first_new = nxt = max((v[0] for v in old.values()), default=-1) + 1
+    last = -1
     for dn, u in _live_units(reader, chain):
         text = _dumps(u)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
         fields = {k: v for k, v in u.items() if k not in ("body", "k")}
         prev = old.get(u["id"])
-        if prev and prev[1] == digest:
-            docs.append(_Doc(dn, prev[0], fields, digest, text))
+        # An unchanged unit keeps its number where that follows whoosh's order: not so one that a
+        # changed file's update added again after the older units (it gets a new number, as the
+        # file's changed units do, instead of every unit being numbered anew).
+        if prev and prev[1] == digest and last < prev[0] < first_new:
+            last = prev[0]
         else:
-            docs.append(_Doc(dn, nxt, fields, digest, text))
+            last = nxt
             nxt += 1
-    if any(a.num >= b.num for a, b in itertools.pairwise(docs)):
-        docs = [_Doc(d.docnum, i, d.unit, d.digest, d.text) for i, d in enumerate(docs)]
-        first_new, tags = 0, []
+        docs.append(_Doc(dn, last, fields, digest, text))
     new = [d for d in docs if d.num >= first_new]
     if new:
         given = "".join(f"{d.num}:{d.digest}\n" for d in new)
         tags = [t for t in tags if t[0] < first_new] + [[first_new, hashlib.sha256(given.encode()).hexdigest()[:UNIT_TAG_CHARS]]]
-    return _Numbering(docs, _tags_in_use(tags, [d.num for d in docs]))
+    cut = _cut(state.get("cut") if same_format and old else None, [d.num for d in docs])
+    return _Numbering(docs, _tags_in_use(tags, [d.num for d in docs]), cut)
+
+
+def _cut(prev: int | None, nums: list[int]) -> int:
+    """Where the recent units begin: the last export's cut while at most one unit in
+    ``RECENT_SHARE`` is past it, else (and at a first export) the number after the last unit's
+    (``nums`` ascending), so that every unit is settled again."""
+    following = nums[-1] + 1 if nums else 0
+    if prev is None:
+        return following
+    recent = len(nums) - bisect.bisect_left(nums, prev)
+    return prev if recent * RECENT_SHARE <= len(nums) else following
 
 
 def _tags_in_use(tags: list[list[Any]], nums: list[int]) -> list[list[Any]]:
@@ -640,7 +664,9 @@ class _Entries:
             self.dnrs[key].extend(terms)
 
 
-def _span_entries(reader, chain: str, num_of: dict[int, int], w: _Writer, note: Callable[[int], None], span: Span) -> _Entries:
+def _span_entries(
+    reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Callable[[int], None], span: Span
+) -> _Entries:
     """The entries of the terms in ``span``: postings per (term, field), long ones written to
     files of their own (``_small_or_ref``); ``note`` is told how many terms are done.
 
@@ -668,7 +694,7 @@ def _span_entries(reader, chain: str, num_of: dict[int, int], w: _Writer, note: 
             continue
         if "dnr" in posts:
             out.dnrs[search.dnr_key(term)].append(term)
-        entry, weight_chars = _small_or_ref(w, _packed(_share_units(_share_lists(posts))))
+        entry, weight_chars = _entry(w, posts, cut)
         out.entries[term] = _dumps(entry)
         if weight_chars:
             out.weights[term] = weight_chars
@@ -688,7 +714,7 @@ def _workers(units: int, asked: int | None) -> int:
 
 
 def _term_entries(
-    index_dir: Path, reader, chain: str, num_of: dict[int, int], w: _Writer, note: Progress, workers: int
+    index_dir: Path, reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Progress, workers: int
 ) -> _Entries:
     """Every term's entry, the terms split into ``workers`` spans of about as many terms each;
     this process reads the first, a forked process each other one (reading postings is most of
@@ -696,7 +722,7 @@ def _term_entries(
     fails, or finds another generation of the index, is read here afterwards."""
     spans = _spans(reader, workers)
     if len(spans) == 1:
-        return _span_entries(reader, chain, num_of, w, lambda n: note("terms", n), spans[0])
+        return _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n), spans[0])
     ctx = multiprocessing.get_context("fork")
     index._die_with_parent_after_fork()  # killed, the exporter leaves no process writing behind
     counters = [ctx.Value("q", 0, lock=False) for _ in spans[1:]]
@@ -704,13 +730,13 @@ def _term_entries(
     jobs = []
     for span, counter in zip(spans[1:], counters, strict=True):
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, w.out, span, counter), daemon=True)
+        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, cut, w.out, span, counter), daemon=True)
         proc.start()
         send.close()
         jobs.append((proc, recv, span))
     others = lambda: sum(c.value for c in counters)  # noqa: E731
     try:
-        out = _span_entries(reader, chain, num_of, w, lambda n: note("terms", n + others()), spans[0])
+        out = _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n + others()), spans[0])
         done = len(out.entries)
         for proc, recv, span in jobs:
             while not recv.poll(PROGRESS_SECONDS):
@@ -721,7 +747,7 @@ def _term_entries(
                 result = None
             proc.join()
             if result is None:
-                part = _span_entries(reader, chain, num_of, w, lambda n: None, span)
+                part = _span_entries(reader, chain, num_of, cut, w, lambda n: None, span)
             else:
                 part, written, kept, nbytes, names = result
                 w.written += written
@@ -739,8 +765,8 @@ def _term_entries(
     return out
 
 
-def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, num_of: dict[int, int], out: Path,
-                 span: Span, counter) -> None:
+def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, num_of: dict[int, int], cut: int,
+                 out: Path, span: Span, counter) -> None:
     """In a forked process: the entries of ``span`` (with what was written) sent back, or None."""
     try:
         ix, _ = index.open_index(index_dir)  # its own files: a forked reader's share their offsets
@@ -749,7 +775,7 @@ def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, 
                 send.send(None)
                 return
             w = _Writer(out)
-            part = _span_entries(reader, chain, num_of, w, lambda n: setattr(counter, "value", n), span)
+            part = _span_entries(reader, chain, num_of, cut, w, lambda n: setattr(counter, "value", n), span)
             send.send((part, w.written, w.kept, w.nbytes, w.names))
     except Exception:  # the span is read again in the parent, which reports the error
         send.send(None)
@@ -1034,25 +1060,90 @@ def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> tuple[dict[str, Any] | l
     bucket with a common one does not download them; the bucket then holds
     ``["p/<units>", {field: "p/<positions>"}, "p/<weights>"]``:
 
-    - the units (``_units_and_weights``): the union and each field's document frequency and
-      places in it, which is all that counting the matches needs;
+    - the units (``_units_and_weights``): the union and each field's document frequency (0 in a
+      long term's part, ``_long_entry``) and places in it, which is all that counting the matches
+      needs;
     - the positions (``text_stem``, ``text_pair``) where they are long, one file per field: only
       a phrase (or a query's proximity) reads them; named in the bucket, so a phrase loads them
       together with the postings instead of after them;
     - the weights and length bytes (and short positions), which only scoring needs: a common
       word's query whose top hits the bundle lists (``toplists``) does not load them.
     """
-    body = _dumps(posts)
-    if len(body) <= BIG_TERM_CHARS:
-        return posts, 0
-    split = {f: [*p[:4], _ref(w, _dumps(p[4]))] for f, p in posts.items() if f != "*" and len(p) > 4}
-    if split:  # positions: a file of their own each, read by phrases only
-        posts = {**posts, **split}
-        if len(_dumps(posts)) <= BIG_TERM_CHARS:
-            return posts, 0
-    units, weights = _units_and_weights(posts)
+    if _fits(posts) or _fits(_positions_named(posts)):
+        return _split_positions(w, posts) if not _fits(posts) else posts, 0
+    units, weights = _units_and_weights(_split_positions(w, posts))
     weights_body = _dumps(weights)
-    return [_ref(w, _dumps(units)), {f: p[4] for f, p in split.items()}, _ref(w, weights_body)], len(weights_body)
+    return [_ref(w, _dumps(units)), _positions_refs(weights), _ref(w, weights_body)], len(weights_body)
+
+
+def _fits(posts: dict[str, Any]) -> bool:
+    """Whether packed postings are short enough to go into a bucket as they are."""
+    return len(_dumps(posts)) <= BIG_TERM_CHARS
+
+
+def _positions_named(posts: dict[str, Any]) -> dict[str, Any]:
+    """Packed postings as ``_split_positions`` makes them, as long, without writing a file."""
+    name = "p/" + "0" * BIG_TERM_HASH_CHARS
+    return {f: [*p[:4], name] if f != "*" and len(p) > 4 else p for f, p in posts.items()}
+
+
+def _entry(w: _Writer, posts: dict[str, Any], cut: int) -> tuple[dict[str, Any] | list[Any], int]:
+    """A term's entry in its bucket from its postings by field (``_field_postings``), and the size
+    of its weights' files (0: none): small postings inline (``_small_or_ref``), long ones as
+    ``_long_entry``."""
+    packed = _packed(_share_units(_share_lists(posts)))
+    if _fits(packed) or _fits(_positions_named(packed)):
+        return _small_or_ref(w, packed)
+    return _long_entry(w, posts, cut)
+
+
+def _long_entry(w: _Writer, posts: dict[str, Any], cut: int) -> tuple[list[Any], int]:
+    """A long term's entry: ``[units, {field: positions}, weights, {field: df}, recent]``.
+
+    The first three name the files of its postings in the units numbered below ``cut``; the
+    fourth gives the document frequencies, which change with every update and so are kept out of
+    those files; ``recent``, only where the term is in units numbered from ``cut`` on, their
+    postings as a small term's (inline) or as files again. An update gives its new units numbers
+    past the cut, so it rewrites only the recent part of a common word's postings, not all of
+    them. (Where every unit of the term is recent, the first three hold those.)"""
+    dfs = {f: p[0] for f, p in posts.items()}
+    parts = [part for part in _split_posts(posts, cut) if part]
+    units, weights = _units_and_weights(_split_positions(w, _packed(_share_units(_share_lists(parts[0])))))
+    weights_body = _dumps(weights)
+    entry: list[Any] = [_ref(w, _dumps(units)), _positions_refs(weights), _ref(w, weights_body), dfs]
+    weight_chars = len(weights_body)
+    if len(parts) > 1:
+        recent, chars = _small_or_ref(w, _packed(_share_units(_share_lists(parts[1]))))
+        entry.append(recent)
+        weight_chars += chars
+    return entry, weight_chars
+
+
+def _split_posts(posts: dict[str, Any], cut: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A term's postings by field (``_encode_rows``) in two: those of the units numbered below
+    ``cut`` and those from it on, each field's document frequency left out (0)."""
+    below: dict[str, Any] = {}
+    above: dict[str, Any] = {}
+    for f, p in posts.items():
+        nums = list(itertools.accumulate(p[1]))
+        k = bisect.bisect_left(nums, cut)
+        for part, at in ((below, slice(0, k)), (above, slice(k, None))):
+            if not nums[at]:
+                continue
+            tfs = 0 if p[2] == 0 or all(t == 1 for t in p[2][at]) else p[2][at]
+            part[f] = [0, _deltas(nums[at]), tfs, p[3][at], *(x[at] for x in p[4:])]
+    return below, above
+
+
+def _split_positions(w: _Writer, posts: dict[str, Any]) -> dict[str, Any]:
+    """Packed postings with each field's positions (``text_stem``, ``text_pair``) in a file of
+    its own, named where they were."""
+    return {f: [*p[:4], _ref(w, _dumps(p[4]))] if f != "*" and len(p) > 4 else p for f, p in posts.items()}
+
+
+def _positions_refs(weights: dict[str, Any]) -> dict[str, str]:
+    """The positions' files named in the weights of ``_split_positions``'s postings, by field."""
+    return {f: p[2] for f, p in weights.items() if len(p) > 2}
 
 
 def _units_and_weights(posts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -278,33 +278,55 @@
       return u;
     }
 
-    /** A term's entry in its bucket: inline, or (a long one) the files of its units, its long
-     * positions by field and its weights (web._small_or_ref). */
+    /** A term's entry in its bucket: inline, or (a long one, web._long_entry) the files of its
+     * units, its long positions by field and its weights, its document frequencies and its
+     * recent part (inline or files again). */
     async function bucketEntry(term) { return ((await shard(term)).t || {})[term]; }
 
-    /** A term's entry with every field's lists: a long one's units and weights files loaded side
-     * by side and put together ([...units[f], ...weights[f]], web._units_and_weights). */
+    /** The parts of a bucket entry, each as [units, positions by field, weights] (the units and
+     * weights inline for an inline part), and the term's document frequencies by field (null:
+     * each list's own). */
+    function partsOf(entry) {
+      if (!Array.isArray(entry)) return { parts: entry ? [[entry, {}, null]] : [], dfs: null };
+      const recent = entry[4];
+      const parts = [entry.slice(0, 3)];
+      if (recent) parts.push(Array.isArray(recent) ? recent : [recent, {}, null]);
+      return { parts, dfs: entry[3] || null };
+    }
+
+    /** A part's lists by field: a file's units and weights loaded side by side and put together
+     * ([...units[f], ...weights[f]], web._units_and_weights). */
+    async function fullPart([units, , weights]) {
+      if (weights === null) return units;
+      const [u, w] = await Promise.all([load(units), load(weights)]);
+      const out = {};
+      for (const f of Object.keys(u)) out[f] = f === "*" ? u[f] : [...u[f], ...(w[f] || [])];
+      return out;
+    }
+
+    /** A term's parts with every field's lists, and its document frequencies. */
     function fullEntry(term) {
       if (!fullEntries.has(term)) {
         fullEntries.set(term, bucketEntry(term).then(async (entry) => {
-          if (!Array.isArray(entry)) return entry;
-          const [units, weights] = await Promise.all([load(entry[0]), load(entry[2])]);
-          const out = {};
-          for (const f of Object.keys(units)) out[f] = f === "*" ? units[f] : [...units[f], ...(weights[f] || [])];
-          return out;
+          const { parts, dfs } = partsOf(entry);
+          return { parts: await Promise.all(parts.map(fullPart)), dfs };
         }));
       }
       return fullEntries.get(term);
     }
 
-    /** The units of `term` in `field`, ascending, without its weights (a long entry's units file
+    /** The units of `term` in `field`, ascending, without its weights (a long entry's units files
      * only): what counting the matches needs. */
     async function docsOf(field, term) {
-      const entry = await bucketEntry(term);
-      const units = Array.isArray(entry) ? await load(entry[0]) : entry;
+      const { parts } = partsOf(await bucketEntry(term));
+      const lists = await Promise.all(parts.map(async ([units, , weights]) => partDocs(weights === null ? units : await load(units), field)));
+      return lists.length === 1 ? lists[0] : [].concat(...lists);
+    }
+
+    function partDocs(units, field) {
       const raw = (units || {})[field];
       if (!raw) return [];
-      if (typeof raw[1] === "string" && !packed(raw[1])) return docsOf(raw[1], term);  // web._share_lists
+      if (typeof raw[1] === "string" && !packed(raw[1])) return partDocs(units, raw[1]);  // web._share_lists
       if (!(units["*"] && root.unionFields.includes(field))) return sums(raw[1]);
       let all = unionDocs.get(units);
       if (!all) { all = sums(units["*"][0]); unionDocs.set(units, all); }
@@ -313,50 +335,63 @@
 
     /** Decoded postings of `term` in `field`: {df, docs, tfs, lb, fls, pos} or null (`lb`: whoosh's
      * field length bytes, `fls` the lengths they stand for). `pos` (stem and pair fields) is null
-     * until `withPositions` when the positions live in a file of their own. */
+     * until `withPositions` when the positions live in files of their own. A long term's parts
+     * hold units in ascending ranges: their lists follow each other. */
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
-      const entry = await fullEntry(term);
-      const raw = (entry || {})[field];
-      const lengths = (lb) => lb.map((b) => root.byteLengths[b]);
-      let p = null;
-      if (raw && typeof raw[1] === "string" && !packed(raw[1])) {
-        // the units and weights of another field of the term, its own length bytes as differences (web._share_lists)
-        const base = await postings(raw[1], term), diffs = ints(raw[2]);
-        const lb = base.lb.map((b, i) => b + diffs[i]);
-        p = { df: raw[0], docs: base.docs, tfs: base.tfs, lb, fls: lengths(lb), pos: null, posRef: null, posLoaded: null };
-      } else if (raw) {
-        let docs, tfs = ints(raw[2]) || null, lb = ints(raw[3]);
-        const star = entry["*"];
-        if (star && root.unionFields.includes(field)) {
-          // the units as places in the union of the term's fields (0: all of it), web._share_units
-          const u = unionOf(entry), places = raw[1] === 0 ? null : sums(raw[1]);
-          const at = (i) => (places ? places[i] : i);
-          docs = places ? places.map((i) => u.docs[i]) : u.docs;
-          if (star[1].includes(field)) {  // weights and length bytes as differences from the stem field's
-            const diffs = tfs;
-            tfs = lb.map((_, i) => (diffs ? diffs[i] : 0) + u.stemTfs[at(i)]);
-            lb = lb.map((d, i) => d + u.stemBytes[at(i)]);
-          }
-        } else {
-          docs = sums(raw[1]);
-        }
-        const inline = packed(raw[4]) || Array.isArray(raw[4]);
-        p = { df: raw[0], docs, tfs, lb, fls: lengths(lb), pos: inline ? decodePositions(raw[4]) : null,
-              posRef: !inline && typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
-      }
+      const { parts, dfs } = await fullEntry(term);
+      const ps = parts.map((entry) => partPostings(entry, field)).filter(Boolean);
+      let p = ps.length > 1 ? joined(ps) : ps[0] || null;
+      if (p && dfs) p = { ...p, df: dfs[field] };
       postingsCache.set(key, p);
       return p;
     }
 
-    /** Start loading the positions of `term` in `field` where its bucket names their file beside
-     * that of its postings (web._small_or_ref): a phrase then waits for one round trip, not two. */
+    function partPostings(entry, field) {
+      const raw = (entry || {})[field];
+      if (!raw) return null;
+      const lengths = (lb) => lb.map((b) => root.byteLengths[b]);
+      if (typeof raw[1] === "string" && !packed(raw[1])) {
+        // the units and weights of another field of the term, its own length bytes as differences (web._share_lists)
+        const base = partPostings(entry, raw[1]), diffs = ints(raw[2]);
+        const lb = base.lb.map((b, i) => b + diffs[i]);
+        return { df: raw[0], docs: base.docs, tfs: base.tfs, lb, fls: lengths(lb), pos: null, posRef: null, posLoaded: null };
+      }
+      let docs, tfs = ints(raw[2]) || null, lb = ints(raw[3]);
+      const star = entry["*"];
+      if (star && root.unionFields.includes(field)) {
+        // the units as places in the union of the term's fields (0: all of it), web._share_units
+        const u = unionOf(entry), places = raw[1] === 0 ? null : sums(raw[1]);
+        const at = (i) => (places ? places[i] : i);
+        docs = places ? places.map((i) => u.docs[i]) : u.docs;
+        if (star[1].includes(field)) {  // weights and length bytes as differences from the stem field's
+          const diffs = tfs;
+          tfs = lb.map((_, i) => (diffs ? diffs[i] : 0) + u.stemTfs[at(i)]);
+          lb = lb.map((d, i) => d + u.stemBytes[at(i)]);
+        }
+      } else {
+        docs = sums(raw[1]);
+      }
+      const inline = packed(raw[4]) || Array.isArray(raw[4]);
+      return { df: raw[0], docs, tfs, lb, fls: lengths(lb), pos: inline ? decodePositions(raw[4]) : null,
+               posRef: !inline && typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
+    }
+
+    /** Parts' postings one after the other (their positions joined by `withPositions`). */
+    function joined(ps) {
+      const cat = (k) => [].concat(...ps.map((p) => p[k]));
+      const tfs = ps.some((p) => p.tfs) ? [].concat(...ps.map((p) => (p.tfs ? [...p.tfs] : p.docs.map(() => 1)))) : null;
+      const pos = ps.every((p) => p.pos) ? cat("pos") : null;
+      return { df: ps[0].df, docs: cat("docs"), tfs, lb: cat("lb"), fls: cat("fls"), pos, posRef: null, posLoaded: null, parts: ps };
+    }
+
+    /** Start loading the positions of `term` in `field` where its bucket names their files beside
+     * those of its postings (web._small_or_ref): a phrase then waits for one round trip, not two. */
     async function prefetchPositions(field, term) {
       try {
-        const entry = await bucketEntry(term);
-        const ref = Array.isArray(entry) ? entry[1][field] : null;
-        if (ref) load(ref).catch(() => {});
+        const { parts } = partsOf(await bucketEntry(term));
+        for (const [, refs] of parts) if (refs[field]) load(refs[field]).catch(() => {});
       } catch (e) { /* the postings' own load reports it */ }
     }
 
@@ -375,7 +410,10 @@
 
     /** `p` with its positions (a phrase needs them; a word query does not load them). */
     async function withPositions(p) {
-      if (p && !p.pos && p.posRef) {
+      if (p && !p.pos && p.parts) {
+        p.posLoaded = p.posLoaded || Promise.all(p.parts.map(withPositions)).then(() => { p.pos = [].concat(...p.parts.map((q) => q.pos)); });
+        await p.posLoaded;
+      } else if (p && !p.pos && p.posRef) {
         p.posLoaded = p.posLoaded || load(p.posRef).then((ds) => { p.pos = decodePositions(ds); });
         await p.posLoaded;
       }
