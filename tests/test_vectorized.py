@@ -133,6 +133,18 @@ def test_the_arrays_hold_each_term_as_whoosh_does(with_arrays, updated_index):
     assert checked > 100
 
 
+@pytest.mark.parametrize("min_df", [1, 3, 20])
+def test_the_frequent_terms_are_those_whooshs_term_list_gives_with_that_many_documents(updated_index, min_df):
+    searcher, _ = _Opened.searcher(updated_index)
+    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+    assert len(leaves) > 1
+    for leaf in leaves:
+        fields = [f for f in posting_arrays.FIELDS if f in leaf.schema]
+        want = {f: [t for t, info in leaf.iter_field(f) if info.doc_frequency() >= min_df] for f in fields}
+        assert posting_arrays._frequent_terms(leaf, fields, min_df) == want
+        assert sum(map(len, want.values())) > 10
+
+
 def test_the_arrays_hold_each_facet_column_as_value_numbers(with_arrays, updated_index):
     searcher, _ = _Opened.searcher(updated_index)
     for leaf, _ in searcher.reader().leaf_readers():

@@ -35,6 +35,9 @@ MIN_POSTINGS = 1024
 MAGIC = b"protokollsok-arrays 4\n"
 _HEADER = struct.Struct("<Q")  # the directory's length in bytes, after MAGIC
 _ALIGN = 8
+_RECORD_LENGTHS = struct.Struct("!ii")  # a terms file record's key and value lengths (whoosh's ``filetables``)
+_TERMINFO_DF = struct.Struct("!I")  # a term info's document frequency (``W3TermInfo``: "!BfI...")
+_TERMINFO_DF_AT = 5
 
 
 def path_for(index_dir: Path, segment_id: str) -> Path:
@@ -78,12 +81,9 @@ def _write(path: Path, segment_id: str, leaf) -> None:
     directory: dict[str, list] = {}
     chunks: list[bytes] = []
     at = 0
+    frequent = _frequent_terms(leaf, [f for f in FIELDS if f in leaf.schema], MIN_POSTINGS)
     for field in FIELDS:
-        if field not in leaf.schema:
-            continue
-        for btext, info in leaf.iter_field(field):
-            if info.doc_frequency() < MIN_POSTINGS:
-                continue
+        for btext in frequent.get(field, []):
             ids, weights = raw_postings(leaf, field, btext)
             encoded = _encode(ids, weights)
             directory[_key(field, btext)] = [at, len(ids), encoded[0], encoded[1]]
@@ -117,6 +117,30 @@ def _write(path: Path, segment_id: str, leaf) -> None:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _frequent_terms(leaf, fields: list[str], min_df: int) -> dict[str, list[bytes]]:
+    """The terms of ``fields`` in a segment held by at least ``min_df`` documents, by field in
+    term order (``iter_field``'s terms whose ``doc_frequency`` is that high). The terms file's
+    records are read in one piece and only the document frequency is looked at: whoosh's
+    ``iter_field`` reads each record with a seek and two reads and decodes every term's info,
+    which was most of the time the arrays took to write (1.6 of 1.9 s for a 10k segment)."""
+    terms = leaf._terms
+    tindex = terms._tindex
+    wanted = {terms._fieldmap[f]: f for f in fields if f in terms._fieldmap}
+    data = tindex.dbfile.get(tindex.startofdata, tindex.endofdata - tindex.startofdata)
+    out: dict[str, list[bytes]] = {f: [] for f in wanted.values()}
+    lengths, df_of = _RECORD_LENGTHS.unpack_from, _TERMINFO_DF.unpack_from
+    pos, end = 0, len(data)
+    while pos < end:
+        keylen, datalen = lengths(data, pos)
+        keypos = pos + _RECORD_LENGTHS.size
+        datapos = keypos + keylen
+        pos = datapos + datalen
+        field = wanted.get((data[keypos] << 8) | data[keypos + 1])
+        if field is not None and df_of(data, datapos + _TERMINFO_DF_AT)[0] >= min_df:
+            out[field].append(data[keypos + 2 : datapos])
+    return out
 
 
 def _coded_column(leaf, name: str) -> tuple[list[str], np.ndarray] | None:
