@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import volume_units
-from protokollsok import index, whoosh_writer
+from protokollsok import analysis, index, whoosh_writer
 from protokollsok.whoosh_writer import _postings as c_postings
 
 native = whoosh_writer._c_write_term
@@ -114,9 +114,30 @@ def test_an_index_built_with_the_c_part_is_the_index_built_without_it(tmp_path, 
     with_c = _built(tmp_path / "c", units, monkeypatch)
     monkeypatch.setattr(whoosh_writer, "_c_write_term", None)
     monkeypatch.setattr(whoosh_writer, "_postings", None)  # whoosh's pool, the Python term table
+    monkeypatch.setattr(analysis, "_c_gather", None)  # terms gathered in Python
     without = _built(tmp_path / "python", units, monkeypatch)
     assert {"trm", "pst"} <= set(with_c)
     assert with_c == without
+
+
+# Gathering a text's terms (``_postings.gather`` behind ``analysis.terms``)
+
+
+def test_a_texts_terms_are_gathered_in_c_as_in_python(monkeypatch) -> None:
+    """Each field's terms in the order they first occur, with their positions or counts."""
+    assert analysis._c_gather is not None
+    texts = [u.segment.text for u in volume_units(200)] + ["Kommunen och kommunens kommuner", ""]
+    fields = [(f, positions) for f in analysis.FIELDS for positions in (True, False)]
+    with_c = [list(analysis.terms(t, f, positions=p).items()) for t in texts for f, p in fields]
+    monkeypatch.setattr(analysis, "_c_gather", None)
+    assert with_c == [list(analysis.terms(t, f, positions=p).items()) for t in texts for f, p in fields]
+    assert any(len(v) > 1 for items in with_c for _, v in items if isinstance(v, list))  # positions gathered
+
+
+@pytest.mark.parametrize("tokens", [((0, 0, 1),), ((0, 0, 1, object()),), ("word",)])
+def test_tokens_it_cannot_gather_are_refused(tokens) -> None:
+    with pytest.raises((TypeError, AttributeError)):
+        c_postings.gather(tokens, "stem", True)
 
 
 # The posting pool (``_postings.Pool`` behind ``whoosh_writer.CPostingPool``)

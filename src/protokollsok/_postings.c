@@ -1340,6 +1340,68 @@ static PyObject *TermIndex_tables(TermIndex *self, PyObject *args) {
     return Py_BuildValue("(NN)", data, directory);
 }
 
+/* gather(tokens, field, positions) -> {term: [positions]} or {term: count}
+ *   tokens     a tuple of (position, start, end, forms) tuples (analysis._analysed)
+ *   field      the attribute of forms holding the field's terms (a tuple of str)
+ *   positions  whether to give each term's positions (else its number of occurrences)
+ * Each term in the order it first occurs, its positions in token order (analysis.terms). */
+static PyObject *gather(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *tokens, *field;
+    int positions;
+    if (!PyArg_ParseTuple(args, "O!Up", &PyTuple_Type, &tokens, &field, &positions)) return NULL;
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(tokens);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *tok = PyTuple_GET_ITEM(tokens, i);
+        if (!PyTuple_Check(tok) || PyTuple_GET_SIZE(tok) < 4) {
+            PyErr_SetString(PyExc_TypeError, "a token is a (position, start, end, forms) tuple");
+            goto fail;
+        }
+        PyObject *pos = PyTuple_GET_ITEM(tok, 0);
+        PyObject *terms = PyObject_GetAttr(PyTuple_GET_ITEM(tok, 3), field);
+        if (!terms) goto fail;
+        PyObject *seq = PySequence_Fast(terms, "a field's forms are a sequence");
+        Py_DECREF(terms);
+        if (!seq) goto fail;
+        Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+        PyObject **items = PySequence_Fast_ITEMS(seq);
+        for (Py_ssize_t j = 0; j < k; j++) {
+            PyObject *term = items[j];
+            PyObject *found = PyDict_GetItemWithError(out, term); /* borrowed */
+            int bad;
+            if (!found && PyErr_Occurred()) bad = 1;
+            else if (positions) {
+                if (found) bad = PyList_Append(found, pos) < 0;
+                else {
+                    PyObject *list = PyList_New(1);
+                    if (!list) bad = 1;
+                    else {
+                        Py_INCREF(pos);
+                        PyList_SET_ITEM(list, 0, pos);
+                        bad = PyDict_SetItem(out, term, list) < 0;
+                        Py_DECREF(list);
+                    }
+                }
+            } else {
+                PyObject *count = PyLong_FromSsize_t(found ? PyLong_AsSsize_t(found) + 1 : 1);
+                bad = !count || PyDict_SetItem(out, term, count) < 0;
+                Py_XDECREF(count);
+            }
+            if (bad) {
+                Py_DECREF(seq);
+                goto fail;
+            }
+        }
+        Py_DECREF(seq);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyObject *md5_tail_py(PyObject *self, PyObject *arg) {
     (void)self;
     if (!PyBytes_Check(arg)) {
@@ -1376,6 +1438,7 @@ static PyTypeObject TermIndexType = {
 static PyMethodDef methods[] = {
     {"md5_tail", md5_tail_py, METH_O, "whoosh's md5_hash of bytes (the digest's last four bytes)."},
     {"write_term", write_term, METH_VARARGS, "One term's term info and postings-file bytes (W3 format)."},
+    {"gather", gather, METH_VARARGS, "A text's terms in one field from its analysed tokens (analysis.terms)."},
     {NULL, NULL, 0, NULL},
 };
 
