@@ -1069,11 +1069,22 @@ def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> tuple[dict[str, Any] | l
     - the weights and length bytes (and short positions), which only scoring needs: a common
       word's query whose top hits the bundle lists (``toplists``) does not load them.
     """
-    if _fits(posts) or _fits(_positions_named(posts)):
-        return _split_positions(w, posts) if not _fits(posts) else posts, 0
+    inline = _inline(w, posts)
+    if inline is not None:
+        return inline, 0
     units, weights = _units_and_weights(_split_positions(w, posts))
     weights_body = _dumps(weights)
     return [_ref(w, _dumps(units)), _positions_refs(weights), _ref(w, weights_body)], len(weights_body)
+
+
+def _inline(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | None:
+    """Packed postings as they go into a bucket where they are short enough: as they are, or
+    with their positions in files of their own where that makes them so; None where not."""
+    if _fits(posts):
+        return posts
+    if _fits(_positions_named(posts)):
+        return _split_positions(w, posts)
+    return None
 
 
 def _fits(posts: dict[str, Any]) -> bool:
@@ -1089,15 +1100,16 @@ def _positions_named(posts: dict[str, Any]) -> dict[str, Any]:
 
 def _entry(w: _Writer, posts: dict[str, Any], cut: int) -> tuple[dict[str, Any] | list[Any], int]:
     """A term's entry in its bucket from its postings by field (``_field_postings``), and the size
-    of its weights' files (0: none): small postings inline (``_small_or_ref``), long ones as
+    of its weights' files (0: none): small postings inline (``_inline``), long ones as
     ``_long_entry``."""
     packed = _packed(_share_units(_share_lists(posts)))
-    if _fits(packed) or _fits(_positions_named(packed)):
-        return _small_or_ref(w, packed)
-    return _long_entry(w, posts, cut)
+    inline = _inline(w, packed)
+    if inline is not None:
+        return inline, 0
+    return _long_entry(w, posts, packed, cut)
 
 
-def _long_entry(w: _Writer, posts: dict[str, Any], cut: int) -> tuple[list[Any], int]:
+def _long_entry(w: _Writer, posts: dict[str, Any], packed: dict[str, Any], cut: int) -> tuple[list[Any], int]:
     """A long term's entry: ``[units, {field: positions}, weights, {field: df}, recent]``.
 
     The first three name the files of its postings in the units numbered below ``cut``; the
@@ -1105,15 +1117,19 @@ def _long_entry(w: _Writer, posts: dict[str, Any], cut: int) -> tuple[list[Any],
     those files; ``recent``, only where the term is in units numbered from ``cut`` on, their
     postings as a small term's (inline) or as files again. An update gives its new units numbers
     past the cut, so it rewrites only the recent part of a common word's postings, not all of
-    them. (Where every unit of the term is recent, the first three hold those.)"""
+    them. (Where every unit of the term is recent, the first three hold those.) ``packed``: the
+    postings as ``_packed`` makes them, used as they are where no unit is recent."""
     dfs = {f: p[0] for f, p in posts.items()}
-    parts = [part for part in _split_posts(posts, cut) if part]
-    units, weights = _units_and_weights(_split_positions(w, _packed(_share_units(_share_lists(parts[0])))))
+    if all(sum(p[1]) < cut for p in posts.values()):  # the deltas add up to the last unit's number
+        parts = [{f: p if f == "*" else [0, *p[1:]] for f, p in packed.items()}]
+    else:
+        parts = [_packed(_share_units(_share_lists(part))) for part in _split_posts(posts, cut) if part]
+    units, weights = _units_and_weights(_split_positions(w, parts[0]))
     weights_body = _dumps(weights)
     entry: list[Any] = [_ref(w, _dumps(units)), _positions_refs(weights), _ref(w, weights_body), dfs]
     weight_chars = len(weights_body)
     if len(parts) > 1:
-        recent, chars = _small_or_ref(w, _packed(_share_units(_share_lists(parts[1]))))
+        recent, chars = _small_or_ref(w, parts[1])
         entry.append(recent)
         weight_chars += chars
     return entry, weight_chars
