@@ -145,6 +145,18 @@ def test_the_frequent_terms_are_those_whooshs_term_list_gives_with_that_many_doc
         assert sum(map(len, want.values())) > 10
 
 
+@pytest.mark.parametrize("chunk", [64, 1000])
+def test_the_terms_file_read_a_few_bytes_at_a_time_gives_every_frequent_term(updated_index, chunk):
+    """Reads shorter than a record, and records cut at a read's end, lose nothing."""
+    searcher, _ = _Opened.searcher(updated_index)
+    leaf = searcher.reader().leaf_readers()[0][0]
+    terms = leaf._terms
+    want = [terms._keycoder(f, t) for f in posting_arrays.FIELDS if f in leaf.schema
+            for t, info in leaf.iter_field(f) if info.doc_frequency() >= 2]
+    got = [k for k in posting_arrays._frequent_keys(terms._tindex, 2, chunk) if terms._keydecoder(k)[0] in posting_arrays.FIELDS]
+    assert got == sorted(want) and len(want) > 20  # in the file's order: by field number, then term
+
+
 def test_the_arrays_hold_each_facet_column_as_value_numbers(with_arrays, updated_index):
     searcher, _ = _Opened.searcher(updated_index)
     for leaf, _ in searcher.reader().leaf_readers():
