@@ -3,6 +3,7 @@ dies fails the run instead of leaving its files' units out."""
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -47,3 +48,13 @@ def test_a_writing_process_that_dies_fails_the_rebuild_and_keeps_the_last_index(
     monkeypatch.undo()
     assert search(tmp_path / "ix", "vittnen").total == before > 0
     assert check([CORPUS], tmp_path / "ix").ok
+
+
+def test_a_writing_process_runs_without_the_cyclic_collector(parallel, tmp_path, monkeypatch):
+    """What a writing process keeps (the words' forms, the pool's terms) it keeps to the end, and
+    what it makes per document is freed by reference counting: the collector would only walk the
+    kept objects again and again. The process reports what it found by its exit code."""
+    monkeypatch.setattr(SubWriterTask, "run", lambda self: os._exit(3 if gc.isenabled() else 4))
+    with pytest.raises(mpwriter.WritingProcessFailed, match="exit code 4"):
+        build_index([CORPUS], tmp_path / "ix", full=True)
+    assert gc.isenabled()  # in the process that started them

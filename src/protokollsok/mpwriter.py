@@ -17,6 +17,7 @@ process that ends without its segment makes the commit fail, so the last publish
 
 from __future__ import annotations
 
+import gc
 import pickle
 import queue
 from multiprocessing import Queue
@@ -77,7 +78,7 @@ class OrderedMpWriter(MpWriter):
 
     def _start_task(self) -> None:
         jobs, results = Queue(JOBS_QUEUED), Queue()
-        task = SubWriterTask(self.storage, self.indexname, jobs, results, self.subargs, True)
+        task = WritingProcess(self.storage, self.indexname, jobs, results, self.subargs, True)
         self._jobs.append(jobs)
         self._results.append(results)
         self.tasks.append(task)
@@ -100,6 +101,19 @@ class OrderedMpWriter(MpWriter):
             self._close_segment()
         self._commit_toc(finalsegments)
         self._finish()
+
+
+class WritingProcess(SubWriterTask):
+    """whoosh's writing process, without Python's cyclic garbage collector: what it makes per
+    document is freed by reference counting (no cycles), and what it keeps (the analysed words'
+    forms, the postings' terms) it keeps to the end, so the collector only walked the kept
+    objects again and again -- about 6 % of a build's CPU time (30,000 units: 32.8 / 33.1 CPU-s
+    with it, 30.7 / 31.4 without, back to back, peak memory the same). The process ends with its
+    segment, so nothing turns the collector on again."""
+
+    def run(self) -> None:
+        gc.disable()
+        super().run()
 
 
 def _put(task: SubWriterTask, jobs: Queue, job) -> None:
