@@ -36,13 +36,36 @@ def test_stored_forms_are_the_computed_forms(fresh_store, monkeypatch):
     computed = {w: analysis.forms(w) for w in WORDS}
     assert computed == {w: analysis.compute_forms(w) for w in WORDS}
     formstore.flush()
-    monkeypatch.setattr(analysis, "_memo", {})
+    _as_a_new_process(monkeypatch)
 
     def no_computing(*_):
         raise AssertionError("computed, not read from the store")
 
     monkeypatch.setattr(analysis, "compute_forms", no_computing)
     assert {w: analysis.forms(w) for w in WORDS} == computed
+
+
+def test_a_store_found_empty_is_not_read_by_that_process(fresh_store, monkeypatch):
+    """A first build's look-ups would all miss: a process that found the store empty computes
+    its words without asking it, and a later process reads what it wrote."""
+    formstore.lookup("nämnden", "full")  # opens the (empty) store
+    statements: list[str] = []
+    formstore._Store.conn.set_trace_callback(statements.append)
+    computed = {w: analysis.forms(w) for w in WORDS}
+    assert computed == {w: analysis.compute_forms(w) for w in WORDS}
+    assert not [s for s in statements if s.startswith("SELECT")]
+    formstore.flush()
+    assert [s for s in statements if s.startswith("INSERT")]
+    _as_a_new_process(monkeypatch)
+    vittnen = computed["vittnen"]
+    assert formstore.lookup("vittnen", "full") == (vittnen.exact, vittnen.stem, vittnen.fold, vittnen.parts)
+
+
+def _as_a_new_process(monkeypatch) -> None:
+    """The store's connection and the memo as a process that starts now finds them."""
+    monkeypatch.setattr(formstore._Store, "conn", None)
+    monkeypatch.setattr(formstore._Store, "pid", 0)
+    monkeypatch.setattr(analysis, "_memo", {})
 
 
 def test_the_store_is_bypassed_when_it_cannot_be_written(tmp_path, monkeypatch):
@@ -127,11 +150,10 @@ def test_a_damaged_store_is_started_again(fresh_store, monkeypatch, damage):
         path.write_bytes(path.read_bytes()[:150])
     for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         p.unlink(missing_ok=True)
-    monkeypatch.setattr(formstore._Store, "conn", None)  # a new process meets the file
-    monkeypatch.setattr(formstore._Store, "pid", 0)
-    monkeypatch.setattr(analysis, "_memo", {})
+    _as_a_new_process(monkeypatch)  # which meets the file
     for w in WORDS:  # the first look-up may find the damage; the forms are right regardless
         assert analysis.forms(w) == analysis.compute_forms(w)
     formstore.flush()
     assert not formstore._Store.broken
+    _as_a_new_process(monkeypatch)
     assert formstore.lookup("hedersförtryck", "full") is not None  # the store works again
