@@ -115,6 +115,9 @@ def test_an_index_built_with_the_c_part_is_the_index_built_without_it(tmp_path, 
     monkeypatch.setattr(whoosh_writer, "_c_write_term", None)
     monkeypatch.setattr(whoosh_writer, "_postings", None)  # whoosh's pool, the Python term table
     monkeypatch.setattr(analysis, "_c_gather", None)  # terms gathered in Python
+    monkeypatch.setattr(analysis, "_c_words", None)  # and tokens cut in Python
+    monkeypatch.setattr(analysis, "_c_analysed", None)
+    analysis._analysed.cache_clear()
     without = _built(tmp_path / "python", units, monkeypatch)
     assert {"trm", "pst"} <= set(with_c)
     assert with_c == without
@@ -138,6 +141,47 @@ def test_a_texts_terms_are_gathered_in_c_as_in_python(monkeypatch) -> None:
 def test_tokens_it_cannot_gather_are_refused(tokens) -> None:
     with pytest.raises((TypeError, AttributeError)):
         c_postings.gather(tokens, "stem", True)
+
+
+# Cutting a text into tokens (``_postings.words`` and ``analysed`` behind ``analysis._words``)
+
+_TOKEN_EDGES = ["Enskede-Årsta-Vantörs", "2023/740", "A.B.", "kl. 10:30", "x- -y", "snake_case", "²½", "3-4-a",
+                "İstanbul", "ΣΟΦΟΣ ΟΔΟΣ", "ǅemal", "ﬁnans", "a\u0301b", "١٢٣-x", "Ⅻ-ab", "-", "/.:", "é-", "\ud800a-b"]
+
+
+def test_a_texts_tokens_are_cut_in_c_as_in_python() -> None:
+    """Positions, offsets and lower-cased words: whole where a token holds a digit or no joiner,
+    else a token per joined part; letters beyond Latin-1 (Greek final sigma, dotted İ, ligatures,
+    other scripts' digits) lower-cased as ``str.lower`` does."""
+    texts = [u.segment.text for u in volume_units(300)] + _TOKEN_EDGES + [" ".join(_TOKEN_EDGES), ""]
+    assert [c_postings.words(t) for t in texts] == [list(analysis._py_words(t)) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.sampled_from("-/.:_ 0123Aaåé"), st.characters()), max_size=40))
+def test_any_texts_tokens_are_cut_in_c_as_in_python(text) -> None:
+    assert c_postings.words(text) == list(analysis._py_words(text))
+
+
+def test_a_texts_words_get_their_forms_from_the_memo_else_from_forms() -> None:
+    memo = {"kommunen": "known"}
+    asked = []
+
+    def forms(word, chain):
+        asked.append((word, chain))
+        return word.upper()
+
+    got = c_postings.analysed("Kommunen och KOMMUNEN, budget-2025", memo, forms, "full")
+    assert got == ((0, 0, 8, "known"), (1, 9, 12, "OCH"), (2, 13, 21, "known"), (3, 23, 34, "BUDGET-2025"))
+    assert asked == [("och", "full"), ("budget-2025", "full")]
+
+
+def test_an_error_in_forms_is_raised_from_analysed() -> None:
+    def forms(word, chain):
+        raise ValueError(word)
+
+    with pytest.raises(ValueError, match="ord"):
+        c_postings.analysed("ord", {}, forms, "full")
 
 
 # The posting pool (``_postings.Pool`` behind ``whoosh_writer.CPostingPool``)

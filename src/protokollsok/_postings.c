@@ -1402,6 +1402,133 @@ fail:
     return NULL;
 }
 
+/* ---------------------------------------------------------------- tokens (analysis._words) */
+
+static PyObject *str_lower; /* str.lower */
+
+static int is_joiner(Py_UCS4 ch) { return ch == '-' || ch == '/' || ch == '.' || ch == ':'; }
+
+/* text[start:end] lower-cased as str.lower does it: in C where every character is Latin-1 (whose
+ * lower-case letters are Latin-1 too, one for one), else by str.lower. */
+static PyObject *lower_slice(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *src = (const Py_UCS1 *)data + start;
+        Py_UCS1 max = 0;
+        for (Py_ssize_t i = 0; i < end - start; i++) max |= (Py_UCS1)Py_UNICODE_TOLOWER(src[i]);
+        PyObject *out = PyUnicode_New(end - start, max);
+        if (!out) return NULL;
+        Py_UCS1 *dst = PyUnicode_1BYTE_DATA(out);
+        for (Py_ssize_t i = 0; i < end - start; i++) dst[i] = (Py_UCS1)Py_UNICODE_TOLOWER(src[i]);
+        return out;
+    }
+    PyObject *sub = PyUnicode_Substring(text, start, end);
+    if (!sub) return NULL;
+    PyObject *word = PyObject_CallOneArg(str_lower, sub);
+    Py_DECREF(sub);
+    return word;
+}
+
+/* Appends (pos, start, end, word) -- word being text[start:end] lower-cased -- to out, or with
+ * memo given, (pos, start, end, forms of word): memo[word], else forms(word, chain). */
+static int put_token(PyObject *out, PyObject *text, int kind, const void *data, Py_ssize_t pos, Py_ssize_t start,
+                     Py_ssize_t end, PyObject *memo, PyObject *forms, PyObject *chain) {
+    PyObject *word = lower_slice(text, kind, data, start, end);
+    if (!word) return -1;
+    PyObject *value = word;
+    if (memo) {
+        value = PyDict_GetItemWithError(memo, word); /* borrowed */
+        if (value) Py_INCREF(value);
+        else if (!PyErr_Occurred()) value = PyObject_CallFunctionObjArgs(forms, word, chain, NULL);
+        Py_DECREF(word);
+        if (!value) return -1;
+    }
+    PyObject *tok = PyTuple_New(4);
+    if (!tok) {
+        Py_DECREF(value);
+        return -1;
+    }
+    PyTuple_SET_ITEM(tok, 3, value);
+    Py_ssize_t nums[3] = {pos, start, end};
+    for (int k = 0; k < 3; k++) {
+        PyObject *num = PyLong_FromSsize_t(nums[k]);
+        if (!num) {
+            Py_DECREF(tok);
+            return -1;
+        }
+        PyTuple_SET_ITEM(tok, k, num);
+    }
+    int bad = PyList_Append(out, tok) < 0;
+    Py_DECREF(tok);
+    return bad ? -1 : 0;
+}
+
+/* The tokens of text as analysis._words makes them: each match of [^\W_]+(?:[-/.:][^\W_]+)* (a
+ * word character being str.isalnum's), whole where it holds a decimal digit or no joiner (all
+ * letters), else one token per joined part. */
+static PyObject *tokens_of(PyObject *text, PyObject *memo, PyObject *forms, PyObject *chain) {
+    if (PyUnicode_READY(text) < 0) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0, pos = 0;
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    while (i < n) {
+        if (!Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        int digit = 0, joined = 0;
+        for (;;) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            if (Py_UNICODE_ISALNUM(ch)) {
+                digit = digit || Py_UNICODE_ISDECIMAL(ch);
+                i++;
+            } else if (is_joiner(ch) && i + 1 < n && Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, i + 1))) {
+                joined = 1;
+                i++;
+            } else break;
+            if (i >= n) break;
+        }
+        if (!joined || digit) {
+            if (put_token(out, text, kind, data, pos++, start, i, memo, forms, chain) < 0) goto fail;
+            continue;
+        }
+        Py_ssize_t part = start;
+        for (Py_ssize_t j = start; j <= i; j++) {
+            if (j == i || is_joiner(PyUnicode_READ(kind, data, j))) {
+                if (put_token(out, text, kind, data, pos++, part, j, memo, forms, chain) < 0) goto fail;
+                part = j + 1;
+            }
+        }
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* words(text) -> [(position, start, end, word)]: analysis._words's tokens. */
+static PyObject *words(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    return tokens_of(text, NULL, NULL, NULL);
+}
+
+/* analysed(text, memo, forms, chain) -> ((position, start, end, forms of the word), ...):
+ * analysis._analysed, each word's forms from memo or, where it has none, forms(word, chain). */
+static PyObject *analysed(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *text, *memo, *forms, *chain;
+    if (!PyArg_ParseTuple(args, "UO!OO", &text, &PyDict_Type, &memo, &forms, &chain)) return NULL;
+    PyObject *list = tokens_of(text, memo, forms, chain);
+    if (!list) return NULL;
+    PyObject *out = PyList_AsTuple(list);
+    Py_DECREF(list);
+    return out;
+}
+
 static PyObject *md5_tail_py(PyObject *self, PyObject *arg) {
     (void)self;
     if (!PyBytes_Check(arg)) {
@@ -1439,6 +1566,8 @@ static PyMethodDef methods[] = {
     {"md5_tail", md5_tail_py, METH_O, "whoosh's md5_hash of bytes (the digest's last four bytes)."},
     {"write_term", write_term, METH_VARARGS, "One term's term info and postings-file bytes (W3 format)."},
     {"gather", gather, METH_VARARGS, "A text's terms in one field from its analysed tokens (analysis.terms)."},
+    {"words", words, METH_VARARGS, "A text's word tokens (analysis._words)."},
+    {"analysed", analysed, METH_VARARGS, "A text's word tokens with their forms (analysis._analysed)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1452,6 +1581,8 @@ PyMODINIT_FUNC PyInit__postings(void) {
     pickle_dumps = PyObject_GetAttrString(pickle, "dumps");
     Py_DECREF(pickle);
     if (!pickle_dumps) return NULL;
+    str_lower = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "lower");
+    if (!str_lower) return NULL;
     if (PyType_Ready(&PoolType) < 0 || PyType_Ready(&TermIndexType) < 0) return NULL;
     md5_init_table();
     PyObject *m = PyModule_Create(&module);
