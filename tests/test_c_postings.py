@@ -115,6 +115,7 @@ def test_an_index_built_with_the_c_part_is_the_index_built_without_it(tmp_path, 
     monkeypatch.setattr(whoosh_writer, "_c_write_term", None)
     monkeypatch.setattr(whoosh_writer, "_postings", None)  # whoosh's pool, the Python term table
     monkeypatch.setattr(analysis, "_c_gather", None)  # terms gathered in Python
+    monkeypatch.setattr(analysis, "_c_gather_pairs", None)
     monkeypatch.setattr(analysis, "_c_words", None)  # and tokens cut in Python
     monkeypatch.setattr(analysis, "_c_analysed", None)
     analysis._analysed.cache_clear()
@@ -129,18 +130,28 @@ def test_an_index_built_with_the_c_part_is_the_index_built_without_it(tmp_path, 
 def test_a_texts_terms_are_gathered_in_c_as_in_python(monkeypatch) -> None:
     """Each field's terms in the order they first occur, with their positions or counts."""
     assert analysis._c_gather is not None
-    texts = [u.segment.text for u in volume_units(200)] + ["Kommunen och kommunens kommuner", ""]
-    fields = [(f, positions) for f in analysis.FIELDS for positions in (True, False)]
+    texts = [u.segment.text for u in volume_units(200)] + ["Kommunen och kommunens kommuner", "i", ""]
+    fields = [(f, positions) for f in (*analysis.FIELDS, analysis.PAIR) for positions in (True, False)]
     with_c = [list(analysis.terms(t, f, positions=p).items()) for t in texts for f, p in fields]
     monkeypatch.setattr(analysis, "_c_gather", None)
+    monkeypatch.setattr(analysis, "_c_gather_pairs", None)
     assert with_c == [list(analysis.terms(t, f, positions=p).items()) for t in texts for f, p in fields]
     assert any(len(v) > 1 for items in with_c for _, v in items if isinstance(v, list))  # positions gathered
+    assert any(" " in term for items in with_c for term, _ in items)  # and word pairs
 
 
 @pytest.mark.parametrize("tokens", [((0, 0, 1),), ((0, 0, 1, object()),), ("word",)])
 def test_tokens_it_cannot_gather_are_refused(tokens) -> None:
     with pytest.raises((TypeError, AttributeError)):
         c_postings.gather(tokens, "stem", True)
+    with pytest.raises((TypeError, AttributeError)):
+        c_postings.gather_pairs(tokens * 2, frozenset(), True)
+
+
+def test_word_pairs_need_stems_of_str() -> None:
+    token = (0, 0, 1, analysis.Forms(("i",), (b"i",), (), ()))
+    with pytest.raises(TypeError, match="str"):
+        c_postings.gather_pairs((token, token), frozenset({b"i"}), True)
 
 
 # Cutting a text into tokens (``_postings.words`` and ``analysed`` behind ``analysis._words``)

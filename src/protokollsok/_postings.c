@@ -1340,6 +1340,107 @@ static PyObject *TermIndex_tables(TermIndex *self, PyObject *args) {
     return Py_BuildValue("(NN)", data, directory);
 }
 
+/* out[term]: its positions with pos appended (positions), else its count plus one. */
+static int add_term(PyObject *out, PyObject *term, PyObject *pos, int positions) {
+    PyObject *found = PyDict_GetItemWithError(out, term); /* borrowed */
+    if (!found && PyErr_Occurred()) return -1;
+    if (positions) {
+        if (found) return PyList_Append(found, pos);
+        PyObject *list = PyList_New(1);
+        if (!list) return -1;
+        Py_INCREF(pos);
+        PyList_SET_ITEM(list, 0, pos);
+        int bad = PyDict_SetItem(out, term, list) < 0;
+        Py_DECREF(list);
+        return bad ? -1 : 0;
+    }
+    PyObject *count = PyLong_FromSsize_t(found ? PyLong_AsSsize_t(found) + 1 : 1);
+    int bad = !count || PyDict_SetItem(out, term, count) < 0;
+    Py_XDECREF(count);
+    return bad ? -1 : 0;
+}
+
+/* A token's forms in one field (an attribute of its forms) as a new PySequence_Fast, or NULL. */
+static PyObject *token_forms(PyObject *tok, PyObject *field) {
+    if (!PyTuple_Check(tok) || PyTuple_GET_SIZE(tok) < 4) {
+        PyErr_SetString(PyExc_TypeError, "a token is a (position, start, end, forms) tuple");
+        return NULL;
+    }
+    PyObject *terms = PyObject_GetAttr(PyTuple_GET_ITEM(tok, 3), field);
+    if (!terms) return NULL;
+    PyObject *seq = PySequence_Fast(terms, "a field's forms are a sequence");
+    Py_DECREF(terms);
+    return seq;
+}
+
+/* "a b" (analysis.pair_term) */
+static PyObject *pair_of(PyObject *a, PyObject *b) {
+    if (!PyUnicode_Check(a) || !PyUnicode_Check(b)) {
+        PyErr_SetString(PyExc_TypeError, "a stem is a str");
+        return NULL;
+    }
+    Py_ssize_t na = PyUnicode_GET_LENGTH(a), nb = PyUnicode_GET_LENGTH(b);
+    Py_UCS4 max = PyUnicode_MAX_CHAR_VALUE(a) > PyUnicode_MAX_CHAR_VALUE(b) ? PyUnicode_MAX_CHAR_VALUE(a)
+                                                                          : PyUnicode_MAX_CHAR_VALUE(b);
+    PyObject *out = PyUnicode_New(na + 1 + nb, max);
+    if (!out) return NULL;
+    if (PyUnicode_CopyCharacters(out, 0, a, 0, na) < 0 || PyUnicode_WriteChar(out, na, ' ') < 0 ||
+        PyUnicode_CopyCharacters(out, na + 1, b, 0, nb) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* gather_pairs(tokens, common, positions) -> {pair term: [positions]} or {pair term: count}
+ *   tokens     as gather's
+ *   common     the stems (a set) a pair needs on either side (analysis.pair_stems)
+ * The pair field's terms (analysis._pairs): each two neighbouring tokens' stems "a b" where a or b
+ * is common, at the first one's position, in the order they first occur. */
+static PyObject *gather_pairs(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *tokens, *common;
+    int positions;
+    if (!PyArg_ParseTuple(args, "O!O!p", &PyTuple_Type, &tokens, &PyFrozenSet_Type, &common, &positions)) return NULL;
+    PyObject *field = PyUnicode_InternFromString("stem");
+    PyObject *out = field ? PyDict_New() : NULL;
+    PyObject *prev = NULL, *next = NULL;
+    if (!out) goto fail;
+    Py_ssize_t n = PyTuple_GET_SIZE(tokens);
+    if (n && !(prev = token_forms(PyTuple_GET_ITEM(tokens, 0), field))) goto fail;
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        if (!(next = token_forms(PyTuple_GET_ITEM(tokens, i + 1), field))) goto fail;
+        PyObject *pos = PyTuple_GET_ITEM(PyTuple_GET_ITEM(tokens, i), 0);
+        Py_ssize_t ka = PySequence_Fast_GET_SIZE(prev), kb = PySequence_Fast_GET_SIZE(next);
+        PyObject **as = PySequence_Fast_ITEMS(prev), **bs = PySequence_Fast_ITEMS(next);
+        for (Py_ssize_t j = 0; j < ka; j++) {
+            int a_common = PySet_Contains(common, as[j]);
+            if (a_common < 0) goto fail;
+            for (Py_ssize_t k = 0; k < kb; k++) {
+                int b_common = a_common ? 1 : PySet_Contains(common, bs[k]);
+                if (b_common < 0) goto fail;
+                if (!b_common) continue;
+                PyObject *term = pair_of(as[j], bs[k]);
+                int bad = !term || add_term(out, term, pos, positions) < 0;
+                Py_XDECREF(term);
+                if (bad) goto fail;
+            }
+        }
+        Py_DECREF(prev);
+        prev = next;
+        next = NULL;
+    }
+    Py_XDECREF(prev);
+    Py_DECREF(field);
+    return out;
+fail:
+    Py_XDECREF(prev);
+    Py_XDECREF(next);
+    Py_XDECREF(out);
+    Py_XDECREF(field);
+    return NULL;
+}
+
 /* gather(tokens, field, positions) -> {term: [positions]} or {term: count}
  *   tokens     a tuple of (position, start, end, forms) tuples (analysis._analysed)
  *   field      the attribute of forms holding the field's terms (a tuple of str)
@@ -1355,41 +1456,13 @@ static PyObject *gather(PyObject *self, PyObject *args) {
     Py_ssize_t n = PyTuple_GET_SIZE(tokens);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *tok = PyTuple_GET_ITEM(tokens, i);
-        if (!PyTuple_Check(tok) || PyTuple_GET_SIZE(tok) < 4) {
-            PyErr_SetString(PyExc_TypeError, "a token is a (position, start, end, forms) tuple");
-            goto fail;
-        }
-        PyObject *pos = PyTuple_GET_ITEM(tok, 0);
-        PyObject *terms = PyObject_GetAttr(PyTuple_GET_ITEM(tok, 3), field);
-        if (!terms) goto fail;
-        PyObject *seq = PySequence_Fast(terms, "a field's forms are a sequence");
-        Py_DECREF(terms);
+        PyObject *seq = token_forms(tok, field);
         if (!seq) goto fail;
+        PyObject *pos = PyTuple_GET_ITEM(tok, 0);
         Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
         PyObject **items = PySequence_Fast_ITEMS(seq);
         for (Py_ssize_t j = 0; j < k; j++) {
-            PyObject *term = items[j];
-            PyObject *found = PyDict_GetItemWithError(out, term); /* borrowed */
-            int bad;
-            if (!found && PyErr_Occurred()) bad = 1;
-            else if (positions) {
-                if (found) bad = PyList_Append(found, pos) < 0;
-                else {
-                    PyObject *list = PyList_New(1);
-                    if (!list) bad = 1;
-                    else {
-                        Py_INCREF(pos);
-                        PyList_SET_ITEM(list, 0, pos);
-                        bad = PyDict_SetItem(out, term, list) < 0;
-                        Py_DECREF(list);
-                    }
-                }
-            } else {
-                PyObject *count = PyLong_FromSsize_t(found ? PyLong_AsSsize_t(found) + 1 : 1);
-                bad = !count || PyDict_SetItem(out, term, count) < 0;
-                Py_XDECREF(count);
-            }
-            if (bad) {
+            if (add_term(out, items[j], pos, positions) < 0) {
                 Py_DECREF(seq);
                 goto fail;
             }
@@ -1566,6 +1639,7 @@ static PyMethodDef methods[] = {
     {"md5_tail", md5_tail_py, METH_O, "whoosh's md5_hash of bytes (the digest's last four bytes)."},
     {"write_term", write_term, METH_VARARGS, "One term's term info and postings-file bytes (W3 format)."},
     {"gather", gather, METH_VARARGS, "A text's terms in one field from its analysed tokens (analysis.terms)."},
+    {"gather_pairs", gather_pairs, METH_VARARGS, "A text's word pairs from its analysed tokens (analysis._pairs)."},
     {"words", words, METH_VARARGS, "A text's word tokens (analysis._words)."},
     {"analysed", analysed, METH_VARARGS, "A text's word tokens with their forms (analysis._analysed)."},
     {NULL, NULL, 0, NULL},

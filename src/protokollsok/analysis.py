@@ -43,9 +43,10 @@ from protokollsok import compound, formstore, lexicon
 try:  # tokens and gathering a text's terms in C (setup.py builds it; optional, the same as below)
     from protokollsok._postings import analysed as _c_analysed
     from protokollsok._postings import gather as _c_gather
+    from protokollsok._postings import gather_pairs as _c_gather_pairs
     from protokollsok._postings import words as _c_words
 except ImportError:  # pragma: no cover - an install that could not compile it
-    _c_analysed = _c_gather = _c_words = None
+    _c_analysed = _c_gather = _c_gather_pairs = _c_words = None
 
 FIELDS = ("exact", "stem", "fold", "parts")
 PAIR = "pair"  # the word-pair field (see the module docstring); not a form of one word
@@ -298,6 +299,8 @@ def analyse(text: str, field: str, chain_name: str = "full") -> Iterator[tuple[i
 def terms(text: str, field: str, chain_name: str = "full", positions: bool = True) -> dict[str, list[int]] | dict[str, int]:
     """``analyse``'s terms of ``text`` for one field, gathered: each term's positions in order
     (or, without ``positions``, its number of occurrences). What the index stores per unit."""
+    if field == PAIR and _c_gather_pairs is not None and not chain(chain_name).whoosh_default:
+        return _c_gather_pairs(_analysed(text, chain_name), pair_stems(), positions)
     if chain(chain_name).whoosh_default or field == PAIR:
         items = [(pos, term) for pos, term, _, _ in analyse(text, field, chain_name)]
     elif _c_gather is not None:  # a tenth of a build's time in the loops below
