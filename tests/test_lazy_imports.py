@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 
 def _run(code: str) -> str:
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False)
@@ -89,3 +91,31 @@ def test_a_process_that_searches_again_scores_common_words_with_numpy(tmp_path):
         """
     )
     assert out.splitlines() == ["False", "True True"]
+
+
+@pytest.mark.parametrize(("query", "numpy"), [("regeringen arbete", True), ("budget regeringen", False)])
+def test_a_one_off_command_weighs_an_and_by_the_postings_its_matchers_read(tmp_path_factory, query, numpy):
+    """Two common words (373 and 255 units of 800): whoosh's matchers walk both words' postings
+    in every field, so the command pays numpy's import to score them at once, although whoosh's
+    estimate of the query's size is below the threshold. A rarer word with a common one (44 and
+    373): the intersection skips through the common word at the rarer word's units, so whoosh's
+    matchers are cheaper and numpy is not imported."""
+    from conftest import volume_units
+    from protokollsok.index import index_units
+
+    ix = tmp_path_factory.mktemp("and") / "i"
+    index_units(ix, volume_units(800))
+    out = _run(
+        f"""
+        import sys
+        from protokollsok import search
+        from protokollsok.query import parse
+        search.VECTORS_FROM = 400  # as 20,000 at 50x the units
+        searcher, info = search._Opened.searcher({str(ix)!r})
+        q = search._Builder(searcher, info.chain).build(parse({query!r}))[0]
+        assert q.estimate_size(searcher.reader()) < search.VECTORS_FROM
+        search.search({str(ix)!r}, {query!r})
+        print("numpy" in sys.modules)
+        """
+    )
+    assert out == str(numpy)

@@ -192,7 +192,7 @@ def _worth_vectors(searcher, q: wq.Query, allowed: set[int] | None) -> bool:
     one-off command imports numpy only for queries that read very many postings."""
     loaded = "numpy" in sys.modules or _Searches.begun > 1
     try:
-        size = q.estimate_size(searcher.reader())
+        size = _postings_read(q, searcher.reader())
     except Exception:  # a query type without an estimate: whoosh's way
         return False
     if allowed is not None:
@@ -200,6 +200,27 @@ def _worth_vectors(searcher, q: wq.Query, allowed: set[int] | None) -> bool:
     if not size or size < (VECTORS_LOADED_FROM if loaded else VECTORS_FROM):
         return False
     return loaded or importlib.util.find_spec("numpy") is not None
+
+
+def _postings_read(q: wq.Query, reader, cap: int | None = None) -> int:
+    """About how many postings whoosh's matchers read for ``q``: a term's (at most ``cap``), an
+    Or's parts' together, an And's parts' each at most as many as its smallest part matches (an
+    intersection skips to the next candidate of its rarest part, so a common word's postings are
+    read about once per posting of a rarer one), an AndMaybe's required part's (its optional part,
+    a proximity, is looked at only where that matches). ``estimate_size`` gives an And its
+    smallest part's size alone: ``kommunen budget``'s 13,956 where whoosh's matchers read about
+    50,000 postings over the five fields of two common words (0.24 s as a command, 0.19 s with
+    numpy and its import)."""
+    if isinstance(q, wq.AndMaybe):
+        return _postings_read(q.a, reader, cap)
+    if isinstance(q, wq.And):
+        smallest = min(part.estimate_size(reader) for part in q.subqueries)
+        cap = smallest if cap is None else min(cap, smallest)
+        return sum(_postings_read(part, reader, cap) for part in q.subqueries)
+    if isinstance(q, wq.Or):
+        return sum(_postings_read(part, reader, cap) for part in q.subqueries)
+    size = q.estimate_size(reader)
+    return size if cap is None else min(size, cap)
 
 
 class _StoredHit(dict):
