@@ -209,8 +209,8 @@ def _postings_read(q: wq.Query, reader, cap: int | None = None) -> int:
     read about once per posting of a rarer one), an AndMaybe's required part's (its optional part,
     a proximity, is looked at only where that matches). ``estimate_size`` gives an And its
     smallest part's size alone: ``kommunen budget``'s 13,956 where whoosh's matchers read about
-    50,000 postings over the five fields of two common words (0.24 s as a command, 0.19 s with
-    numpy and its import)."""
+    43,000 postings over the five fields of two common words (0.23 s CPU as a command, 0.20 s
+    with numpy and its import)."""
     if isinstance(q, wq.AndMaybe):
         return _postings_read(q.a, reader, cap)
     if isinstance(q, wq.And):
