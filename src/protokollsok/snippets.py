@@ -28,14 +28,17 @@ class Match:
     clause: int
 
 
-@lru_cache(maxsize=200_000)
-def _keys(word: str, chain: str, with_parts: bool) -> frozenset[str]:
+def word_keys(word: str, chain: str, with_parts: bool) -> frozenset[str]:
     """A word's forms as tagged keys; a text word also offers its compound parts as stems, so
-    that the query word ``våld`` marks ``våldsutövare``."""
+    that the query word ``våld`` marks ``våldsutövare``. Not kept: a caller that looks at each
+    word once (the web export's every distinct word) would only fill a cache."""
     f = analysis.forms(word, chain)
     stems = (*f.stem, *f.parts) if with_parts else f.stem
     keys = {f"x:{t}" for t in f.exact} | {f"s:{t}" for t in stems} | {f"f:{t}" for t in f.fold}
     return frozenset(keys)
+
+
+_keys = lru_cache(maxsize=200_000)(word_keys)  # snippets meet the same words again and again
 
 
 def text_keys(word: str, chain: str = "full") -> frozenset[str]:

@@ -278,6 +278,7 @@ def _export(
         w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
     for i, d in enumerate(docs, 1):
         _write_unit(w, d, numbering.tag_of(d.num))
+        d.text = ""  # written: nothing reads it again, and the units' texts are most of what numbering holds
         if i % PROGRESS_EVERY == 0:
             note("units", i)
     note("units", len(docs))
@@ -386,7 +387,7 @@ class _PageKeys:
         return keys
 
     def _extra(self, word: str) -> str | None:
-        full = snippets.text_keys(word, self.chain)
+        full = snippets.word_keys(word, self.chain, True)  # each word once (``seen``): not cached
         own = self.page_keys(word)
         if full == own:
             return None
