@@ -29,9 +29,11 @@ class Match:
 
 
 def word_keys(word: str, chain: str, with_parts: bool) -> frozenset[str]:
-    """A word's forms as tagged keys; a text word also offers its compound parts as stems, so
-    that the query word ``våld`` marks ``våldsutövare``. Not kept: a caller that looks at each
-    word once (the web export's every distinct word) would only fill a cache."""
+    """A word's forms as tagged keys (``x:`` exact, ``s:`` stems, ``f:`` folded stems), as
+    ``find_matches`` compares a text's words with a query's; a text word (``with_parts``) also
+    offers its compound parts as stems, so that the query word ``våld`` marks ``våldsutövare``.
+    Not cached here: a caller that looks at each word once (the web export, every distinct word)
+    would only fill a cache."""
     f = analysis.forms(word, chain)
     stems = (*f.stem, *f.parts) if with_parts else f.stem
     keys = {f"x:{t}" for t in f.exact} | {f"s:{t}" for t in stems} | {f"f:{t}" for t in f.fold}
@@ -39,12 +41,6 @@ def word_keys(word: str, chain: str, with_parts: bool) -> frozenset[str]:
 
 
 _keys = lru_cache(maxsize=200_000)(word_keys)  # snippets meet the same words again and again
-
-
-def text_keys(word: str, chain: str = "full") -> frozenset[str]:
-    """A text's word's forms as ``find_matches`` compares them with a query word's (tagged keys:
-    ``x:`` exact, ``s:`` stems and compound parts, ``f:`` folded stems)."""
-    return _keys(word, chain, True)
 
 
 def find_matches(
