@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from protokollsok import postings
+
 SUFFIX = "arrays"
 FIELDS = ("text_exact", "text_stem", "text_fold", "text_parts", "title")
 COLUMNS = ("namnd", "parti", "year", "datum")  # facets and the date order, as value numbers
@@ -35,7 +37,6 @@ MIN_POSTINGS = 1024
 MAGIC = b"protokollsok-arrays 4\n"
 _HEADER = struct.Struct("<Q")  # the directory's length in bytes, after MAGIC
 _ALIGN = 8
-_RECORD_LENGTHS = struct.Struct("!ii")  # a terms file record's key and value lengths (whoosh's ``filetables``)
 _TERMINFO_DF = struct.Struct("!I")  # a term info's document frequency (``W3TermInfo``: "!BfI...")
 _TERMINFO_DF_AT = 5
 
@@ -136,27 +137,13 @@ def _frequent_terms(leaf, fields: list[str], min_df: int) -> dict[str, list[byte
     return out
 
 
-def _frequent_keys(tindex, min_df: int, chunk: int = 1 << 23) -> Iterator[bytes]:
-    """The keys (field number, term) of a whoosh terms file's records (``W3TermsReader``'s
-    ``OrderedHashReader``, whoosh 2.7.5, pinned) whose term info gives at least ``min_df``
-    documents, in file order, the file read ``chunk`` bytes at a time."""
-    lengths, df_of, head = _RECORD_LENGTHS.unpack_from, _TERMINFO_DF.unpack_from, _RECORD_LENGTHS.size
-    at, end = tindex.startofdata, tindex.endofdata
-    data, pos = b"", 0
-    while True:
-        if pos + head <= len(data):
-            keylen, datalen = lengths(data, pos)
-            datapos = pos + head + keylen
-            if datapos + datalen <= len(data):
-                if df_of(data, datapos + _TERMINFO_DF_AT)[0] >= min_df:
-                    yield data[pos + head : datapos]
-                pos = datapos + datalen
-                continue
-        if at >= end:
-            return
-        more = tindex.dbfile.get(at, min(chunk, end - at))
-        at += len(more)
-        data, pos = data[pos:] + more, 0
+def _frequent_keys(tindex, min_df: int, chunk: int = postings.RECORDS_CHUNK) -> Iterator[bytes]:
+    """The keys (field number, term) of a whoosh terms file's records whose term info gives at
+    least ``min_df`` documents, in file order, the file read ``chunk`` bytes at a time."""
+    df_of = _TERMINFO_DF.unpack_from
+    for data, keypos, datapos, _ in postings.records(tindex, chunk=chunk):
+        if df_of(data, datapos + _TERMINFO_DF_AT)[0] >= min_df:
+            yield data[keypos:datapos]
 
 
 def _coded_column(leaf, name: str) -> tuple[list[str], np.ndarray] | None:

@@ -596,7 +596,7 @@ def _terms_of(i: int, leaf, offset: int, fname: str, span: Span) -> Iterator[tup
     term of the ``i``-th segment's field in ``span``, in term order (``i`` orders a term's
     segments)."""
     start, stop = span
-    for tbytes, info in leaf.iter_field(fname, start.decode("utf-8") if start else ""):
+    for tbytes, info in postings.field_terms(leaf, fname, start or b""):
         if stop is not None and tbytes >= stop:
             return
         yield tbytes, i, offset, leaf, info
@@ -1250,7 +1250,7 @@ def _write_vocab(w: _Writer, reader, chain: str, ghosts: dict[tuple[str, str], l
         cf: dict[str, float] = defaultdict(int)  # over the segments in the same order
         for si, (leaf, _) in enumerate(leaves):
             if fname in leaf.schema:
-                for t, info in leaf.iter_field(fname):
+                for t, info in postings.field_terms(leaf, fname):
                     term = _term_text(t)
                     in_segs[term].append(si)
                     if freqs:

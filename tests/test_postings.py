@@ -1,0 +1,51 @@
+"""Reading a segment's terms a few megabytes at a time (``postings.field_terms``) gives what
+whoosh's ``iter_field`` gives: the same terms in the same order with the same term infos, from any
+start, in every field, whatever the size of the reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from whoosh.fields import NUMERIC
+
+from conftest import updated_synthetic_index
+from protokollsok import postings
+from protokollsok.search import _Opened
+
+WORDS = ["skolan", "budget", "nämnden", "beslutar", "äldreomsorg", "och", "i", "förslaget", "barn",
+         "kommunen", "vård", "vården", "omsorg", "att", "med", "enlighet", "2024", "ks-2023-00120"]
+
+
+@pytest.fixture(scope="module")
+def leaves(tmp_path_factory) -> list:
+    """The segments of 200 units, a third of them then replaced (deletions, several segments)."""
+    path: Path = tmp_path_factory.mktemp("postings") / "i"
+    searcher, _ = _Opened.searcher(updated_synthetic_index(path, 200, WORDS, seed=7, longest=50))
+    return [leaf for leaf, _ in searcher.reader().leaf_readers()]
+
+
+def _infos(items) -> list[tuple[bytes, dict]]:
+    return [(t, vars(info)) for t, info in items]
+
+
+@pytest.mark.parametrize("chunk", [1, 37, postings.RECORDS_CHUNK])
+def test_a_fields_terms_read_in_chunks_are_whooshs_with_their_term_infos(leaves, chunk):
+    assert len(leaves) > 1
+    for leaf in leaves:
+        for fname in sorted(leaf.schema.names()):
+            if not leaf.schema[fname].indexed or isinstance(leaf.schema[fname], NUMERIC):
+                continue  # whoosh's iter_field cannot start a number field from b""
+            want = _infos(leaf.iter_field(fname))
+            assert _infos(postings.field_terms(leaf, fname, chunk=chunk)) == want
+    assert sum(len(list(postings.field_terms(leaf, "text_stem"))) for leaf in leaves) > 20
+
+
+def test_terms_from_a_start_are_whooshs_from_there(leaves):
+    leaf = leaves[0]
+    terms = [t for t, _ in leaf.iter_field("text_stem")]
+    for start in [b"", terms[0], terms[len(terms) // 2], terms[-1], terms[3] + b"a", b"\xc3\xb6\xc3\xb6\xc3\xb6", b"0"]:
+        want = _infos(leaf.iter_field("text_stem", start.decode("utf-8")))
+        assert _infos(postings.field_terms(leaf, "text_stem", start, chunk=64)) == want
+    assert not list(postings.field_terms(leaf, "text_stem", b"\xc3\xb6\xc3\xb6\xc3\xb6"))
+
