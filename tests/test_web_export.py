@@ -201,7 +201,7 @@ def test_processes_reading_spans_of_the_terms_export_the_same_bundle_as_one(tmp_
 
 def _recording(fn, calls: list):
     def wrapper(*args):
-        calls.append(args[-1])  # the span
+        calls.append(args[6])  # the span (then the terms to read, None: all)
         return fn(*args)
     return wrapper
 

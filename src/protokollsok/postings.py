@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import itertools
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermInfo, W3TermsReader
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 
 RECORD_LENGTHS = struct.Struct("!ii")  # a terms file record's key and value lengths (whoosh's ``filetables``)
 RECORDS_CHUNK = 1 << 23  # bytes of a terms file read at a time
@@ -115,3 +116,17 @@ def field_terms(leaf, fname: str, start: bytes = b"", chunk: int = RECORDS_CHUNK
         if data[keypos : keypos + 2] != field:
             return
         yield data[keypos + 2 : datapos], decode(data[datapos:end])
+
+
+def some_field_terms(leaf, fname: str, wanted: Iterable[bytes]) -> Iterator[tuple[bytes, W3TermInfo]]:
+    """``(term, term info)`` of the ``wanted`` terms (ascending) that a segment's field holds, each
+    looked up in the terms file's hash table: for a few terms, instead of walking all of them."""
+    terms = getattr(leaf, "_terms", None)
+    for tbytes in wanted:
+        try:
+            if isinstance(terms, W3TermsReader):
+                yield tbytes, terms.term_info(fname, tbytes)
+            else:
+                yield tbytes, leaf.term_info(fname, tbytes.decode("utf-8"))
+        except TermNotFound:
+            continue

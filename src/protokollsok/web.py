@@ -75,9 +75,10 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -124,6 +125,8 @@ PROGRESS_EVERY = 10_000  # units or terms between two progress reports
 PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
 PARALLEL_UNITS = 2_000  # from this many units on, the terms are read by one process per core
 MAX_WORKERS = 4
+LOOKUP_TERMS = 50_000  # up to this many terms to read, each is looked up rather than every term walked
+REUSE = True  # an update's export takes the last export's entries of the terms no changed segment holds
 RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
@@ -225,7 +228,8 @@ def export_bundle(
     that read the terms' postings and search those words (default: one per core, up to
     ``MAX_WORKERS``, for ``PARALLEL_UNITS`` units or more; else one).
 
-    Returns ``{"written", "kept", "removed", "bytes", "units", "terms"}``.
+    Returns ``{"written", "kept", "removed", "bytes", "units", "terms", "reused"}`` (``reused``:
+    the terms whose entries were taken from the last export, ``_reuse``).
     """
     note = progress or _no_progress
     index_dir = Path(index_dir or index.default_index_dir())
@@ -250,7 +254,7 @@ def export_bundle(
         if freeze:
             gc.freeze()
         try:
-            w, nterms = _export(out, index_dir, searcher, info.chain, numbering, state, note, workers)
+            w, nterms, reused = _export(out, index_dir, searcher, info.chain, numbering, state, note, workers)
         finally:
             if freeze:
                 gc.unfreeze()
@@ -262,14 +266,16 @@ def export_bundle(
         "bytes": w.nbytes,
         "units": len(numbering.docs),
         "terms": nterms,
+        "reused": reused,
     }
 
 
 def _export(
     out: Path, index_dir: Path, searcher, chain: str, numbering: _Numbering, state: dict[str, Any], note: Progress,
     workers: int | None,
-) -> tuple[_Writer, int]:
-    """Write the bundle's files for the numbered units; returns the writer and the number of terms."""
+) -> tuple[_Writer, int, int]:
+    """Write the bundle's files for the numbered units; returns the writer, the number of terms and
+    how many of the terms' entries were taken from the last export."""
     reader = searcher.reader()
     docs = numbering.docs
     num_of = {d.docnum: d.num for d in docs}
@@ -283,7 +289,15 @@ def _export(
             note("units", i)
     note("units", len(docs))
     filters_name, facets = _write_meta(w, docs)
-    entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note, _workers(len(docs), workers))
+    reuse = _reuse(out, state, reader, chain, numbering)
+    if reuse is None:
+        entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note, _workers(len(docs), workers))
+    else:
+        entries = _Entries()
+        if reuse.read:
+            entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note,
+                                    _workers(len(docs), workers), reuse.read)
+        _take(entries, reuse, w)
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
     tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
     shard_names, nb, nterms = _write_shards(w, entries, table, tops, state)
@@ -296,8 +310,8 @@ def _export(
         root["lists"] = lists
     root.update(vocab)
     w.put("data/root.js", _wrap("root", _dumps(root)))
-    _write_state(out, numbering, nb)
-    return w, nterms
+    _write_state(out, numbering, nb, _reuse_state(reader, num_of, shard_names, entries.weights))
+    return w, nterms, len(reuse.entries) if reuse else 0
 
 
 def _no_progress(stage: str, done: int) -> None:
@@ -318,9 +332,10 @@ def _read_state(out: Path) -> dict[str, Any]:
         return {}
 
 
-def _write_state(out: Path, numbering: _Numbering, nb: int) -> None:
+def _write_state(out: Path, numbering: _Numbering, nb: int, reuse: dict[str, Any]) -> None:
     units = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
-    state = {"version": FORMAT_VERSION, "buckets": nb, "units": units, "tags": numbering.tags, "cut": numbering.cut}
+    state = {"version": FORMAT_VERSION, "buckets": nb, "units": units, "tags": numbering.tags, "cut": numbering.cut,
+             "reuse": reuse}
     path = out / "data" / STATE_FILE
     text = _dumps(state)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -463,6 +478,133 @@ def _write_unit(w: _Writer, d: _Doc, tag: str) -> None:
     w.put(f"data/{name}.js", _wrap(name, d.text))
 
 
+# --------------------------------------------------------------------------------------- reuse
+
+
+@dataclass
+class _Reuse:
+    """What an update's export takes from the last export: the entries of the terms that no
+    changed segment holds (their postings, numbers and lengths are as they were), the files of
+    their long postings and their weights' sizes; ``read``: the terms whose entries are made again."""
+
+    read: set[bytes]
+    entries: dict[str, str]
+    weights: dict[str, int]
+    files: set[str]
+    dnrs: set[str]  # those of the entries with postings in the dnr field
+
+
+def _entry_params() -> str:
+    """What a term's entry is made with besides its postings and the cut."""
+    params = [FORMAT_VERSION, BIG_TERM_CHARS, BIG_TERM_HASH_CHARS, PACK_DIGITS, PACK_LAST, UNION_FIELDS, RELATIVE_FIELDS]
+    return hashlib.sha256(repr(params).encode("utf-8")).hexdigest()[:HASH_CHARS]
+
+
+def _segment_records(reader, num_of: dict[int, int]) -> list[list[Any]]:
+    """``[segment id, documents, deleted documents, hash of each document's unit number]`` per
+    segment: a segment whose record is the same in two exports gives every term the same postings."""
+    out = []
+    for leaf, offset in reader.leaf_readers():
+        seg = leaf.segment()
+        if seg is None:
+            continue
+        nums = [num_of.get(offset + doc, -1) for doc in range(leaf.doc_count_all())]
+        digest = hashlib.sha256(repr(nums).encode("ascii")).hexdigest()[:HASH_CHARS]
+        out.append([seg.segment_id(), leaf.doc_count_all(), seg.deleted_count(), digest])
+    return out
+
+
+def _reuse_state(reader, num_of: dict[int, int], shard_names: list[str], weights: dict[str, int]) -> dict[str, Any]:
+    """What the next export needs to know to reuse this one's entries (``_reuse``)."""
+    return {"params": _entry_params(), "segments": _segment_records(reader, num_of), "shards": "".join(shard_names),
+            "weights": weights}
+
+
+def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Numbering) -> _Reuse | None:
+    """The last export's entries that this one can take as they are, or None (all made again).
+
+    Taken where the last export left a record of its segments and entries (``_reuse_state``),
+    with the same entry parameters and cut, and no unit of it is gone or changed (a new unit is
+    in a new segment, or in a merged one with older units): then a term held only by segments
+    of the same record without deleted documents has the postings, document frequencies and
+    numbers it had. The terms of every other segment are read again."""
+    prev = state.get("reuse")
+    if not REUSE or not isinstance(prev, dict) or prev.get("params") != _entry_params() or state.get("cut") != numbering.cut:
+        return None
+    now = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
+    if any(now.get(uid) != value for uid, value in state.get("units", {}).items()):
+        return None
+    num_of = {d.docnum: d.num for d in numbering.docs}
+    known = {tuple(r) for r in prev.get("segments", []) if not r[2]}
+    leaves = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment() is not None]
+    changed = [leaf for leaf, r in zip(leaves, _segment_records(reader, num_of), strict=True) if tuple(r) not in known]
+    if len(changed) == len(leaves):
+        return None
+    found = _old_entries(out, prev.get("shards"))
+    if found is None:
+        return None
+    old, dnrs = found
+    fields = [f for f, _ in _field_names(reader, chain)] + ([PAIR_FIELD] if PAIR_FIELD in reader.schema else [])
+    read = {t for leaf in changed for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
+    entries: dict[str, str] = {}
+    files: set[str] = set()
+    for term, entry in old.items():
+        if term.encode("utf-8") in read:
+            continue
+        refs = [f"data/{ref}.js" for ref in _P_REF.findall(entry)]
+        if all((out / ref).is_file() for ref in refs):
+            entries[term] = entry
+            files.update(refs)
+        else:
+            read.add(term.encode("utf-8"))
+    weights = {t: n for t, n in prev.get("weights", {}).items() if t in entries}
+    return _Reuse(read, entries, weights, files, {t for t in dnrs if t in entries})
+
+
+def _take(entries: _Entries, reuse: _Reuse, w: _Writer) -> None:
+    """Add the reused entries to those made now, their files to what the bundle keeps."""
+    entries.entries.update(reuse.entries)
+    entries.weights.update(reuse.weights)
+    for term in reuse.dnrs:
+        entries.dnrs[search.dnr_key(term)].append(term)
+    w.names |= reuse.files
+    w.kept += len(reuse.files)
+    w.nbytes += sum((w.out / name).stat().st_size for name in reuse.files)
+
+
+_P_REF = re.compile(rf'"(p/[0-9a-f]{{{BIG_TERM_HASH_CHARS}}})"')
+
+
+def _old_entries(out: Path, shards: Any) -> tuple[dict[str, str], set[str]] | None:
+    """Every term's entry (as JSON) in the term shards that ``root.js`` names, and the terms
+    spelling a diarienummer there, where it names those of ``shards`` (the last export's); None
+    where it does not or a shard cannot be read."""
+    root = _read_data(out / "data" / "root.js")
+    if not isinstance(root, dict) or not isinstance(shards, str) or root.get("shards") != shards:
+        return None
+    chars = int(root.get("shardHash", SHARD_HASH_CHARS))
+    entries: dict[str, str] = {}
+    dnrs: set[str] = set()
+    for b in range(len(shards) // chars):
+        bucket = _read_data(out / "data" / "t" / f"{b}-{shards[b * chars : (b + 1) * chars]}.js")
+        if not isinstance(bucket, dict):
+            return None
+        for term, entry in bucket.get("t", {}).items():
+            entries[term] = _dumps(entry)
+        for spellings in bucket.get("d", {}).values():
+            dnrs.update(spellings)
+    return entries, dnrs
+
+
+def _read_data(path: Path) -> Any:
+    """The data of a bundle file (``_wrap``), or None where it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text[text.index(",") + 1 : text.rindex(")")])
+    except (OSError, ValueError):
+        return None
+
+
 # ---------------------------------------------------------------------------------------- meta
 
 
@@ -525,20 +667,22 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
 
 
 def _field_postings(
-    reader, fname: str, num_of: dict[int, int], positions: bool, lengths: str | None = None, span: Span = (None, None)
+    reader, fname: str, num_of: dict[int, int], positions: bool, lengths: str | None = None, span: Span = (None, None),
+    only: Collection[bytes] | None = None,
 ) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """``(term, postings, ghost segments)`` for every term of field ``fname``, in term order.
     The postings, None where no live unit holds the term: ``[df, doc deltas, tfs or 0 when all
     are 1, field length bytes, (position deltas per doc)]``; the lengths are those of the field
     ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency``. The ghost
     segments: those whose lexicon holds the term though none of their live units do (see
-    ``_write_vocab``). Only the terms of ``span`` (from, before; None: no bound) are read.
+    ``_write_vocab``). Only the terms of ``span`` (from, before; None: no bound) are read, and of
+    them only those in ``only`` where given.
 
     The segments' term tables are walked side by side in term order, each term read with the
     term info that comes with it: asking the whole index for each term's postings and document
     frequency looked every term up in every segment, twice (most of an export's time)."""
     leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if fname in leaf.schema]
-    streams = [_terms_of(i, leaf, offset, fname, span) for i, leaf, offset in leaves]
+    streams = [_terms_of(i, leaf, offset, fname, span, only) for i, leaf, offset in leaves]
     length_of = {i: _field_lengths(leaf, lengths or fname) for i, leaf, _ in leaves}
     for tbytes, parts in itertools.groupby(heapq.merge(*streams), key=lambda part: part[0]):
         df = 0
@@ -591,15 +735,23 @@ def _position_deltas(value: bytes) -> list[int]:
     return list(pickle.loads(value[_INT_SIZE:]))
 
 
-def _terms_of(i: int, leaf, offset: int, fname: str, span: Span) -> Iterator[tuple[bytes, int, int, Any, Any]]:
+def _terms_of(
+    i: int, leaf, offset: int, fname: str, span: Span, only: Collection[bytes] | None = None
+) -> Iterator[tuple[bytes, int, int, Any, Any]]:
     """``(term, i, the segment's first document number, its reader, the term's info)`` for each
-    term of the ``i``-th segment's field in ``span``, in term order (``i`` orders a term's
-    segments)."""
+    term of the ``i``-th segment's field in ``span`` (and in ``only``, where given), in term order
+    (``i`` orders a term's segments)."""
     start, stop = span
+    if only is not None and len(only) <= LOOKUP_TERMS:
+        wanted = sorted(t for t in only if (start is None or t >= start) and (stop is None or t < stop))
+        for tbytes, info in postings.some_field_terms(leaf, fname, wanted):
+            yield tbytes, i, offset, leaf, info
+        return
     for tbytes, info in postings.field_terms(leaf, fname, start or b""):
         if stop is not None and tbytes >= stop:
             return
-        yield tbytes, i, offset, leaf, info
+        if only is None or tbytes in only:
+            yield tbytes, i, offset, leaf, info
 
 
 def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
@@ -615,10 +767,12 @@ def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
     return post
 
 
-def _pair_postings(reader, num_of: dict[int, int], span: Span) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
+def _pair_postings(
+    reader, num_of: dict[int, int], span: Span, only: Collection[bytes] | None = None
+) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """Word pairs' postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
     lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
-    for tbytes, post, ghosts in _field_postings(reader, PAIR_FIELD, num_of, True, STEM_FIELD, span):
+    for tbytes, post, ghosts in _field_postings(reader, PAIR_FIELD, num_of, True, STEM_FIELD, span, only):
         if post is not None:
             post[0] = len(post[1])
         yield tbytes, post, ghosts
@@ -666,20 +820,22 @@ class _Entries:
 
 
 def _span_entries(
-    reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Callable[[int], None], span: Span
+    reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Callable[[int], None], span: Span,
+    only: Collection[bytes] | None = None,
 ) -> _Entries:
-    """The entries of the terms in ``span``: postings per (term, field), long ones written to
-    files of their own (``_small_or_ref``); ``note`` is told how many terms are done.
+    """The entries of the terms in ``span`` (and in ``only``, where given): postings per (term,
+    field), long ones written to files of their own (``_small_or_ref``); ``note`` is told how many
+    terms are done.
 
     The fields' terms are read side by side in term order, so each term is finished (long
     postings written to a file of their own, the rest kept as the JSON its bucket will hold)
     before the next is read: the export never holds every term's postings as Python lists."""
     fields = [
-        (short, _field_postings(reader, fname, num_of, fname == "text_stem", span=span))
+        (short, _field_postings(reader, fname, num_of, fname == "text_stem", span=span, only=only))
         for fname, short in _field_names(reader, chain)
     ]
     if PAIR_FIELD in reader.schema:
-        fields.append((analysis.PAIR, _pair_postings(reader, num_of, span)))
+        fields.append((analysis.PAIR, _pair_postings(reader, num_of, span, only)))
     out = _Entries()
     merged = heapq.merge(*(_tagged(k, stream) for k, (_, stream) in enumerate(fields)))
     for tbytes, group in itertools.groupby(merged, key=lambda item: item[0]):
@@ -715,15 +871,17 @@ def _workers(units: int, asked: int | None) -> int:
 
 
 def _term_entries(
-    index_dir: Path, reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Progress, workers: int
+    index_dir: Path, reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Progress, workers: int,
+    only: Collection[bytes] | None = None,
 ) -> _Entries:
-    """Every term's entry, the terms split into ``workers`` spans of about as many terms each;
-    this process reads the first, a forked process each other one (reading postings is most of
-    an export: 203 of 244 s at the whole volume corpus in one process). A span whose process
-    fails, or finds another generation of the index, is read here afterwards."""
+    """Every term's entry (of those in ``only``, where given), the terms split into ``workers``
+    spans of about as many terms each; this process reads the first, a forked process each other
+    one (reading postings is most of an export: 203 of 244 s at the whole volume corpus in one
+    process). A span whose process fails, or finds another generation of the index, is read here
+    afterwards."""
     spans = _spans(reader, workers)
     if len(spans) == 1:
-        return _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n), spans[0])
+        return _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n), spans[0], only)
     ctx = multiprocessing.get_context("fork")
     index._die_with_parent_after_fork()  # killed, the exporter leaves no process writing behind
     counters = [ctx.Value("q", 0, lock=False) for _ in spans[1:]]
@@ -731,13 +889,13 @@ def _term_entries(
     jobs = []
     for span, counter in zip(spans[1:], counters, strict=True):
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, cut, w.out, span, counter), daemon=True)
+        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, cut, w.out, span, counter, only), daemon=True)
         proc.start()
         send.close()
         jobs.append((proc, recv, span))
     others = lambda: sum(c.value for c in counters)  # noqa: E731
     try:
-        out = _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n + others()), spans[0])
+        out = _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n + others()), spans[0], only)
         done = len(out.entries)
         for proc, recv, span in jobs:
             while not recv.poll(PROGRESS_SECONDS):
@@ -748,7 +906,7 @@ def _term_entries(
                 result = None
             proc.join()
             if result is None:
-                part = _span_entries(reader, chain, num_of, cut, w, lambda n: None, span)
+                part = _span_entries(reader, chain, num_of, cut, w, lambda n: None, span, only)
             else:
                 part, written, kept, nbytes, names = result
                 w.written += written
@@ -767,7 +925,7 @@ def _term_entries(
 
 
 def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, num_of: dict[int, int], cut: int,
-                 out: Path, span: Span, counter) -> None:
+                 out: Path, span: Span, counter, only: Collection[bytes] | None = None) -> None:
     """In a forked process: the entries of ``span`` (with what was written) sent back, or None."""
     try:
         ix, _ = index.open_index(index_dir)  # its own files: a forked reader's share their offsets
@@ -776,7 +934,7 @@ def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, 
                 send.send(None)
                 return
             w = _Writer(out)
-            part = _span_entries(reader, chain, num_of, cut, w, lambda n: setattr(counter, "value", n), span)
+            part = _span_entries(reader, chain, num_of, cut, w, lambda n: setattr(counter, "value", n), span, only)
             send.send((part, w.written, w.kept, w.nbytes, w.names))
     except Exception:  # the span is read again in the parent, which reports the error
         send.send(None)

@@ -1,0 +1,137 @@
+"""An update's export takes the last export's entries of the terms that no changed segment holds
+(``web._reuse``) and reads only the others: whatever changed in the index, the bundle it writes is
+byte for byte the one an export reading every term writes over the same last bundle."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import data_of, volume_units
+from protokollsok import index, web
+from protokollsok.index import index_units
+
+
+@pytest.fixture(scope="module")
+def units() -> list:
+    return volume_units(560)
+
+
+@pytest.fixture(autouse=True)
+def small_long_terms(monkeypatch):
+    """Many terms with long postings (files of their own, a recent part after an update)."""
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 160)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _exported_both_ways(ix: Path, last: Path, tmp_path: Path, monkeypatch, workers: int = 1) -> tuple[dict, dict]:
+    """The export of ``ix`` over copies of the bundle ``last``: reusing entries, then reading every
+    term; asserts that both write the same files, returns both reports."""
+    reusing, reading = tmp_path / "reusing", tmp_path / "reading"
+    for folder in (reusing, reading):
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(last, folder)
+    reused = web.export_bundle(ix, reusing, workers=workers)
+    monkeypatch.setattr(web, "REUSE", False)
+    full = web.export_bundle(ix, reading, workers=workers)
+    monkeypatch.setattr(web, "REUSE", True)
+    assert _tree(reusing) == _tree(reading)
+    same = ("written", "removed", "units", "terms")  # (the full export counts a file two terms share twice as kept)
+    assert {k: reused[k] for k in same} == {k: full[k] for k in same}
+    assert full["reused"] == 0
+    shutil.rmtree(last)
+    shutil.copytree(reusing, last)
+    return reused, full
+
+
+def _first(tmp_path: Path, units: list) -> tuple[Path, Path]:
+    """An index of the first 500 units, written by two processes (two segments), and its bundle."""
+    ix, out = tmp_path / "ix", tmp_path / "last"
+    index_units(ix, units[:500], parallel=True)
+    web.export_bundle(ix, out)
+    return ix, out
+
+
+def _changed(unit, text: str):
+    return dataclasses.replace(unit, segment=dataclasses.replace(unit.segment, text=text))
+
+
+def test_new_units_in_a_new_segment_leave_every_other_terms_entry_to_be_taken(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:520], full=False)
+    reused, full = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["units"] == 520
+    assert 0.5 * full["terms"] < reused["reused"] < full["terms"]
+
+
+def test_updates_one_after_another_take_entries_each_time_and_merged_segments_are_read_again(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    for lo, hi in ((500, 510), (510, 520), (520, 530)):
+        index_units(ix, units[lo:hi], full=False)
+        reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch, workers=2)
+        assert reused["reused"] > 0
+    whoosh_ix, _ = index.open_index(ix)
+    whoosh_ix.optimize()  # one segment: every term is read again
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] == 0
+
+
+def test_an_unchanged_index_is_exported_again_from_the_last_entries_alone(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    root = data_of(last / "data" / "root.js")
+    h = root["shardHash"]
+    shards = [data_of(last / "data" / "t" / f"{b}-{root['shards'][b * h:(b + 1) * h]}.js") for b in range(root["buckets"])]
+    assert reused["reused"] == sum(len(shard.get("t", {})) for shard in shards) > 1000
+    assert reused["written"] == 0
+
+
+def test_a_changed_unit_makes_its_segments_terms_read_again(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    index_units(ix, [_changed(units[3], units[3].segment.text + " trängselskatt vattenskoter")], full=False)
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+
+
+def test_a_removed_unit_makes_every_term_read_again(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    whoosh_ix, _ = index.open_index(ix)
+    writer = whoosh_ix.writer()
+    writer.delete_by_term("id", units[7].segment.id)
+    writer.commit()
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] == 0
+
+
+def test_a_bundle_whose_shards_are_not_those_of_its_state_is_read_anew(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:510], full=False)
+    shard = next((last / "data" / "t").iterdir())
+    shard.unlink()
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] == 0
+
+
+def test_a_long_terms_file_gone_from_the_bundle_is_written_again(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:510], full=False)
+    gone = sorted((last / "data" / "p").iterdir())[0]
+    gone.unlink()
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] > 0
+    assert gone.exists()
+
+
+def test_a_segment_with_deleted_units_is_read_again_at_every_update(tmp_path, units, monkeypatch):
+    """Its terms that only deleted units hold are named in the vocabulary shards (``_write_vocab``)."""
+    ix, last = _first(tmp_path, units)
+    index_units(ix, [_changed(units[3], "Ärendet utgår.")], full=False)
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    index_units(ix, units[500:505], full=False)
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] > 0
