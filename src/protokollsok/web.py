@@ -294,9 +294,9 @@ def _export(
         entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note, _workers(len(docs), workers))
     else:
         entries = _Entries()
-        if reuse.read:
+        if reuse.plan.only:
             entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note,
-                                    _workers(len(docs), workers), reuse.read)
+                                    _workers(len(docs), workers), reuse.plan)
         _take(entries, reuse, w)
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
     tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
@@ -482,12 +482,26 @@ def _write_unit(w: _Writer, d: _Doc, tag: str) -> None:
 
 
 @dataclass
+class _Plan:
+    """The terms an update's export reads (``only``). Of the long terms among them whose units
+    below the cut are as they were (``tails``: their last entries), it reads the postings only
+    outside the ``settled`` segments (those whose units are all below the cut and as they were)
+    and their document frequencies from every segment; ``found``: the tail terms that a settled
+    segment holds, whose entries ``_tail_entry`` makes from the last ones."""
+
+    only: set[bytes]
+    tails: dict[bytes, list[Any]] = field(default_factory=dict)
+    settled: frozenset[int] = frozenset()
+    found: set[bytes] = field(default_factory=set)
+
+
+@dataclass
 class _Reuse:
     """What an update's export takes from the last export: the entries of the terms that no
     changed segment holds (their postings, numbers and lengths are as they were), the files of
-    their long postings and their weights' sizes; ``read``: the terms whose entries are made again."""
+    their long postings and their weights' sizes; ``plan``: how the other terms are read."""
 
-    read: set[bytes]
+    plan: _Plan
     entries: dict[str, str]
     weights: dict[str, int]
     files: set[str]
@@ -536,8 +550,9 @@ def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Num
         return None
     num_of = {d.docnum: d.num for d in numbering.docs}
     known = {tuple(r) for r in prev.get("segments", []) if not r[2]}
-    leaves = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment() is not None]
-    changed = [leaf for leaf, r in zip(leaves, _segment_records(reader, num_of), strict=True) if tuple(r) not in known]
+    leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if leaf.segment() is not None]
+    records = _segment_records(reader, num_of)
+    changed = [leaf for (_, leaf, _), r in zip(leaves, records, strict=True) if tuple(r) not in known]
     if len(changed) == len(leaves):
         return None
     found = _old_entries(out, prev.get("shards"))
@@ -558,7 +573,38 @@ def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Num
         else:
             read.add(term.encode("utf-8"))
     weights = {t: n for t, n in prev.get("weights", {}).items() if t in entries}
-    return _Reuse(read, entries, weights, files, {t for t in dnrs if t in entries})
+    plan = _Plan(read)
+    settled = _settled(leaves, records, num_of, known, numbering.cut)
+    if settled is not None:
+        plan.settled = settled
+        plan.tails = _tails(out, read, old)
+    return _Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries})
+
+
+def _settled(
+    leaves: list[tuple[int, Any, int]], records: list[list[Any]], num_of: dict[int, int], known: set[tuple], cut: int
+) -> frozenset[int] | None:
+    """The segments (by place) whose units are all below the cut and as they were (``known``),
+    where every unit below the cut is in one of them; else None."""
+    settled = set()
+    for (i, leaf, offset), record in zip(leaves, records, strict=True):
+        nums = [n for doc in range(leaf.doc_count_all()) if (n := num_of.get(offset + doc)) is not None]
+        if tuple(record) in known and all(n < cut for n in nums):
+            settled.add(i)
+        elif any(n < cut for n in nums):
+            return None
+    return frozenset(settled)
+
+
+def _tails(out: Path, read: set[bytes], old: dict[str, str]) -> dict[bytes, list[Any]]:
+    """The last entries of the long terms among ``read`` whose files are all in the bundle."""
+    tails = {}
+    for tbytes in read:
+        entry = old.get(tbytes.decode("utf-8"))
+        refs = _P_REF.findall(entry) if entry is not None and entry.startswith("[") else None
+        if refs and all((out / f"data/{ref}.js").is_file() for ref in refs):
+            tails[tbytes] = json.loads(entry)
+    return tails
 
 
 def _take(entries: _Entries, reuse: _Reuse, w: _Writer) -> None:
@@ -668,28 +714,34 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
 
 def _field_postings(
     reader, fname: str, num_of: dict[int, int], positions: bool, lengths: str | None = None, span: Span = (None, None),
-    only: Collection[bytes] | None = None,
+    plan: _Plan | None = None, live_df: bool = False,
 ) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """``(term, postings, ghost segments)`` for every term of field ``fname``, in term order.
     The postings, None where no live unit holds the term: ``[df, doc deltas, tfs or 0 when all
     are 1, field length bytes, (position deltas per doc)]``; the lengths are those of the field
-    ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency``. The ghost
-    segments: those whose lexicon holds the term though none of their live units do (see
-    ``_write_vocab``). Only the terms of ``span`` (from, before; None: no bound) are read, and of
-    them only those in ``only`` where given.
+    ``lengths`` (default: the term's own field), df is whoosh's ``doc_frequency`` (with
+    ``live_df``: the number of live units that hold the term). The ghost segments: those whose
+    lexicon holds the term though none of their live units do (see ``_write_vocab``). Only the
+    terms of ``span`` (from, before; None: no bound) are read, and of them only those that
+    ``plan`` reads, where given (a tail term's postings only outside its settled segments, ``_Plan``).
 
     The segments' term tables are walked side by side in term order, each term read with the
     term info that comes with it: asking the whole index for each term's postings and document
     frequency looked every term up in every segment, twice (most of an export's time)."""
     leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if fname in leaf.schema]
-    streams = [_terms_of(i, leaf, offset, fname, span, only) for i, leaf, offset in leaves]
+    streams = [_terms_of(i, leaf, offset, fname, span, plan.only if plan else None) for i, leaf, offset in leaves]
     length_of = {i: _field_lengths(leaf, lengths or fname) for i, leaf, _ in leaves}
     for tbytes, parts in itertools.groupby(heapq.merge(*streams), key=lambda part: part[0]):
-        df = 0
+        df = settled = 0
         rows: list[tuple] = []
         ghosts: list[int] = []
+        tail = plan is not None and tbytes in plan.tails
         for _, i, offset, leaf, info in parts:
             df += info.doc_frequency()
+            if tail and i in plan.settled:  # (no deleted units: every one it holds is live)
+                plan.found.add(tbytes)
+                settled += info.doc_frequency()
+                continue
             held = len(rows)
             flen = length_of[i]
             for local, weight, value in _term_postings(leaf, fname, tbytes, info, positions):
@@ -698,7 +750,8 @@ def _field_postings(
                     rows.append((num, weight, flen(local), _position_deltas(value) if positions else None))
             if len(rows) == held:
                 ghosts.append(i)
-        yield tbytes, _encode_rows(df, rows, positions) if rows else None, ghosts
+        live = settled + len(rows)
+        yield tbytes, _encode_rows(live if live_df else df, rows, positions) if live else None, ghosts
 
 
 def _term_postings(leaf, fname: str, tbytes: bytes, info, values: bool) -> Iterator[tuple[int, float, Any]]:
@@ -736,7 +789,7 @@ def _position_deltas(value: bytes) -> list[int]:
 
 
 def _terms_of(
-    i: int, leaf, offset: int, fname: str, span: Span, only: Collection[bytes] | None = None
+    i: int, leaf, offset: int, fname: str, span: Span, only: Collection[bytes] | None = None,
 ) -> Iterator[tuple[bytes, int, int, Any, Any]]:
     """``(term, i, the segment's first document number, its reader, the term's info)`` for each
     term of the ``i``-th segment's field in ``span`` (and in ``only``, where given), in term order
@@ -768,14 +821,11 @@ def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
 
 
 def _pair_postings(
-    reader, num_of: dict[int, int], span: Span, only: Collection[bytes] | None = None
+    reader, num_of: dict[int, int], span: Span, plan: _Plan | None = None
 ) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """Word pairs' postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
     lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
-    for tbytes, post, ghosts in _field_postings(reader, PAIR_FIELD, num_of, True, STEM_FIELD, span, only):
-        if post is not None:
-            post[0] = len(post[1])
-        yield tbytes, post, ghosts
+    return _field_postings(reader, PAIR_FIELD, num_of, True, STEM_FIELD, span, plan, live_df=True)
 
 
 def _num(x: float) -> float | int:
@@ -821,21 +871,21 @@ class _Entries:
 
 def _span_entries(
     reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Callable[[int], None], span: Span,
-    only: Collection[bytes] | None = None,
+    plan: _Plan | None = None,
 ) -> _Entries:
-    """The entries of the terms in ``span`` (and in ``only``, where given): postings per (term,
-    field), long ones written to files of their own (``_small_or_ref``); ``note`` is told how many
-    terms are done.
+    """The entries of the terms in ``span`` (those that ``plan`` reads, where given): postings
+    per (term, field), long ones written to files of their own (``_small_or_ref``); ``note`` is
+    told how many terms are done.
 
     The fields' terms are read side by side in term order, so each term is finished (long
     postings written to a file of their own, the rest kept as the JSON its bucket will hold)
     before the next is read: the export never holds every term's postings as Python lists."""
     fields = [
-        (short, _field_postings(reader, fname, num_of, fname == "text_stem", span=span, only=only))
+        (short, _field_postings(reader, fname, num_of, fname == "text_stem", span=span, plan=plan))
         for fname, short in _field_names(reader, chain)
     ]
     if PAIR_FIELD in reader.schema:
-        fields.append((analysis.PAIR, _pair_postings(reader, num_of, span, only)))
+        fields.append((analysis.PAIR, _pair_postings(reader, num_of, span, plan)))
     out = _Entries()
     merged = heapq.merge(*(_tagged(k, stream) for k, (_, stream) in enumerate(fields)))
     for tbytes, group in itertools.groupby(merged, key=lambda item: item[0]):
@@ -851,7 +901,10 @@ def _span_entries(
             continue
         if "dnr" in posts:
             out.dnrs[search.dnr_key(term)].append(term)
-        entry, weight_chars = _entry(w, posts, cut)
+        if plan is not None and tbytes in plan.found:
+            entry, weight_chars = _tail_entry(w, posts, plan.tails[tbytes])
+        else:
+            entry, weight_chars = _entry(w, posts, cut)
         out.entries[term] = _dumps(entry)
         if weight_chars:
             out.weights[term] = weight_chars
@@ -872,16 +925,16 @@ def _workers(units: int, asked: int | None) -> int:
 
 def _term_entries(
     index_dir: Path, reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Progress, workers: int,
-    only: Collection[bytes] | None = None,
+    plan: _Plan | None = None,
 ) -> _Entries:
-    """Every term's entry (of those in ``only``, where given), the terms split into ``workers``
+    """Every term's entry (of those ``plan`` reads, where given), the terms split into ``workers``
     spans of about as many terms each; this process reads the first, a forked process each other
     one (reading postings is most of an export: 203 of 244 s at the whole volume corpus in one
     process). A span whose process fails, or finds another generation of the index, is read here
     afterwards."""
     spans = _spans(reader, workers)
     if len(spans) == 1:
-        return _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n), spans[0], only)
+        return _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n), spans[0], plan)
     ctx = multiprocessing.get_context("fork")
     index._die_with_parent_after_fork()  # killed, the exporter leaves no process writing behind
     counters = [ctx.Value("q", 0, lock=False) for _ in spans[1:]]
@@ -889,13 +942,13 @@ def _term_entries(
     jobs = []
     for span, counter in zip(spans[1:], counters, strict=True):
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, cut, w.out, span, counter, only), daemon=True)
+        proc = ctx.Process(target=_span_worker, args=(send, index_dir, sig, chain, num_of, cut, w.out, span, counter, plan), daemon=True)
         proc.start()
         send.close()
         jobs.append((proc, recv, span))
     others = lambda: sum(c.value for c in counters)  # noqa: E731
     try:
-        out = _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n + others()), spans[0], only)
+        out = _span_entries(reader, chain, num_of, cut, w, lambda n: note("terms", n + others()), spans[0], plan)
         done = len(out.entries)
         for proc, recv, span in jobs:
             while not recv.poll(PROGRESS_SECONDS):
@@ -906,7 +959,7 @@ def _term_entries(
                 result = None
             proc.join()
             if result is None:
-                part = _span_entries(reader, chain, num_of, cut, w, lambda n: None, span, only)
+                part = _span_entries(reader, chain, num_of, cut, w, lambda n: None, span, plan)
             else:
                 part, written, kept, nbytes, names = result
                 w.written += written
@@ -925,7 +978,7 @@ def _term_entries(
 
 
 def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, num_of: dict[int, int], cut: int,
-                 out: Path, span: Span, counter, only: Collection[bytes] | None = None) -> None:
+                 out: Path, span: Span, counter, plan: _Plan | None = None) -> None:
     """In a forked process: the entries of ``span`` (with what was written) sent back, or None."""
     try:
         ix, _ = index.open_index(index_dir)  # its own files: a forked reader's share their offsets
@@ -934,7 +987,7 @@ def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, 
                 send.send(None)
                 return
             w = _Writer(out)
-            part = _span_entries(reader, chain, num_of, cut, w, lambda n: setattr(counter, "value", n), span, only)
+            part = _span_entries(reader, chain, num_of, cut, w, lambda n: setattr(counter, "value", n), span, plan)
             send.send((part, w.written, w.kept, w.nbytes, w.names))
     except Exception:  # the span is read again in the parent, which reports the error
         send.send(None)
@@ -1292,6 +1345,35 @@ def _long_entry(w: _Writer, posts: dict[str, Any], packed: dict[str, Any], cut: 
         entry.append(recent)
         weight_chars += chars
     return entry, weight_chars
+
+
+def _tail_entry(w: _Writer, posts: dict[str, Any], last: list[Any]) -> tuple[list[Any], int]:
+    """A long term's entry (``_long_entry``) from its last one where only its units from the cut
+    on are read (``_Plan``): the files of its postings below the cut as they were, its document
+    frequencies and its recent part from ``posts`` (each field's df, the recent units' postings);
+    and the size of its weights' files."""
+    dfs = {f: p[0] for f, p in posts.items()}
+    entry: list[Any] = [*last[:3], dfs]
+    weight_chars = _keep_files(w, last[:3])
+    recent = {f: [0, *p[1:]] for f, p in posts.items() if p[1]}
+    if recent:
+        part, chars = _small_or_ref(w, _packed(_share_units(_share_lists(recent))))
+        entry.append(part)
+        weight_chars += chars
+    return entry, weight_chars
+
+
+def _keep_files(w: _Writer, refs: list[Any]) -> int:
+    """Keep the files a long entry's first three items name (units, positions, weights), as
+    written; returns the size of the weights' (``_long_entry``'s ``weight_chars``)."""
+    units, positions, weights = refs
+    for ref in (units, *positions.values(), weights):
+        name = f"data/{ref}.js"
+        if name not in w.names:
+            w.names.add(name)
+            w.kept += 1
+            w.nbytes += (w.out / name).stat().st_size
+    return (w.out / f"data/{weights}.js").stat().st_size - len(_wrap(weights, ""))
 
 
 def _split_posts(posts: dict[str, Any], cut: int) -> tuple[dict[str, Any], dict[str, Any]]:
