@@ -135,3 +135,14 @@ def test_a_segment_with_deleted_units_is_read_again_at_every_update(tmp_path, un
     index_units(ix, units[500:505], full=False)
     reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert reused["reused"] > 0
+
+
+def test_a_units_file_gone_from_the_bundle_is_written_again(tmp_path, units, monkeypatch):
+    """An unchanged unit's file is kept as the last export wrote it, without making it again;
+    one that is not there is made again."""
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:505], full=False)
+    gone = sorted((last / "data" / "u").iterdir())[10]
+    gone.unlink()
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert gone.exists()

@@ -145,7 +145,8 @@ class _Doc:
     num: int
     unit: dict[str, Any]
     digest: str
-    text: str
+    text: str | None  # None: as in the last export, whose file of it is there (``_number_docs``)
+    stored: str = ""  # a hash of the stored fields it is made from
 
 
 @dataclass
@@ -156,6 +157,7 @@ class _Numbering:
     docs: list[_Doc]
     tags: list[list[Any]]
     cut: int = 0  # units numbered from here on are recent: long postings keep them apart (``_long_entry``)
+    params: str = ""  # what the units' files are made with besides their stored fields (``_unit_params``)
     firsts: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -190,6 +192,18 @@ class _Writer:
         tmp.write_bytes(data)
         tmp.replace(path)
         self.written += 1
+
+    def keep(self, rel: str) -> bool:
+        """Keep ``rel`` as it is, where it is there (a file whose name says what it holds);
+        False where it is not."""
+        try:
+            size = (self.out / rel).stat().st_size
+        except OSError:
+            return False
+        self.names.add(rel)
+        self.kept += 1
+        self.nbytes += size
+        return True
 
     def jsonp(self, folder: str, stem: str, data: Any, chars: int = 0) -> str:
         """Write ``data`` as ``data/<folder>/[<stem>-]<hash>.js``; return the hash."""
@@ -282,8 +296,14 @@ def _export(
     w = _Writer(out)
     for name in STATIC_FILES:
         w.put(name, (ASSETS / name).read_text(encoding="utf-8"))
+    keys = None
     for i, d in enumerate(docs, 1):
-        _write_unit(w, d, numbering.tag_of(d.num))
+        name = f"u/{d.num}-{numbering.tag_of(d.num)}"
+        if d.text is None and not w.keep(f"data/{name}.js"):  # as it was, but its file is gone
+            keys = keys or _PageKeys(chain)
+            d.text = _dumps(_unit_fields(reader.stored_fields(d.docnum), keys))
+        if d.text is not None:
+            w.put(f"data/{name}.js", _wrap(name, d.text))
         d.text = ""  # written: nothing reads it again, and the units' texts are most of what numbering holds
         if i % PROGRESS_EVERY == 0:
             note("units", i)
@@ -333,9 +353,9 @@ def _read_state(out: Path) -> dict[str, Any]:
 
 
 def _write_state(out: Path, numbering: _Numbering, nb: int, reuse: dict[str, Any]) -> None:
-    units = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
+    units = {d.unit["id"]: [d.num, d.digest, d.stored] for d in numbering.docs}
     state = {"version": FORMAT_VERSION, "buckets": nb, "units": units, "tags": numbering.tags, "cut": numbering.cut,
-             "reuse": reuse}
+             "unitParams": numbering.params, "reuse": reuse}
     path = out / "data" / STATE_FILE
     text = _dumps(state)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -346,6 +366,11 @@ def _unit_fields(stored: dict[str, Any], keys: _PageKeys) -> dict[str, Any]:
     """The fields the page shows for a unit (the same names and values as ``search --json``), and
     ``"k"``: the forms of its words that the page needs to mark a snippet and cannot compute."""
     body = stored.get("body") or ""
+    return {**_filter_fields(stored), "body": body, **({"k": k} if (k := keys.of(body)) else {})}
+
+
+def _filter_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """A unit's fields without its text (and the forms of its words): what the filters read."""
     return {
         "id": stored["id"],
         "kind": stored.get("kind", ""),
@@ -357,9 +382,7 @@ def _unit_fields(stored: dict[str, Any], keys: _PageKeys) -> dict[str, Any]:
         "dnr": [x for x in (stored.get("dnr") or "").split(",") if x],
         "parti": [x for x in (stored.get("parti") or "").split(",") if x],
         "source": stored.get("source", ""),
-        "body": body,
         **({"ocr": True} if stored.get("ocr") else {}),  # absent otherwise: unchanged units' files stay alike
-        **({"k": k} if (k := keys.of(body)) else {}),
     }
 
 
@@ -411,11 +434,22 @@ class _PageKeys:
         return " ".join(k[2:] if k[0] == "s" else "~" + k[2:] for k in sorted(full - own, key=lambda k: (k[0] == "f", k)))
 
 
-def _live_units(reader, chain: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    keys = _PageKeys(chain)
+def _live_units(reader) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(docnum, stored fields)`` of every unit (not the bookkeeping documents)."""
     for docnum, stored in reader.iter_docs():
         if stored.get("doctype") != "file" and stored.get("id"):
-            yield docnum, _unit_fields(stored, keys)
+            yield docnum, stored
+
+
+def _unit_params(chain: str) -> str:
+    """What a unit's file is made with besides its stored fields: the bundle format, the analysis
+    chain, the analysis's code and data (the forms of its words) and the code that writes it."""
+    from protokollsok import formstore
+
+    h = hashlib.sha256(f"{FORMAT_VERSION}:{chain}:{formstore.analysis_key()}".encode())
+    for module in (__file__, snippets.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()[:HASH_CHARS]
 
 
 def _number_docs(reader, state: dict[str, Any], chain: str) -> _Numbering:
@@ -427,11 +461,20 @@ def _number_docs(reader, state: dict[str, Any], chain: str) -> _Numbering:
     docs: list[_Doc] = []
     first_new = nxt = max((v[0] for v in old.values()), default=-1) + 1
     last = -1
-    for dn, u in _live_units(reader, chain):
-        text = _dumps(u)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        fields = {k: v for k, v in u.items() if k not in ("body", "k")}
-        prev = old.get(u["id"])
+    params = _unit_params(chain)
+    same = REUSE and same_format and state.get("unitParams") == params
+    keys = _PageKeys(chain)
+    for dn, stored in _live_units(reader):
+        made = hashlib.sha256(_dumps(stored).encode("utf-8")).hexdigest()[:16]
+        prev = old.get(stored["id"])
+        text: str | None = None
+        if same and prev and prev[2:] == [made]:  # its file's content is as it was: not made again
+            fields, digest = _filter_fields(stored), prev[1]
+        else:
+            u = _unit_fields(stored, keys)
+            text = _dumps(u)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            fields = {k: v for k, v in u.items() if k not in ("body", "k")}
         # An unchanged unit keeps its number where that follows whoosh's order: not so one that a
         # changed file's update added again after the older units (it gets a new number, as the
         # file's changed units do, instead of every unit being numbered anew).
@@ -440,13 +483,13 @@ def _number_docs(reader, state: dict[str, Any], chain: str) -> _Numbering:
         else:
             last = nxt
             nxt += 1
-        docs.append(_Doc(dn, last, fields, digest, text))
+        docs.append(_Doc(dn, last, fields, digest, text, made))
     new = [d for d in docs if d.num >= first_new]
     if new:
         given = "".join(f"{d.num}:{d.digest}\n" for d in new)
         tags = [t for t in tags if t[0] < first_new] + [[first_new, hashlib.sha256(given.encode()).hexdigest()[:UNIT_TAG_CHARS]]]
     cut = _cut(state.get("cut") if same_format and old else None, [d.num for d in docs])
-    return _Numbering(docs, _tags_in_use(tags, [d.num for d in docs]), cut)
+    return _Numbering(docs, _tags_in_use(tags, [d.num for d in docs]), cut, params)
 
 
 def _cut(prev: int | None, nums: list[int]) -> int:
@@ -470,12 +513,6 @@ def _tags_in_use(tags: list[list[Any]], nums: list[int]) -> list[list[Any]]:
         if k < len(nums) and nums[k] < end:
             kept.append([first, tag])
     return kept
-
-
-def _write_unit(w: _Writer, d: _Doc, tag: str) -> None:
-    """``data/u/<number>-<tag>.js``: the unit's shown fields."""
-    name = f"u/{d.num}-{tag}"
-    w.put(f"data/{name}.js", _wrap(name, d.text))
 
 
 # --------------------------------------------------------------------------------------- reuse
@@ -546,7 +583,7 @@ def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Num
     if not REUSE or not isinstance(prev, dict) or prev.get("params") != _entry_params() or state.get("cut") != numbering.cut:
         return None
     now = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
-    if any(now.get(uid) != value for uid, value in state.get("units", {}).items()):
+    if any(now.get(uid) != value[:2] for uid, value in state.get("units", {}).items()):
         return None
     num_of = {d.docnum: d.num for d in numbering.docs}
     known = {tuple(r) for r in prev.get("segments", []) if not r[2]}
@@ -613,9 +650,8 @@ def _take(entries: _Entries, reuse: _Reuse, w: _Writer) -> None:
     entries.weights.update(reuse.weights)
     for term in reuse.dnrs:
         entries.dnrs[search.dnr_key(term)].append(term)
-    w.names |= reuse.files
-    w.kept += len(reuse.files)
-    w.nbytes += sum((w.out / name).stat().st_size for name in reuse.files)
+    for name in reuse.files:
+        w.keep(name)
 
 
 _P_REF = re.compile(rf'"(p/[0-9a-f]{{{BIG_TERM_HASH_CHARS}}})"')
@@ -1368,11 +1404,8 @@ def _keep_files(w: _Writer, refs: list[Any]) -> int:
     written; returns the size of the weights' (``_long_entry``'s ``weight_chars``)."""
     units, positions, weights = refs
     for ref in (units, *positions.values(), weights):
-        name = f"data/{ref}.js"
-        if name not in w.names:
-            w.names.add(name)
-            w.kept += 1
-            w.nbytes += (w.out / name).stat().st_size
+        if f"data/{ref}.js" not in w.names:
+            w.keep(f"data/{ref}.js")
     return (w.out / f"data/{weights}.js").stat().st_size - len(_wrap(weights, ""))
 
 
