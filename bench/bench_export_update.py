@@ -81,8 +81,7 @@ def section(r: dict, started: str, args: str) -> str:
     """The figures as a markdown section."""
     def row(what: str, x: dict) -> str:
         cpu = x["cpu_main"] + x["cpu_children"]
-        return (f"| {what} | {x['seconds']:.1f} | {cpu:.1f} | {x['written']:,} | {x['kept']:,} | "
-                f"{x.get('reused', 0):,} of {x['terms']:,} |")
+        return f"| {what} | {x['seconds']:.1f} | {cpu:.1f} | {x['written']:,} | {x['kept']:,} | {x.get('reused', 0):,} |"
     return "\n".join([
         "## Web export after one new meeting (`bench/bench_export_update.py`)",
         "",
@@ -91,13 +90,14 @@ def section(r: dict, started: str, args: str) -> str:
         "export in a process of its own (CPU: its own and its children's, the processes reading the terms",
         "and searching the listed words).",
         "",
-        "| export | seconds | CPU seconds | files written | kept | terms' entries taken as they were |",
+        "| export | seconds | CPU seconds | files written | files kept | terms' entries taken as they were |",
         "|---|---:|---:|---:|---:|---:|",
         row("first export of the base index", r["first"]),
         row("after the meeting was added (an update, `protokollsok export-web`)", r["update"]),
         row("the same, reading every term and unit again (`web.REUSE = False`)", r["update_reading_all"]),
         row("again, nothing changed", r["unchanged"]),
         "",
+        f"The term shards hold {r['update']['terms']:,} keys (terms with postings, the term table's words, dnr keys).",
         f"The update's bundle and the one reading everything again are byte for byte the same: {r['same_bundle']}.",
     ]) + "\n"
 

@@ -376,8 +376,9 @@ def export_web_cmd(out: Path, index_dir: Path | None) -> int:
         report = web.export_bundle(index_dir, out, progress=status)
     finally:
         status.finish()
+    reused = f", {report['reused']} terms' entries as they were" if report.get("reused") else ""
     click.echo(
-        f"{out}: {report.get('written', 0)} files written, {report.get('kept', 0)} unchanged, "
+        f"{out}: {report.get('written', 0)} files written, {report.get('kept', 0)} unchanged{reused}, "
         f"{report.get('bytes', 0) / 1e6:.1f} MB in all; open {out}/index.html"
     )
     return 0

@@ -30,7 +30,9 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/u/<n>-<tag>.js       unit number n: its shown fields and text (for the hit and its snippet),
                               and the forms of its words the page cannot compute (``_PageKeys``);
                               the tag is a hash of the numbers given out with n (see below)
-    data/state.json           the exporter's own bookkeeping (unit numbers, the cut); never loaded by the page
+    data/state.json           the exporter's own bookkeeping (unit numbers and hashes, the cut, the
+                              segments and term shards the next export can take entries from,
+                              ``_reuse``); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
 works from ``file://`` where ``fetch`` is not allowed. In the postings, each list of whole numbers
@@ -61,6 +63,12 @@ page names a shown unit's file without a further request. The units numbered fro
 are the recent ones, kept apart in the long postings; the cut moves past every unit (all files of
 long postings written anew) at a first export and once the recent units are more than one in
 ``RECENT_SHARE``.
+
+An update's export reads only what changed where ``state.json`` vouches for the rest (``_reuse``):
+a term that no new or changed segment holds keeps its entry, a long term the new units hold is read
+in the segments past the cut only (``_tail_entry``), and a unit whose stored fields are as they were
+keeps its file without it being made again. The bundle is byte for byte the one an export reading
+everything writes (``tests/test_web_update.py``).
 """
 
 from __future__ import annotations
