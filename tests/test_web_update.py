@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import data_of, volume_units
-from protokollsok import index, web
+from protokollsok import index, toplists, web
 from protokollsok.index import index_units
 
 
@@ -22,8 +22,10 @@ def units() -> list:
 
 @pytest.fixture(autouse=True)
 def small_long_terms(monkeypatch):
-    """Many terms with long postings (files of their own, a recent part after an update)."""
+    """Many terms with long postings (files of their own, a recent part after an update), and
+    listed top hits of the words whose postings are longest."""
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 160)
+    monkeypatch.setattr(toplists, "MIN_WEIGHT_CHARS", 500)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -83,8 +85,13 @@ def test_updates_one_after_another_take_entries_each_time_and_merged_segments_ar
 
 
 def test_an_unchanged_index_is_exported_again_from_the_last_entries_alone(tmp_path, units, monkeypatch):
+    """Without a search for the listed words' top hits either."""
     ix, last = _first(tmp_path, units)
+    assert data_of(last / "data" / "root.js")["lists"]["files"] > 1
+    searched = []
+    monkeypatch.setattr(toplists, "top_hits", _recording(toplists.top_hits, searched))
     reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert searched == [False]  # by the export reading everything only
     root = data_of(last / "data" / "root.js")
     h = root["shardHash"]
     shards = [data_of(last / "data" / "t" / f"{b}-{root['shards'][b * h:(b + 1) * h]}.js") for b in range(root["buckets"])]
@@ -146,3 +153,20 @@ def test_a_units_file_gone_from_the_bundle_is_written_again(tmp_path, units, mon
     gone.unlink()
     _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert gone.exists()
+
+
+def _recording(fn, calls: list):
+    def wrapper(*args, **kwargs):
+        calls.append(web.REUSE)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def test_an_update_searches_the_listed_words_again(tmp_path, units, monkeypatch):
+    """Their scores change with the index."""
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:505], full=False)
+    searched = []
+    monkeypatch.setattr(toplists, "top_hits", _recording(toplists.top_hits, searched))
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert searched == [True, False]

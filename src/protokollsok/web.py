@@ -327,7 +327,10 @@ def _export(
                                     _workers(len(docs), workers), reuse.plan)
         _take(entries, reuse, w)
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
-    tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
+    if reuse is not None and reuse.lists is not None:
+        tops = reuse.lists
+    else:
+        tops = _top_lists(index_dir, reader, chain, entries, table, docs, note, _workers(len(docs), workers))
     shard_names, nb, nterms = _write_shards(w, entries, table, tops, state)
     lists = _write_lists(w, tops)
     segs = _segments(reader, docs)
@@ -551,6 +554,7 @@ class _Reuse:
     weights: dict[str, int]
     files: set[str]
     dnrs: set[str]  # those of the entries with postings in the dnr field
+    lists: dict[str, list[list[int]]] | None = None  # the listed top hits, where the index is as it was
 
 
 def _entry_params() -> str:
@@ -573,10 +577,19 @@ def _segment_records(reader, num_of: dict[int, int]) -> list[list[Any]]:
     return out
 
 
+def _list_params() -> str:
+    """What the listed top hits are made with besides the index: their parameters and the code
+    that searches (this package's)."""
+    h = hashlib.sha256(repr([toplists.TOP_HITS, toplists.MIN_WEIGHT_CHARS, LIST_FILE_WORDS]).encode("utf-8"))
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:HASH_CHARS]
+
+
 def _reuse_state(reader, num_of: dict[int, int], shard_names: list[str], weights: dict[str, int]) -> dict[str, Any]:
     """What the next export needs to know to reuse this one's entries (``_reuse``)."""
     return {"params": _entry_params(), "segments": _segment_records(reader, num_of), "shards": "".join(shard_names),
-            "weights": weights}
+            "weights": weights, "lists": _list_params()}
 
 
 def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Numbering) -> _Reuse | None:
@@ -600,7 +613,8 @@ def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Num
     changed = [leaf for (_, leaf, _), r in zip(leaves, records, strict=True) if tuple(r) not in known]
     if len(changed) == len(leaves):
         return None
-    found = _old_entries(out, prev.get("shards"))
+    root = _read_data(out / "data" / "root.js")
+    found = _old_entries(out, root, prev.get("shards"))
     if found is None:
         return None
     old, dnrs = found
@@ -623,7 +637,9 @@ def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Num
     if settled is not None:
         plan.settled = settled
         plan.tails = _tails(out, read, old)
-    return _Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries})
+    same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
+    lists = _old_lists(out, root) if same_index else None
+    return _Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists)
 
 
 def _settled(
@@ -665,11 +681,10 @@ def _take(entries: _Entries, reuse: _Reuse, w: _Writer) -> None:
 _P_REF = re.compile(rf'"(p/[0-9a-f]{{{BIG_TERM_HASH_CHARS}}})"')
 
 
-def _old_entries(out: Path, shards: Any) -> tuple[dict[str, str], set[str]] | None:
-    """Every term's entry (as JSON) in the term shards that ``root.js`` names, and the terms
-    spelling a diarienummer there, where it names those of ``shards`` (the last export's); None
-    where it does not or a shard cannot be read."""
-    root = _read_data(out / "data" / "root.js")
+def _old_entries(out: Path, root: Any, shards: Any) -> tuple[dict[str, str], set[str]] | None:
+    """Every term's entry (as JSON) in the term shards that ``root`` (the bundle's ``root.js``)
+    names, and the terms spelling a diarienummer there, where it names those of ``shards`` (the
+    last export's); None where it does not or a shard cannot be read."""
     if not isinstance(root, dict) or not isinstance(shards, str) or root.get("shards") != shards:
         return None
     chars = int(root.get("shardHash", SHARD_HASH_CHARS))
@@ -684,6 +699,22 @@ def _old_entries(out: Path, shards: Any) -> tuple[dict[str, str], set[str]] | No
         for spellings in bucket.get("d", {}).values():
             dnrs.update(spellings)
     return entries, dnrs
+
+
+def _old_lists(out: Path, root: dict[str, Any]) -> dict[str, list[list[int]]] | None:
+    """The listed top hits that ``root`` names (``_write_lists``), or None where it names none or
+    one of their files cannot be read."""
+    spec = root.get("lists")
+    if not isinstance(spec, dict) or spec.get("hits") != toplists.TOP_HITS:
+        return None
+    tops = {}
+    try:
+        for i in range(int(spec.get("files", 0))):
+            for word, (nums, scores) in _read_data(out / "data" / "r" / f"{i}-{spec.get('tag')}.js").items():
+                tops[word] = [unpack_ints(nums), unpack_ints(scores)]
+    except (AttributeError, TypeError, ValueError):  # a file gone or not as written
+        return None
+    return tops
 
 
 def _read_data(path: Path) -> Any:
