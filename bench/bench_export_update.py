@@ -39,6 +39,8 @@ t, c = time.perf_counter(), time.process_time()
 r = web.export_bundle(sys.argv[1], sys.argv[2])
 r["seconds"], r["cpu_main"] = time.perf_counter() - t, time.process_time() - c
 r["cpu_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+r["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+r["peak_children_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps(r))
 """
 
@@ -81,7 +83,8 @@ def section(r: dict, started: str, args: str) -> str:
     """The figures as a markdown section."""
     def row(what: str, x: dict) -> str:
         cpu = x["cpu_main"] + x["cpu_children"]
-        return f"| {what} | {x['seconds']:.1f} | {cpu:.1f} | {x['written']:,} | {x['kept']:,} | {x.get('reused', 0):,} |"
+        return (f"| {what} | {x['seconds']:.1f} | {cpu:.1f} | {x['peak_mib']:,.0f} / {x['peak_children_mib']:,.0f} | "
+                f"{x['written']:,} | {x['kept']:,} | {x.get('reused', 0):,} |")
     return "\n".join([
         "## Web export after one new meeting (`bench/bench_export_update.py`)",
         "",
@@ -90,8 +93,8 @@ def section(r: dict, started: str, args: str) -> str:
         "export in a process of its own (CPU: its own and its children's, the processes reading the terms",
         "and searching the listed words).",
         "",
-        "| export | seconds | CPU seconds | files written | files kept | terms' entries taken as they were |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| export | seconds | CPU seconds | peak MiB (exporter / largest child) | files written | files kept | terms' entries taken as they were |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         row("first export of the base index", r["first"]),
         row("after the meeting was added (an update, `protokollsok export-web`)", r["update"]),
         row("the same, reading every term and unit again (`web.REUSE = False`)", r["update_reading_all"]),
