@@ -32,7 +32,7 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               the tag is a hash of the numbers given out with n (see below)
     data/state.json           the exporter's own bookkeeping (unit numbers and hashes, the cut, the
                               segments and term shards the next export can take entries from,
-                              ``_reuse``); never loaded by the page
+                              ``webupdate``); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
 works from ``file://`` where ``fetch`` is not allowed. In the postings, each list of whole numbers
@@ -64,7 +64,7 @@ are the recent ones, kept apart in the long postings; the cut moves past every u
 long postings written anew) at a first export and once the recent units are more than one in
 ``RECENT_SHARE``.
 
-An update's export reads only what changed where ``state.json`` vouches for the rest (``_reuse``):
+An update's export reads only what changed where ``state.json`` vouches for the rest (``webupdate``):
 a term that no new or changed segment holds keeps its entry, a long term the new units hold is read
 in the segments past the cut only (``_tail_entry``), and a unit whose stored fields are as they were
 keeps its file without it being made again. The bundle is byte for byte the one an export reading
@@ -83,7 +83,6 @@ import json
 import multiprocessing
 import os
 import pickle
-import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -106,6 +105,7 @@ from protokollsok import (
     snippets,
     termtable,
     toplists,
+    webupdate,
     whoosh_fixes,
 )
 from protokollsok.errors import ProtokollsokError
@@ -251,7 +251,7 @@ def export_bundle(
     ``MAX_WORKERS``, for ``PARALLEL_UNITS`` units or more; else one).
 
     Returns ``{"written", "kept", "removed", "bytes", "units", "terms", "reused"}`` (``reused``:
-    the terms whose entries were taken from the last export, ``_reuse``).
+    the terms whose entries were taken from the last export, ``webupdate``).
     """
     note = progress or _no_progress
     index_dir = Path(index_dir or index.default_index_dir())
@@ -317,7 +317,7 @@ def _export(
             note("units", i)
     note("units", len(docs))
     filters_name, facets = _write_meta(w, docs)
-    reuse = _reuse(out, state, reader, chain, numbering)
+    reuse = webupdate.reuse(out, state, reader, chain, numbering)
     if reuse is None:
         entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note, _workers(len(docs), workers))
     else:
@@ -325,7 +325,7 @@ def _export(
         if reuse.plan.only:
             entries = _term_entries(index_dir, reader, chain, num_of, numbering.cut, w, note,
                                     _workers(len(docs), workers), reuse.plan)
-        _take(entries, reuse, w)
+        webupdate.take(entries, reuse, w)
     table = termtable.build_index_table(termtable.vocabulary(reader), entries.entries.__contains__, chain)
     if reuse is not None and reuse.lists is not None:
         tops = reuse.lists
@@ -341,7 +341,7 @@ def _export(
         root["lists"] = lists
     root.update(vocab)
     w.put("data/root.js", _wrap("root", _dumps(root)))
-    _write_state(out, numbering, nb, _reuse_state(reader, num_of, shard_names, entries.weights))
+    _write_state(out, numbering, nb, webupdate.record(reader, num_of, shard_names, entries.weights))
     return w, nterms, len(reuse.entries) if reuse else 0
 
 
@@ -526,206 +526,6 @@ def _tags_in_use(tags: list[list[Any]], nums: list[int]) -> list[list[Any]]:
     return kept
 
 
-# --------------------------------------------------------------------------------------- reuse
-
-
-@dataclass
-class _Plan:
-    """The terms an update's export reads (``only``). Of the long terms among them whose units
-    below the cut are as they were (``tails``: their last entries), it reads the postings only
-    outside the ``settled`` segments (those whose units are all below the cut and as they were)
-    and their document frequencies from every segment; ``found``: the tail terms that a settled
-    segment holds, whose entries ``_tail_entry`` makes from the last ones."""
-
-    only: set[bytes]
-    tails: dict[bytes, list[Any]] = field(default_factory=dict)
-    settled: frozenset[int] = frozenset()
-    found: set[bytes] = field(default_factory=set)
-
-
-@dataclass
-class _Reuse:
-    """What an update's export takes from the last export: the entries of the terms that no
-    changed segment holds (their postings, numbers and lengths are as they were), the files of
-    their long postings and their weights' sizes; ``plan``: how the other terms are read."""
-
-    plan: _Plan
-    entries: dict[str, str]
-    weights: dict[str, int]
-    files: set[str]
-    dnrs: set[str]  # those of the entries with postings in the dnr field
-    lists: dict[str, list[list[int]]] | None = None  # the listed top hits, where the index is as it was
-
-
-def _entry_params() -> str:
-    """What a term's entry is made with besides its postings and the cut."""
-    params = [FORMAT_VERSION, BIG_TERM_CHARS, BIG_TERM_HASH_CHARS, PACK_DIGITS, PACK_LAST, UNION_FIELDS, RELATIVE_FIELDS]
-    return hashlib.sha256(repr(params).encode("utf-8")).hexdigest()[:HASH_CHARS]
-
-
-def _segment_records(reader, num_of: dict[int, int]) -> list[list[Any]]:
-    """``[segment id, documents, deleted documents, hash of each document's unit number]`` per
-    segment: a segment whose record is the same in two exports gives every term the same postings."""
-    out = []
-    for leaf, offset in reader.leaf_readers():
-        seg = leaf.segment()
-        if seg is None:
-            continue
-        nums = [num_of.get(offset + doc, -1) for doc in range(leaf.doc_count_all())]
-        digest = hashlib.sha256(repr(nums).encode("ascii")).hexdigest()[:HASH_CHARS]
-        out.append([seg.segment_id(), leaf.doc_count_all(), seg.deleted_count(), digest])
-    return out
-
-
-def _list_params() -> str:
-    """What the listed top hits are made with besides the index: their parameters and the code
-    that searches (this package's)."""
-    h = hashlib.sha256(repr([toplists.TOP_HITS, toplists.MIN_WEIGHT_CHARS, LIST_FILE_WORDS]).encode("utf-8"))
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.read_bytes())
-    return h.hexdigest()[:HASH_CHARS]
-
-
-def _reuse_state(reader, num_of: dict[int, int], shard_names: list[str], weights: dict[str, int]) -> dict[str, Any]:
-    """What the next export needs to know to reuse this one's entries (``_reuse``)."""
-    return {"params": _entry_params(), "segments": _segment_records(reader, num_of), "shards": "".join(shard_names),
-            "weights": weights, "lists": _list_params()}
-
-
-def _reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: _Numbering) -> _Reuse | None:
-    """The last export's entries that this one can take as they are, or None (all made again).
-
-    Taken where the last export left a record of its segments and entries (``_reuse_state``),
-    with the same entry parameters and cut, and no unit of it is gone or changed (a new unit is
-    in a new segment, or in a merged one with older units): then a term held only by segments
-    of the same record without deleted documents has the postings, document frequencies and
-    numbers it had. The terms of every other segment are read again."""
-    prev = state.get("reuse")
-    if not REUSE or not isinstance(prev, dict) or prev.get("params") != _entry_params() or state.get("cut") != numbering.cut:
-        return None
-    now = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
-    if any(now.get(uid) != value[:2] for uid, value in state.get("units", {}).items()):
-        return None
-    num_of = {d.docnum: d.num for d in numbering.docs}
-    known = {tuple(r) for r in prev.get("segments", []) if not r[2]}
-    leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if leaf.segment() is not None]
-    records = _segment_records(reader, num_of)
-    changed = [leaf for (_, leaf, _), r in zip(leaves, records, strict=True) if tuple(r) not in known]
-    if len(changed) == len(leaves):
-        return None
-    root = _read_data(out / "data" / "root.js")
-    found = _old_entries(out, root, prev.get("shards"))
-    if found is None:
-        return None
-    old, dnrs = found
-    fields = [f for f, _ in _field_names(reader, chain)] + ([PAIR_FIELD] if PAIR_FIELD in reader.schema else [])
-    read = {t for leaf in changed for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
-    entries: dict[str, str] = {}
-    files: set[str] = set()
-    for term, entry in old.items():
-        if term.encode("utf-8") in read:
-            continue
-        refs = [f"data/{ref}.js" for ref in _P_REF.findall(entry)]
-        if all((out / ref).is_file() for ref in refs):
-            entries[term] = entry
-            files.update(refs)
-        else:
-            read.add(term.encode("utf-8"))
-    weights = {t: n for t, n in prev.get("weights", {}).items() if t in entries}
-    plan = _Plan(read)
-    settled = _settled(leaves, records, num_of, known, numbering.cut)
-    if settled is not None:
-        plan.settled = settled
-        plan.tails = _tails(out, read, old)
-    same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
-    lists = _old_lists(out, root) if same_index else None
-    return _Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists)
-
-
-def _settled(
-    leaves: list[tuple[int, Any, int]], records: list[list[Any]], num_of: dict[int, int], known: set[tuple], cut: int
-) -> frozenset[int] | None:
-    """The segments (by place) whose units are all below the cut and as they were (``known``),
-    where every unit below the cut is in one of them; else None."""
-    settled = set()
-    for (i, leaf, offset), record in zip(leaves, records, strict=True):
-        nums = [n for doc in range(leaf.doc_count_all()) if (n := num_of.get(offset + doc)) is not None]
-        if tuple(record) in known and all(n < cut for n in nums):
-            settled.add(i)
-        elif any(n < cut for n in nums):
-            return None
-    return frozenset(settled)
-
-
-def _tails(out: Path, read: set[bytes], old: dict[str, str]) -> dict[bytes, list[Any]]:
-    """The last entries of the long terms among ``read`` whose files are all in the bundle."""
-    tails = {}
-    for tbytes in read:
-        entry = old.get(tbytes.decode("utf-8"))
-        refs = _P_REF.findall(entry) if entry is not None and entry.startswith("[") else None
-        if refs and all((out / f"data/{ref}.js").is_file() for ref in refs):
-            tails[tbytes] = json.loads(entry)
-    return tails
-
-
-def _take(entries: _Entries, reuse: _Reuse, w: _Writer) -> None:
-    """Add the reused entries to those made now, their files to what the bundle keeps."""
-    entries.entries.update(reuse.entries)
-    entries.weights.update(reuse.weights)
-    for term in reuse.dnrs:
-        entries.dnrs[search.dnr_key(term)].append(term)
-    for name in reuse.files:
-        w.keep(name)
-
-
-_P_REF = re.compile(rf'"(p/[0-9a-f]{{{BIG_TERM_HASH_CHARS}}})"')
-
-
-def _old_entries(out: Path, root: Any, shards: Any) -> tuple[dict[str, str], set[str]] | None:
-    """Every term's entry (as JSON) in the term shards that ``root`` (the bundle's ``root.js``)
-    names, and the terms spelling a diarienummer there, where it names those of ``shards`` (the
-    last export's); None where it does not or a shard cannot be read."""
-    if not isinstance(root, dict) or not isinstance(shards, str) or root.get("shards") != shards:
-        return None
-    chars = int(root.get("shardHash", SHARD_HASH_CHARS))
-    entries: dict[str, str] = {}
-    dnrs: set[str] = set()
-    for b in range(len(shards) // chars):
-        bucket = _read_data(out / "data" / "t" / f"{b}-{shards[b * chars : (b + 1) * chars]}.js")
-        if not isinstance(bucket, dict):
-            return None
-        for term, entry in bucket.get("t", {}).items():
-            entries[term] = _dumps(entry)
-        for spellings in bucket.get("d", {}).values():
-            dnrs.update(spellings)
-    return entries, dnrs
-
-
-def _old_lists(out: Path, root: dict[str, Any]) -> dict[str, list[list[int]]] | None:
-    """The listed top hits that ``root`` names (``_write_lists``), or None where it names none or
-    one of their files cannot be read."""
-    spec = root.get("lists")
-    if not isinstance(spec, dict) or spec.get("hits") != toplists.TOP_HITS:
-        return None
-    tops = {}
-    try:
-        for i in range(int(spec.get("files", 0))):
-            for word, (nums, scores) in _read_data(out / "data" / "r" / f"{i}-{spec.get('tag')}.js").items():
-                tops[word] = [unpack_ints(nums), unpack_ints(scores)]
-    except (AttributeError, TypeError, ValueError):  # a file gone or not as written
-        return None
-    return tops
-
-
-def _read_data(path: Path) -> Any:
-    """The data of a bundle file (``_wrap``), or None where it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        return json.loads(text[text.index(",") + 1 : text.rindex(")")])
-    except (OSError, ValueError):
-        return None
-
-
 # ---------------------------------------------------------------------------------------- meta
 
 
@@ -789,7 +589,7 @@ def _field_names(reader, chain: str) -> list[tuple[str, str]]:
 
 def _field_postings(
     reader, fname: str, num_of: dict[int, int], positions: bool, lengths: str | None = None, span: Span = (None, None),
-    plan: _Plan | None = None, live_df: bool = False,
+    plan: webupdate.Plan | None = None, live_df: bool = False,
 ) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """``(term, postings, ghost segments)`` for every term of field ``fname``, in term order.
     The postings, None where no live unit holds the term: ``[df, doc deltas, tfs or 0 when all
@@ -798,7 +598,7 @@ def _field_postings(
     ``live_df``: the number of live units that hold the term). The ghost segments: those whose
     lexicon holds the term though none of their live units do (see ``_write_vocab``). Only the
     terms of ``span`` (from, before; None: no bound) are read, and of them only those that
-    ``plan`` reads, where given (a tail term's postings only outside its settled segments, ``_Plan``).
+    ``plan`` reads, where given (a tail term's postings only outside its settled segments, ``webupdate.Plan``).
 
     The segments' term tables are walked side by side in term order, each term read with the
     term info that comes with it: asking the whole index for each term's postings and document
@@ -896,7 +696,7 @@ def _encode_rows(df: int, rows: list[tuple], positions: bool) -> list[Any]:
 
 
 def _pair_postings(
-    reader, num_of: dict[int, int], span: Span, plan: _Plan | None = None
+    reader, num_of: dict[int, int], span: Span, plan: webupdate.Plan | None = None
 ) -> Iterator[tuple[bytes, list[Any] | None, list[int]]]:
     """Word pairs' postings as ``phrases.PairPhrase`` scores them: the units' ``text_stem``
     lengths, and as df the number of live units that hold the pair (``phrases.item_idfs``)."""
@@ -946,7 +746,7 @@ class _Entries:
 
 def _span_entries(
     reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Callable[[int], None], span: Span,
-    plan: _Plan | None = None,
+    plan: webupdate.Plan | None = None,
 ) -> _Entries:
     """The entries of the terms in ``span`` (those that ``plan`` reads, where given): postings
     per (term, field), long ones written to files of their own (``_small_or_ref``); ``note`` is
@@ -1000,7 +800,7 @@ def _workers(units: int, asked: int | None) -> int:
 
 def _term_entries(
     index_dir: Path, reader, chain: str, num_of: dict[int, int], cut: int, w: _Writer, note: Progress, workers: int,
-    plan: _Plan | None = None,
+    plan: webupdate.Plan | None = None,
 ) -> _Entries:
     """Every term's entry (of those ``plan`` reads, where given), the terms split into ``workers``
     spans of about as many terms each; this process reads the first, a forked process each other
@@ -1053,7 +853,7 @@ def _term_entries(
 
 
 def _span_worker(send, index_dir: Path, sig: list[tuple[str, int]], chain: str, num_of: dict[int, int], cut: int,
-                 out: Path, span: Span, counter, plan: _Plan | None = None) -> None:
+                 out: Path, span: Span, counter, plan: webupdate.Plan | None = None) -> None:
     """In a forked process: the entries of ``span`` (with what was written) sent back, or None."""
     try:
         ix, _ = index.open_index(index_dir)  # its own files: a forked reader's share their offsets
@@ -1424,7 +1224,7 @@ def _long_entry(w: _Writer, posts: dict[str, Any], packed: dict[str, Any], cut: 
 
 def _tail_entry(w: _Writer, posts: dict[str, Any], last: list[Any]) -> tuple[list[Any], int]:
     """A long term's entry (``_long_entry``) from its last one where only its units from the cut
-    on are read (``_Plan``): the files of its postings below the cut as they were, its document
+    on are read (``webupdate.Plan``): the files of its postings below the cut as they were, its document
     frequencies and its recent part from ``posts`` (each field's df, the recent units' postings);
     and the size of its weights' files."""
     dfs = {f: p[0] for f, p in posts.items()}

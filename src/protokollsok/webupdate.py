@@ -1,0 +1,220 @@
+"""What an update's web export takes from the last export (``web.export_bundle``).
+
+The last export's ``data/state.json`` records its segments (their documents, deleted documents
+and unit numbers), the term shards it wrote, its weights' sizes and what its entries and listed top
+hits were made with (``record``). From that, ``reuse`` finds what the next export can take as it
+is: the entries of the terms no changed segment holds, the files of their long postings, and
+(where the index is as it was) the listed top hits; and how the other terms are read (``Plan``):
+a long term the new units hold only in the segments past the cut (``web._tail_entry``). Where the
+record cannot vouch for a term, it is read as a first export reads it: the bundle is byte for byte
+the one an export reading everything writes (``tests/test_web_update.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from protokollsok import postings, search, toplists, web
+
+_P_REF = re.compile(r'"(p/[0-9a-f]+)"')  # a long term's files, as its entry names them (``web._ref``)
+
+
+@dataclass
+class Plan:
+    """The terms an update's export reads (``only``). Of the long terms among them whose units
+    below the cut are as they were (``tails``: their last entries), it reads the postings only
+    outside the ``settled`` segments (those whose units are all below the cut and as they were)
+    and their document frequencies from every segment; ``found``: the tail terms that a settled
+    segment holds, whose entries ``web._tail_entry`` makes from the last ones."""
+
+    only: set[bytes]
+    tails: dict[bytes, list[Any]] = field(default_factory=dict)
+    settled: frozenset[int] = frozenset()
+    found: set[bytes] = field(default_factory=set)
+
+
+@dataclass
+class Reuse:
+    """What an update's export takes from the last export: the entries of the terms that no
+    changed segment holds (their postings, numbers and lengths are as they were), the files of
+    their long postings and their weights' sizes; ``plan``: how the other terms are read."""
+
+    plan: Plan
+    entries: dict[str, str]
+    weights: dict[str, int]
+    files: set[str]
+    dnrs: set[str]  # those of the entries with postings in the dnr field
+    lists: dict[str, list[list[int]]] | None = None  # the listed top hits, where the index is as it was
+
+
+def _entry_params() -> str:
+    """What a term's entry is made with besides its postings and the cut."""
+    params = [web.FORMAT_VERSION, web.BIG_TERM_CHARS, web.BIG_TERM_HASH_CHARS, web.PACK_DIGITS, web.PACK_LAST,
+              web.UNION_FIELDS, web.RELATIVE_FIELDS]
+    return hashlib.sha256(repr(params).encode("utf-8")).hexdigest()[:web.HASH_CHARS]
+
+
+def _segment_records(reader, num_of: dict[int, int]) -> list[list[Any]]:
+    """``[segment id, documents, deleted documents, hash of each document's unit number]`` per
+    segment: a segment whose record is the same in two exports gives every term the same postings."""
+    out = []
+    for leaf, offset in reader.leaf_readers():
+        seg = leaf.segment()
+        if seg is None:
+            continue
+        nums = [num_of.get(offset + doc, -1) for doc in range(leaf.doc_count_all())]
+        digest = hashlib.sha256(repr(nums).encode("ascii")).hexdigest()[:web.HASH_CHARS]
+        out.append([seg.segment_id(), leaf.doc_count_all(), seg.deleted_count(), digest])
+    return out
+
+
+def _list_params() -> str:
+    """What the listed top hits are made with besides the index: their parameters and the code
+    that searches (this package's)."""
+    h = hashlib.sha256(repr([toplists.TOP_HITS, toplists.MIN_WEIGHT_CHARS, web.LIST_FILE_WORDS]).encode("utf-8"))
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:web.HASH_CHARS]
+
+
+def record(reader, num_of: dict[int, int], shard_names: list[str], weights: dict[str, int]) -> dict[str, Any]:
+    """What the next export needs to know to take this one's entries and lists (``reuse``)."""
+    return {"params": _entry_params(), "segments": _segment_records(reader, num_of), "shards": "".join(shard_names),
+            "weights": weights, "lists": _list_params()}
+
+
+def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._Numbering) -> Reuse | None:
+    """The last export's entries that this one can take as they are, or None (all made again).
+
+    Taken where the last export left a record of its segments and entries (``record``),
+    with the same entry parameters and cut, and no unit of it is gone or changed (a new unit is
+    in a new segment, or in a merged one with older units): then a term held only by segments
+    of the same record without deleted documents has the postings, document frequencies and
+    numbers it had. The terms of every other segment are read again."""
+    prev = state.get("reuse")
+    if not web.REUSE or not isinstance(prev, dict) or prev.get("params") != _entry_params() or state.get("cut") != numbering.cut:
+        return None
+    now = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
+    if any(now.get(uid) != value[:2] for uid, value in state.get("units", {}).items()):
+        return None
+    num_of = {d.docnum: d.num for d in numbering.docs}
+    known = {tuple(r) for r in prev.get("segments", []) if not r[2]}
+    leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if leaf.segment() is not None]
+    records = _segment_records(reader, num_of)
+    changed = [leaf for (_, leaf, _), r in zip(leaves, records, strict=True) if tuple(r) not in known]
+    if len(changed) == len(leaves):
+        return None
+    root = _read_data(out / "data" / "root.js")
+    found = _old_entries(out, root, prev.get("shards"))
+    if found is None:
+        return None
+    old, dnrs = found
+    fields = [f for f, _ in web._field_names(reader, chain)] + ([web.PAIR_FIELD] if web.PAIR_FIELD in reader.schema else [])
+    read = {t for leaf in changed for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
+    entries: dict[str, str] = {}
+    files: set[str] = set()
+    for term, entry in old.items():
+        if term.encode("utf-8") in read:
+            continue
+        refs = [f"data/{ref}.js" for ref in _P_REF.findall(entry)]
+        if all((out / ref).is_file() for ref in refs):
+            entries[term] = entry
+            files.update(refs)
+        else:
+            read.add(term.encode("utf-8"))
+    weights = {t: n for t, n in prev.get("weights", {}).items() if t in entries}
+    plan = Plan(read)
+    settled = _settled(leaves, records, num_of, known, numbering.cut)
+    if settled is not None:
+        plan.settled = settled
+        plan.tails = _tails(out, read, old)
+    same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
+    lists = _old_lists(out, root) if same_index else None
+    return Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists)
+
+
+def _settled(
+    leaves: list[tuple[int, Any, int]], records: list[list[Any]], num_of: dict[int, int], known: set[tuple], cut: int
+) -> frozenset[int] | None:
+    """The segments (by place) whose units are all below the cut and as they were (``known``),
+    where every unit below the cut is in one of them; else None."""
+    settled = set()
+    for (i, leaf, offset), record in zip(leaves, records, strict=True):
+        nums = [n for doc in range(leaf.doc_count_all()) if (n := num_of.get(offset + doc)) is not None]
+        if tuple(record) in known and all(n < cut for n in nums):
+            settled.add(i)
+        elif any(n < cut for n in nums):
+            return None
+    return frozenset(settled)
+
+
+def _tails(out: Path, read: set[bytes], old: dict[str, str]) -> dict[bytes, list[Any]]:
+    """The last entries of the long terms among ``read`` whose files are all in the bundle."""
+    tails = {}
+    for tbytes in read:
+        entry = old.get(tbytes.decode("utf-8"))
+        refs = _P_REF.findall(entry) if entry is not None and entry.startswith("[") else None
+        if refs and all((out / f"data/{ref}.js").is_file() for ref in refs):
+            tails[tbytes] = json.loads(entry)
+    return tails
+
+
+def take(entries: web._Entries, found: Reuse, w: web._Writer) -> None:
+    """Add the reused entries to those made now, their files to what the bundle keeps."""
+    entries.entries.update(found.entries)
+    entries.weights.update(found.weights)
+    for term in found.dnrs:
+        entries.dnrs[search.dnr_key(term)].append(term)
+    for name in found.files:
+        w.keep(name)
+
+
+
+def _old_entries(out: Path, root: Any, shards: Any) -> tuple[dict[str, str], set[str]] | None:
+    """Every term's entry (as JSON) in the term shards that ``root`` (the bundle's ``root.js``)
+    names, and the terms spelling a diarienummer there, where it names those of ``shards`` (the
+    last export's); None where it does not or a shard cannot be read."""
+    if not isinstance(root, dict) or not isinstance(shards, str) or root.get("shards") != shards:
+        return None
+    chars = int(root.get("shardHash", web.SHARD_HASH_CHARS))
+    entries: dict[str, str] = {}
+    dnrs: set[str] = set()
+    for b in range(len(shards) // chars):
+        bucket = _read_data(out / "data" / "t" / f"{b}-{shards[b * chars : (b + 1) * chars]}.js")
+        if not isinstance(bucket, dict):
+            return None
+        for term, entry in bucket.get("t", {}).items():
+            entries[term] = web._dumps(entry)
+        for spellings in bucket.get("d", {}).values():
+            dnrs.update(spellings)
+    return entries, dnrs
+
+
+def _old_lists(out: Path, root: dict[str, Any]) -> dict[str, list[list[int]]] | None:
+    """The listed top hits that ``root`` names (``_write_lists``), or None where it names none or
+    one of their files cannot be read."""
+    spec = root.get("lists")
+    if not isinstance(spec, dict) or spec.get("hits") != toplists.TOP_HITS:
+        return None
+    tops = {}
+    try:
+        for i in range(int(spec.get("files", 0))):
+            for word, (nums, scores) in _read_data(out / "data" / "r" / f"{i}-{spec.get('tag')}.js").items():
+                tops[word] = [web.unpack_ints(nums), web.unpack_ints(scores)]
+    except (AttributeError, TypeError, ValueError):  # a file gone or not as written
+        return None
+    return tops
+
+
+def _read_data(path: Path) -> Any:
+    """The data of a bundle file (``_wrap``), or None where it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text[text.index(",") + 1 : text.rindex(")")])
+    except (OSError, ValueError):
+        return None
