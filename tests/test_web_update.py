@@ -115,11 +115,15 @@ def test_a_removed_unit_makes_every_term_read_again(tmp_path, units, monkeypatch
     assert reused["reused"] == 0
 
 
-def test_a_bundle_whose_shards_are_not_those_of_its_state_is_read_anew(tmp_path, units, monkeypatch):
+@pytest.mark.parametrize("damage", ["gone", "garbled"])
+def test_a_bundle_whose_shards_are_not_those_of_its_state_is_read_anew(tmp_path, units, monkeypatch, damage):
     ix, last = _first(tmp_path, units)
     index_units(ix, units[500:510], full=False)
     shard = next((last / "data" / "t").iterdir())
-    shard.unlink()
+    if damage == "gone":
+        shard.unlink()
+    else:
+        shard.write_text(f'{web.CALLBACK}("t/{shard.stem}",[1,2]);\n', encoding="utf-8")
     reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert reused["reused"] == 0
 

@@ -89,13 +89,14 @@ def record(reader, num_of: dict[int, int], shard_names: list[str], weights: dict
 
 
 def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._Numbering) -> Reuse | None:
-    """The last export's entries that this one can take as they are, or None (all made again).
+    """What this export can take from the last one as it is, or None (all made again).
 
-    Taken where the last export left a record of its segments and entries (``record``),
-    with the same entry parameters and cut, and no unit of it is gone or changed (a new unit is
-    in a new segment, or in a merged one with older units): then a term held only by segments
-    of the same record without deleted documents has the postings, document frequencies and
-    numbers it had. The terms of every other segment are read again."""
+    Taken where the last export left a record of its segments and entries (``record``), with
+    the same entry parameters and cut, and no unit of it is gone or changed (a new unit is in a
+    new segment, or in a merged one with older units): then a term held only by segments of the
+    same record without deleted documents has the postings, document frequencies and numbers it
+    had. The terms of every other segment are read again (``Plan``). The listed top hits are
+    taken where every segment is as it was (their scores change with any other)."""
     prev = state.get("reuse")
     if not web.REUSE or not isinstance(prev, dict) or prev.get("params") != _entry_params() or state.get("cut") != numbering.cut:
         return None
@@ -174,29 +175,29 @@ def take(entries: web._Entries, found: Reuse, w: web._Writer) -> None:
         w.keep(name)
 
 
-
 def _old_entries(out: Path, root: Any, shards: Any) -> tuple[dict[str, str], set[str]] | None:
     """Every term's entry (as JSON) in the term shards that ``root`` (the bundle's ``root.js``)
     names, and the terms spelling a diarienummer there, where it names those of ``shards`` (the
     last export's); None where it does not or a shard cannot be read."""
     if not isinstance(root, dict) or not isinstance(shards, str) or root.get("shards") != shards:
         return None
-    chars = int(root.get("shardHash", web.SHARD_HASH_CHARS))
     entries: dict[str, str] = {}
     dnrs: set[str] = set()
-    for b in range(len(shards) // chars):
-        bucket = _read_data(out / "data" / "t" / f"{b}-{shards[b * chars : (b + 1) * chars]}.js")
-        if not isinstance(bucket, dict):
-            return None
-        for term, entry in bucket.get("t", {}).items():
-            entries[term] = web._dumps(entry)
-        for spellings in bucket.get("d", {}).values():
-            dnrs.update(spellings)
+    try:
+        chars = int(root.get("shardHash", web.SHARD_HASH_CHARS))
+        for b in range(len(shards) // chars):
+            bucket = _read_data(out / "data" / "t" / f"{b}-{shards[b * chars : (b + 1) * chars]}.js")
+            for term, entry in bucket.get("t", {}).items():
+                entries[term] = web._dumps(entry)
+            for spellings in bucket.get("d", {}).values():
+                dnrs.update(spellings)
+    except (AttributeError, TypeError, ValueError):  # a shard gone or not as written
+        return None
     return entries, dnrs
 
 
 def _old_lists(out: Path, root: dict[str, Any]) -> dict[str, list[list[int]]] | None:
-    """The listed top hits that ``root`` names (``_write_lists``), or None where it names none or
+    """The listed top hits that ``root`` names (``web._write_lists``), or None where it names none or
     one of their files cannot be read."""
     spec = root.get("lists")
     if not isinstance(spec, dict) or spec.get("hits") != toplists.TOP_HITS:
@@ -212,7 +213,7 @@ def _old_lists(out: Path, root: dict[str, Any]) -> dict[str, list[list[int]]] | 
 
 
 def _read_data(path: Path) -> Any:
-    """The data of a bundle file (``_wrap``), or None where it cannot be read."""
+    """The data of a bundle file (``web._wrap``), or None where it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
         return json.loads(text[text.index(",") + 1 : text.rindex(")")])
