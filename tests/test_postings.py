@@ -49,3 +49,26 @@ def test_terms_from_a_start_are_whooshs_from_there(leaves):
         assert _infos(postings.field_terms(leaf, "text_stem", start, chunk=64)) == want
     assert not list(postings.field_terms(leaf, "text_stem", b"\xc3\xb6\xc3\xb6\xc3\xb6"))
 
+
+
+def _holding_by_reading_every_list(leaf, fname: str, docs: set[int]) -> list[bytes]:
+    def ids(term: bytes, info) -> list[int]:  # deleted documents too
+        return info.inlined_postings()[0] if info.is_inlined() else postings.leaf_ids(leaf.postings(fname, term))
+
+    return [t for t, info in leaf.iter_field(fname) if docs & set(ids(t, info))]
+
+
+def test_the_terms_holding_some_documents_are_those_whose_postings_hold_one(leaves):
+    """Deleted documents too (an update's export reads the terms its deleted units held)."""
+    import random
+
+    rng = random.Random(3)
+    deleted = [[d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d)] for leaf in leaves]
+    assert any(deleted)
+    for leaf, gone in zip(leaves, deleted, strict=True):
+        n = leaf.doc_count_all()
+        for docs in (gone, [0], [n - 1], sorted(rng.sample(range(n), min(5, n))), []):
+            for fname in ("text_stem", "text_exact", "dnr", "title", "id"):  # (id: one posting each, in the term info)
+                want = _holding_by_reading_every_list(leaf, fname, set(docs))
+                assert list(postings.holding(leaf, fname, docs)) == want
+    assert any(list(postings.holding(leaf, "text_stem", gone)) for leaf, gone in zip(leaves, deleted, strict=True))

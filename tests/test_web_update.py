@@ -99,20 +99,80 @@ def test_an_unchanged_index_is_exported_again_from_the_last_entries_alone(tmp_pa
     assert reused["written"] == 0
 
 
-def test_a_changed_unit_makes_its_segments_terms_read_again(tmp_path, units, monkeypatch):
+def test_a_changed_unit_makes_the_terms_of_its_old_and_new_version_read_again(tmp_path, units, monkeypatch):
     ix, last = _first(tmp_path, units)
     index_units(ix, [_changed(units[3], units[3].segment.text + " trängselskatt vattenskoter")], full=False)
-    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    reused, full = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert 0.5 * full["terms"] < reused["reused"] < full["terms"]
 
 
-def test_a_removed_unit_makes_every_term_read_again(tmp_path, units, monkeypatch):
+def test_a_removed_unit_makes_the_terms_it_held_read_again(tmp_path, units, monkeypatch):
     ix, last = _first(tmp_path, units)
-    whoosh_ix, _ = index.open_index(ix)
-    writer = whoosh_ix.writer()
-    writer.delete_by_term("id", units[7].segment.id)
-    writer.commit()
+    _delete(ix, units[7].segment.id)
+    reused, full = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert 0.5 * full["terms"] < reused["reused"] < full["terms"]
+
+
+def test_units_changed_and_removed_in_updates_one_after_another(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    for step in range(3):
+        index_units(ix, [_changed(units[10 + step], "Ärendet utgår."), units[500 + step]], full=False)
+        _delete(ix, units[300 + step].segment.id)
+        reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch, workers=2)
+        assert reused["reused"] > 0
+
+
+def test_a_segment_merged_away_with_all_its_units_has_its_terms_read_and_the_others_taken(tmp_path, units, monkeypatch):
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:505], full=False)
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    _merge_segment(ix, 2)  # the last one: its units keep their place in whoosh's order
+    reused, full = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert 0.5 * full["terms"] < reused["reused"] < full["terms"]
+
+
+def test_a_segment_merged_away_with_a_unit_removed_makes_every_term_read_again(tmp_path, units, monkeypatch):
+    """The terms only the removed unit held went with the merge (and its postings with their
+    document frequencies): no segment tells which they were."""
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:505], full=False)
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    _delete(ix, units[502].segment.id)
+    _merge_segment(ix, 2)  # the last one: its other units keep their place in whoosh's order
     reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert reused["reused"] == 0
+
+
+def test_a_segment_merged_away_that_had_deleted_units_makes_every_term_read_again(tmp_path, units, monkeypatch):
+    """Its deleted units' terms counted in their document frequencies until the merge."""
+    ix, last = _first(tmp_path, units)
+    index_units(ix, units[500:501], full=False)
+    index_units(ix, [_changed(units[500], "Ärendet utgår.")], full=False)  # the third segment's one unit deleted
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    _merge_segment(ix, 2)
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] == 0
+
+
+def _delete(ix: Path, unit_id: str) -> None:
+    whoosh_ix, _ = index.open_index(ix)
+    writer = whoosh_ix.writer()
+    writer.delete_by_term("id", unit_id)
+    writer.commit()
+
+
+def _merge_segment(ix: Path, place: int) -> None:
+    """The index's ``place``-th segment written again (without its deleted documents), the others as they are."""
+    from whoosh.reading import SegmentReader
+
+    def merge_one(writer, segments):
+        reader = SegmentReader(writer.storage, writer.schema, segments[place])
+        writer.add_reader(reader)
+        reader.close()
+        return segments[:place] + segments[place + 1 :]
+
+    whoosh_ix, _ = index.open_index(ix)
+    whoosh_ix.writer().commit(mergetype=merge_one)
 
 
 @pytest.mark.parametrize("damage", ["gone", "garbled"])

@@ -4,6 +4,7 @@ segment's terms file a few megabytes at a time (whoosh reads each term with a se
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import struct
 from collections.abc import Iterable, Iterator, Sequence
@@ -131,3 +132,34 @@ def some_field_terms(leaf, fname: str, wanted: Iterable[bytes]) -> Iterator[tupl
                 yield tbytes, leaf.term_info(fname, tbytes.decode("utf-8"))
         except TermNotFound:
             continue
+
+
+def holding(leaf, fname: str, docs: Sequence[int]) -> Iterator[bytes]:
+    """The terms of a segment's field whose postings hold any of ``docs`` (ascending document
+    numbers of the segment, deleted ones too), in term order. A term's info bounds its documents
+    (``min_id``, ``max_id``): only a list whose bounds take in one of them is looked into, by
+    skipping to it. Another codec than whoosh 3's: every term of the field (none left out)."""
+    if not docs:
+        return
+    terms = getattr(leaf, "_terms", None)
+    if not isinstance(terms, W3TermsReader):
+        for tbytes, _ in field_terms(leaf, fname):
+            yield tbytes
+        return
+    fmt = leaf.schema[fname].format
+    for tbytes, info in field_terms(leaf, fname):
+        lo, hi = bisect.bisect_left(docs, info.min_id()), bisect.bisect_right(docs, info.max_id())
+        if lo == hi:
+            continue
+        if info.is_inlined():
+            if not set(info.inlined_postings()[0]).isdisjoint(docs[lo:hi]):
+                yield tbytes
+            continue
+        m = terms._codec.postings_reader(terms._postfile, info, fmt, term=(fname, tbytes))
+        for doc in docs[lo:hi]:
+            m.skip_to(doc)
+            if not m.is_active():
+                break
+            if m.id() == doc:
+                yield tbytes
+                break

@@ -3,11 +3,13 @@
 The last export's ``data/state.json`` records its segments (their documents, deleted documents
 and unit numbers), the term shards it wrote, its weights' sizes and what its entries and listed top
 hits were made with (``record``). From that, ``reuse`` finds what the next export can take as it
-is: the entries of the terms no changed segment holds, the files of their long postings, and
-(where the index is as it was) the listed top hits; and how the other terms are read (``Plan``):
-a long term the new units hold only in the segments past the cut (``web._tail_entry``). Where the
-record cannot vouch for a term, it is read as a first export reads it: the bundle is byte for byte
-the one an export reading everything writes (``tests/test_web_update.py``).
+is: the entries of the terms that neither a changed segment nor a deleted unit holds (a removed
+or changed unit's old version stays in its segment, deleted, until a merge: ``postings.holding``
+finds its terms), the files of their long postings, and (where the index is as it was) the listed
+top hits; and how the other terms are read (``Plan``): a long term the new units hold only in the
+segments past the cut (``web._tail_entry``). Where the record cannot vouch for a term, it is read
+as a first export reads it: the bundle is byte for byte the one an export reading everything
+writes (``tests/test_web_update.py``).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ _P_REF = re.compile(r'"(p/[0-9a-f]+)"')  # a long term's files, as its entry nam
 @dataclass
 class Plan:
     """The terms an update's export reads (``only``). Of the long terms among them whose units
-    below the cut are as they were (``tails``: their last entries), it reads the postings only
-    outside the ``settled`` segments (those whose units are all below the cut and as they were)
-    and their document frequencies from every segment; ``found``: the tail terms that a settled
+    below the cut are as they were (``tails``: their last entries; none that a deleted unit holds),
+    it reads the postings only outside the ``settled`` segments (kept ones, ``_kept_segments``,
+    whose units are all below the cut) and their document frequencies from every segment; ``found``: the tail terms that a settled
     segment holds, whose entries ``web._tail_entry`` makes from the last ones."""
 
     only: set[bytes]
@@ -60,17 +62,47 @@ def _entry_params() -> str:
 
 
 def _segment_records(reader, num_of: dict[int, int]) -> list[list[Any]]:
-    """``[segment id, documents, deleted documents, hash of each document's unit number]`` per
-    segment: a segment whose record is the same in two exports gives every term the same postings."""
+    """``[segment id, documents, deleted documents, unit numbers]`` per segment, the numbers as
+    runs (``_runs``) over its documents: a segment whose record is the same in two exports gives
+    every term the same postings; one whose live documents have the numbers they had, every term
+    that none of its deleted documents holds (``_kept_segments``)."""
     out = []
     for leaf, offset in reader.leaf_readers():
         seg = leaf.segment()
         if seg is None:
             continue
         nums = [num_of.get(offset + doc, -1) for doc in range(leaf.doc_count_all())]
-        digest = hashlib.sha256(repr(nums).encode("ascii")).hexdigest()[:web.HASH_CHARS]
-        out.append([seg.segment_id(), leaf.doc_count_all(), seg.deleted_count(), digest])
+        out.append([seg.segment_id(), leaf.doc_count_all(), seg.deleted_count(), _runs(nums)])
     return out
+
+
+def _runs(nums: list[int]) -> list[int]:
+    """``[first document, its number, length, ...]`` for each run of documents numbered one after
+    another (-1, a deleted or bookkeeping document's, in none)."""
+    runs: list[int] = []
+    for doc, num in enumerate(nums):
+        if num < 0:
+            continue
+        if runs and runs[-3] + runs[-1] == doc and runs[-2] + runs[-1] == num:
+            runs[-1] += 1
+        else:
+            runs += [doc, num, 1]
+    return runs
+
+
+def _numbers(runs: Any, docs: int) -> list[int] | None:
+    """The unit number of each of ``docs`` documents (-1: none) from their ``_runs``; None where
+    they are not runs of as many documents."""
+    nums = [-1] * docs
+    try:
+        for k in range(0, len(runs), 3):
+            doc, num, length = (int(x) for x in runs[k : k + 3])
+            if doc < 0 or length < 1 or doc + length > docs:
+                return None
+            nums[doc : doc + length] = range(num, num + length)
+    except (TypeError, ValueError):
+        return None
+    return nums
 
 
 def _list_params() -> str:
@@ -91,24 +123,21 @@ def record(reader, num_of: dict[int, int], shard_names: list[str], weights: dict
 def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._Numbering) -> Reuse | None:
     """What this export can take from the last one as it is, or None (all made again).
 
-    Taken where the last export left a record of its segments and entries (``record``), with
-    the same entry parameters and cut, and no unit of it is gone or changed (a new unit is in a
-    new segment, or in a merged one with older units): then a term held only by segments of the
-    same record without deleted documents has the postings, document frequencies and numbers it
-    had. The terms of every other segment are read again (``Plan``). The listed top hits are
-    taken where every segment is as it was (their scores change with any other)."""
+    Taken where the last export left a record of its segments and entries (``record``) with the
+    same entry parameters and cut. A segment of the last export still there with its live units
+    numbered as they were (``_kept_segments``; units may have been deleted since) gives a term
+    the postings it had, unless one of its deleted units holds the term; a term that no other
+    segment holds has the postings, document frequencies and numbers it had. The terms of every
+    other segment are read again, and those its deleted units hold (``Plan``). The listed top
+    hits are taken where every segment is as it was (their scores change with any other)."""
     prev = state.get("reuse")
     if not web.REUSE or not isinstance(prev, dict) or prev.get("params") != _entry_params() or state.get("cut") != numbering.cut:
         return None
-    now = {d.unit["id"]: [d.num, d.digest] for d in numbering.docs}
-    if any(now.get(uid) != value[:2] for uid, value in state.get("units", {}).items()):
-        return None
     num_of = {d.docnum: d.num for d in numbering.docs}
-    known = {tuple(r) for r in prev.get("segments", []) if not r[2]}
     leaves = [(i, leaf, offset) for i, (leaf, offset) in enumerate(reader.leaf_readers()) if leaf.segment() is not None]
     records = _segment_records(reader, num_of)
-    changed = [leaf for (_, leaf, _), r in zip(leaves, records, strict=True) if tuple(r) not in known]
-    if len(changed) == len(leaves):
+    kept = _kept_segments(prev.get("segments"), leaves, records, {d.num for d in numbering.docs})
+    if not kept:
         return None
     root = _read_data(out / "data" / "root.js")
     found = _old_entries(out, root, prev.get("shards"))
@@ -116,7 +145,9 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
         return None
     old, dnrs = found
     fields = [f for f, _ in web._field_names(reader, chain)] + ([web.PAIR_FIELD] if web.PAIR_FIELD in reader.schema else [])
-    read = {t for leaf in changed for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
+    held = {t for i, leaf, _ in leaves if kept.get(i) for f in fields if f in leaf.schema for t in postings.holding(leaf, f, kept[i])}
+    read = {t for i, leaf, _ in leaves if i not in kept for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
+    read |= held
     entries: dict[str, str] = {}
     files: set[str] = set()
     for term, entry in old.items():
@@ -130,24 +161,54 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
             read.add(term.encode("utf-8"))
     weights = {t: n for t, n in prev.get("weights", {}).items() if t in entries}
     plan = Plan(read)
-    settled = _settled(leaves, records, num_of, known, numbering.cut)
+    settled = _settled(leaves, num_of, kept, numbering.cut)
     if settled is not None:
         plan.settled = settled
-        plan.tails = _tails(out, read, old)
+        plan.tails = _tails(out, read - held, old)
     same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
     lists = _old_lists(out, root) if same_index else None
     return Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists)
 
 
-def _settled(
-    leaves: list[tuple[int, Any, int]], records: list[list[Any]], num_of: dict[int, int], known: set[tuple], cut: int
-) -> frozenset[int] | None:
-    """The segments (by place) whose units are all below the cut and as they were (``known``),
-    where every unit below the cut is in one of them; else None."""
+def _kept_segments(
+    last: Any, leaves: list[tuple[int, Any, int]], records: list[list[Any]], live: set[int]
+) -> dict[int, list[int]] | None:
+    """The segments (by place) of the last export's record (``last``) that are still there with
+    their live units numbered as they were, each with its deleted documents now; None where the
+    record cannot vouch for the terms of the others: where it is not one, or a segment it names is
+    gone (merged) having had deleted documents, or with a unit not live now (the terms only they
+    held, and their document frequencies, went with it, and no segment tells which they were). A
+    bookkeeping document holds none of the exported fields' terms."""
+    if not isinstance(last, list) or not all(isinstance(r, list) and len(r) == 4 for r in last):
+        return None
+    by_id = {r[0]: r for r in last}
+    kept: dict[int, list[int]] = {}
+    for (i, leaf, _), record in zip(leaves, records, strict=True):
+        was = by_id.get(record[0])
+        if was is None or was[1] != record[1]:
+            continue
+        del by_id[record[0]]  # there (its terms are read where it is not kept)
+        then, now = _numbers(was[3], record[1]), _numbers(record[3], record[1])
+        if then is None or now is None:
+            return None
+        deleted = [doc for doc in range(record[1]) if leaf.is_deleted(doc)] if record[2] else []
+        gone = set(deleted)
+        if all(a == b for doc, (a, b) in enumerate(zip(then, now, strict=True)) if doc not in gone):
+            kept[i] = deleted
+    for was in by_id.values():  # segments gone
+        nums = _numbers(was[3], was[1]) if isinstance(was[1], int) else None
+        if nums is None or was[2] or any(n >= 0 and n not in live for n in nums):
+            return None
+    return kept
+
+
+def _settled(leaves: list[tuple[int, Any, int]], num_of: dict[int, int], kept: dict[int, list[int]], cut: int) -> frozenset[int] | None:
+    """The kept segments (by place, ``_kept_segments``) whose units are all below the cut, where
+    every unit below the cut is in one of them; else None."""
     settled = set()
-    for (i, leaf, offset), record in zip(leaves, records, strict=True):
+    for i, leaf, offset in leaves:
         nums = [n for doc in range(leaf.doc_count_all()) if (n := num_of.get(offset + doc)) is not None]
-        if tuple(record) in known and all(n < cut for n in nums):
+        if i in kept and all(n < cut for n in nums):
             settled.add(i)
         elif any(n < cut for n in nums):
             return None
