@@ -7,8 +7,9 @@ last export's entries and unit files where nothing they are made of changed, ``w
 reading every term and unit again (``web.REUSE = False``), each in a process of its own. The two
 bundles must be byte for byte the same. Then a re-export of the unchanged index. Last, the same
 pair of exports after a correction (one § of the meeting's file edited, the file indexed again:
-its units deleted and added anew) and after a removal (every unit of an older source deleted, as
-the update deletes a removed file's, from the large segments the base index was written in).
+its units deleted and added anew) and after a removal (every unit of an older source of about the
+meeting's size deleted, as the update deletes a removed file's, from the large segments the base
+index was written in).
 
     .venv/bin/python bench/bench_export_update.py --index bench/out/perf/all/protokollsok
 
@@ -85,21 +86,21 @@ def correct(meeting_file: Path) -> None:
     meeting_file.write_text(text[:at] + " Rättelse: beslutet justerades i efterhand." + text[at:], encoding="utf-8")
 
 
-def remove_source(index_dir: Path) -> tuple[str, int]:
-    """Every unit of the source with the most units among the first 2,000 documents deleted (as
-    an update deletes a removed file's); the source and how many units it had."""
-    from collections import Counter
-
+def remove_source(index_dir: Path, size: int) -> tuple[str, int]:
+    """Every unit of one source deleted (as an update deletes a removed file's): of the sources
+    of the first 2,000 documents (in the large segments), the one whose number of units is
+    nearest ``size``; the source and how many units it had."""
     from protokollsok import index
 
     ix, _ = index.open_index(index_dir)
     with ix.searcher() as s:
-        counts = Counter(s.stored_fields(d).get("source") for d in range(min(2000, s.doc_count_all())))
-    source, n = max(((k, v) for k, v in counts.items() if k), key=lambda kv: kv[1])
+        sources = {s.stored_fields(d).get("source") for d in range(min(2000, s.doc_count_all()))} - {None}
+        counts = {src: s.doc_frequency("source", src) for src in sources}
+    source = min(sorted(counts), key=lambda src: abs(counts[src] - size))
     writer = ix.writer()
     writer.delete_by_term("source", source)
     writer.commit()
-    return source, n
+    return source, counts[source]
 
 
 def measure(base_index: Path, corpora: Path, meeting: str, work: Path) -> dict:
@@ -123,7 +124,7 @@ def measure(base_index: Path, corpora: Path, meeting: str, work: Path) -> dict:
     correct(root)
     out["corrected_index"] = bench_incremental._timed_library_update(root, index_dir)
     out["corrected"] = both_ways(index_dir, last, work)
-    out["removed_source"] = remove_source(index_dir)
+    out["removed_source"] = remove_source(index_dir, out["update"]["units"] - out["first"]["units"])
     out["removed"] = both_ways(index_dir, last, work)
     return out
 

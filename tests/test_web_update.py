@@ -114,9 +114,11 @@ def test_a_removed_unit_makes_the_terms_it_held_read_again(tmp_path, units, monk
 
 
 def test_units_changed_and_removed_in_updates_one_after_another(tmp_path, units, monkeypatch):
+    """Older units (below the cut) and the last update's new unit (past it) changed."""
     ix, last = _first(tmp_path, units)
     for step in range(3):
-        index_units(ix, [_changed(units[10 + step], "Ärendet utgår."), units[500 + step]], full=False)
+        recent = [_changed(units[499 + step], "Ärendet bordläggs.")] if step else []
+        index_units(ix, [_changed(units[10 + step], "Ärendet utgår."), *recent, units[500 + step]], full=False)
         _delete(ix, units[300 + step].segment.id)
         reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch, workers=2)
         assert reused["reused"] > 0

@@ -29,10 +29,11 @@ _P_REF = re.compile(r'"(p/[0-9a-f]+)"')  # a long term's files, as its entry nam
 @dataclass
 class Plan:
     """The terms an update's export reads (``only``). Of the long terms among them whose units
-    below the cut are as they were (``tails``: their last entries; none that a deleted unit holds),
-    it reads the postings only outside the ``settled`` segments (kept ones, ``_kept_segments``,
-    whose units are all below the cut) and their document frequencies from every segment; ``found``: the tail terms that a settled
-    segment holds, whose entries ``web._tail_entry`` makes from the last ones."""
+    below the cut are as they were (``tails``: their last entries; none that a deleted unit
+    holds), it reads the postings only outside the ``settled`` segments (kept ones,
+    ``_kept_segments``, whose units are all below the cut) and their document frequencies from
+    every segment; ``found``: the tail terms that a settled segment holds, whose entries
+    ``web._tail_entry`` makes from the last ones."""
 
     only: set[bytes]
     tails: dict[bytes, list[Any]] = field(default_factory=dict)
@@ -97,7 +98,7 @@ def _numbers(runs: Any, docs: int) -> list[int] | None:
     try:
         for k in range(0, len(runs), 3):
             doc, num, length = (int(x) for x in runs[k : k + 3])
-            if doc < 0 or length < 1 or doc + length > docs:
+            if min(doc, num) < 0 or length < 1 or doc + length > docs:
                 return None
             nums[doc : doc + length] = range(num, num + length)
     except (TypeError, ValueError):
@@ -145,9 +146,10 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
         return None
     old, dnrs = found
     fields = [f for f, _ in web._field_names(reader, chain)] + ([web.PAIR_FIELD] if web.PAIR_FIELD in reader.schema else [])
-    held = {t for i, leaf, _ in leaves if kept.get(i) for f in fields if f in leaf.schema for t in postings.holding(leaf, f, kept[i])}
+    held = {i: {t for f in fields if f in leaf.schema for t in postings.holding(leaf, f, kept[i])}
+            for i, leaf, _ in leaves if kept.get(i)}  # the terms of each kept segment's deleted units
     read = {t for i, leaf, _ in leaves if i not in kept for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
-    read |= held
+    read.update(*held.values())
     entries: dict[str, str] = {}
     files: set[str] = set()
     for term, entry in old.items():
@@ -164,7 +166,9 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
     settled = _settled(leaves, num_of, kept, numbering.cut)
     if settled is not None:
         plan.settled = settled
-        plan.tails = _tails(out, read - held, old)
+        # (not a term a deleted unit held: its postings below the cut changed, or may have become
+        # too few for files of their own)
+        plan.tails = _tails(out, read.difference(*held.values()), old)
     same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
     lists = _old_lists(out, root) if same_index else None
     return Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists)
@@ -179,7 +183,7 @@ def _kept_segments(
     gone (merged) having had deleted documents, or with a unit not live now (the terms only they
     held, and their document frequencies, went with it, and no segment tells which they were). A
     bookkeeping document holds none of the exported fields' terms."""
-    if not isinstance(last, list) or not all(isinstance(r, list) and len(r) == 4 for r in last):
+    if not isinstance(last, list) or not all(isinstance(r, list) and len(r) == 4 and isinstance(r[0], str) for r in last):
         return None
     by_id = {r[0]: r for r in last}
     kept: dict[int, list[int]] = {}
