@@ -65,11 +65,11 @@ long postings written anew) at a first export and once the recent units are more
 ``RECENT_SHARE``.
 
 An update's export reads only what changed where ``state.json`` vouches for the rest (``webupdate``):
-a term that no new or changed segment holds, nor a unit deleted since (a removed or changed one),
-keeps its entry, a long term the new units hold is read in the segments past the cut only
-(``_tail_entry``), and a unit whose stored fields are as they were keeps its file without it being
-made again. The bundle is byte for byte the one an export reading
-everything writes (``tests/test_web_update.py``).
+a term that neither a new or changed segment nor a deleted unit (the old version of a removed or
+changed one) holds keeps its entry, a long term the new units hold is read in the segments past the
+cut only (``_tail_entry``), and a unit whose stored fields are as they were keeps its file without
+it being made again. The bundle is byte for byte the one an export reading everything writes
+(``tests/test_web_update.py``).
 """
 
 from __future__ import annotations
@@ -614,7 +614,7 @@ def _field_postings(
         tail = plan is not None and tbytes in plan.tails
         for _, i, offset, leaf, info in parts:
             df += info.doc_frequency()
-            if tail and i in plan.settled:  # (no deleted unit there holds a tail term: each one it holds is live)
+            if tail and i in plan.settled:  # (no deleted unit holds a tail term: each unit it holds is live)
                 plan.found.add(tbytes)
                 settled += info.doc_frequency()
                 continue

@@ -179,10 +179,11 @@ def _kept_segments(
 ) -> dict[int, list[int]] | None:
     """The segments (by place) of the last export's record (``last``) that are still there with
     their live units numbered as they were, each with its deleted documents now; None where the
-    record cannot vouch for the terms of the others: where it is not one, or a segment it names is
-    gone (merged) having had deleted documents, or with a unit not live now (the terms only they
-    held, and their document frequencies, went with it, and no segment tells which they were). A
-    bookkeeping document holds none of the exported fields' terms."""
+    record cannot vouch for the terms of the others: where ``last`` is not such a record, or a
+    segment it names is gone (merged) having had deleted documents, or with a unit not live now
+    (the terms only those held, and their share of document frequencies, went with the merge, and
+    no segment tells which they were). A bookkeeping document holds none of the exported fields'
+    terms."""
     if not isinstance(last, list) or not all(isinstance(r, list) and len(r) == 4 and isinstance(r[0], str) for r in last):
         return None
     by_id = {r[0]: r for r in last}
