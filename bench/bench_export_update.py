@@ -3,13 +3,13 @@
 On a fresh copy of the base index (the volume units without meeting ``kf-2025-06-18``, as in
 ``bench_incremental.py``): a first export; the meeting added with ``build_index``; then the export
 of the updated index over a copy of the first bundle twice, the way an update runs it (taking the
-last export's entries and unit files where nothing they are made of changed, ``web._reuse``) and
+last export's entries and unit files where nothing they are made of changed, ``webupdate.reuse``) and
 reading every term and unit again (``web.REUSE = False``), each in a process of its own. The two
 bundles must be byte for byte the same. Then a re-export of the unchanged index. Last, the same
 pair of exports after a correction (one § of the meeting's file edited, the file indexed again:
 its units deleted and added anew) and after a removal (every unit of an older source of about the
 meeting's size deleted, as the update deletes a removed file's, from the large segments the base
-index was written in).
+index was written in), and once more with nothing changed.
 
     .venv/bin/python bench/bench_export_update.py --index bench/out/perf/all/protokollsok
 
@@ -126,6 +126,7 @@ def measure(base_index: Path, corpora: Path, meeting: str, work: Path) -> dict:
     out["corrected"] = both_ways(index_dir, last, work)
     out["removed_source"] = remove_source(index_dir, out["update"]["units"] - out["first"]["units"])
     out["removed"] = both_ways(index_dir, last, work)
+    out["removed_again"] = export(index_dir, last, "reuse")
     return out
 
 
@@ -161,6 +162,7 @@ def section(r: dict, started: str, args: str) -> str:
         row("the same, reading every term and unit again", r["corrected"]["update_reading_all"]),
         row(f"after the {r['removed_source'][1]} units of `{r['removed_source'][0]}` were deleted", r["removed"]["update"]),
         row("the same, reading every term and unit again", r["removed"]["update_reading_all"]),
+        row("again, nothing changed (the deleted units' terms taken from the record)", r["removed_again"]),
         "",
         f"The bundles of each pair are byte for byte the same: {r['corrected']['same_bundle']}, {r['removed']['same_bundle']}.",
     ]) + "\n"

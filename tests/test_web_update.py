@@ -1,10 +1,11 @@
 """An update's export takes the last export's entries of the terms that no changed segment holds
-(``web._reuse``) and reads only the others: whatever changed in the index, the bundle it writes is
+(``webupdate.reuse``) and reads only the others: whatever changed in the index, the bundle it writes is
 byte for byte the one an export reading every term writes over the same last bundle."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,14 @@ def _first(tmp_path: Path, units: list) -> tuple[Path, Path]:
     return ix, out
 
 
+def _entries_in(bundle: Path) -> int:
+    """How many terms' entries the bundle's term shards hold."""
+    root = data_of(bundle / "data" / "root.js")
+    h = root["shardHash"]
+    shards = [data_of(bundle / "data" / "t" / f"{b}-{root['shards'][b * h:(b + 1) * h]}.js") for b in range(root["buckets"])]
+    return sum(len(shard.get("t", {})) for shard in shards)
+
+
 def _changed(unit, text: str):
     return dataclasses.replace(unit, segment=dataclasses.replace(unit.segment, text=text))
 
@@ -92,10 +101,7 @@ def test_an_unchanged_index_is_exported_again_from_the_last_entries_alone(tmp_pa
     monkeypatch.setattr(toplists, "top_hits", _recording(toplists.top_hits, searched))
     reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert searched == [False]  # by the export reading everything only
-    root = data_of(last / "data" / "root.js")
-    h = root["shardHash"]
-    shards = [data_of(last / "data" / "t" / f"{b}-{root['shards'][b * h:(b + 1) * h]}.js") for b in range(root["buckets"])]
-    assert reused["reused"] == sum(len(shard.get("t", {})) for shard in shards) > 1000
+    assert reused["reused"] == _entries_in(last) > 1000
     assert reused["written"] == 0
 
 
@@ -122,6 +128,20 @@ def test_units_changed_and_removed_in_updates_one_after_another(tmp_path, units,
         _delete(ix, units[300 + step].segment.id)
         reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch, workers=2)
         assert reused["reused"] > 0
+
+
+def test_the_terms_of_a_deleted_unit_are_read_once_and_then_taken_from_the_record(tmp_path, units, monkeypatch):
+    """The next export reads only the terms of units deleted since; the record carries the others,
+    with the segments where no live unit holds them (``web._write_vocab``)."""
+    ix, last = _first(tmp_path, units)
+    index_units(ix, [_changed(units[3], "Ärendet utgår.")], full=False)
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    [deleted] = json.loads((last / "data" / "state.json").read_text(encoding="utf-8"))["reuse"]["deleted"].values()
+    assert deleted["docs"] and len(deleted["terms"]) > 20 and deleted["ghosts"]
+    reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
+    assert reused["reused"] == _entries_in(last) and reused["written"] == 0
+    index_units(ix, units[500:505], full=False)
+    _exported_both_ways(ix, last, tmp_path, monkeypatch)
 
 
 def test_a_segment_merged_away_with_all_its_units_has_its_terms_read_and_the_others_taken(tmp_path, units, monkeypatch):

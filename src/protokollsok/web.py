@@ -342,7 +342,7 @@ def _export(
         root["lists"] = lists
     root.update(vocab)
     w.put("data/root.js", _wrap("root", _dumps(root)))
-    _write_state(out, numbering, nb, webupdate.record(reader, num_of, shard_names, entries.weights))
+    _write_state(out, numbering, nb, webupdate.record(reader, chain, num_of, shard_names, entries, reuse))
     return w, nterms, len(reuse.entries) if reuse else 0
 
 

@@ -53,6 +53,9 @@ class Reuse:
     files: set[str]
     dnrs: set[str]  # those of the entries with postings in the dnr field
     lists: dict[str, list[list[int]]] | None = None  # the listed top hits, where the index is as it was
+    deleted: dict[int, list[int]] = field(default_factory=dict)  # a kept segment's deleted documents, by place
+    held: dict[int, set[bytes]] = field(default_factory=dict)  # the terms those hold
+    ghosts: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # of the terms not read (``web._write_vocab``)
 
 
 def _entry_params() -> str:
@@ -115,10 +118,54 @@ def _list_params() -> str:
     return h.hexdigest()[:web.HASH_CHARS]
 
 
-def record(reader, num_of: dict[int, int], shard_names: list[str], weights: dict[str, int]) -> dict[str, Any]:
-    """What the next export needs to know to take this one's entries and lists (``reuse``)."""
+def record(reader, chain: str, num_of: dict[int, int], shard_names: list[str], entries: web._Entries,
+           found: Reuse | None) -> dict[str, Any]:
+    """What the next export needs to know to take this one's entries and lists (``reuse``);
+    ``found``: what this export took from the last, if anything."""
     return {"params": _entry_params(), "segments": _segment_records(reader, num_of), "shards": "".join(shard_names),
-            "weights": weights, "lists": _list_params()}
+            "weights": entries.weights, "lists": _list_params(), "deleted": _deleted_records(reader, chain, entries.ghosts, found)}
+
+
+def _deleted_records(
+    reader, chain: str, ghosts: dict[tuple[str, str], list[int]], found: Reuse | None
+) -> dict[str, dict[str, Any]]:
+    """By segment id, for each segment with deleted documents: ``{"docs", "terms", "ghosts"}``,
+    those documents, the terms they hold (``postings.holding``, or as ``found`` has them) and those
+    of the terms that no live unit there holds, so that the next export reads only the terms of
+    documents deleted since (``reuse``)."""
+    out = {}
+    for i, (leaf, _) in enumerate(reader.leaf_readers()):
+        seg = leaf.segment()
+        if seg is None or not seg.deleted_count():
+            continue
+        if found is not None and i in found.held:
+            docs, terms = found.deleted[i], found.held[i]
+        else:
+            docs = [doc for doc in range(leaf.doc_count_all()) if leaf.is_deleted(doc)]
+            terms = {t for f in _fields(reader, chain) if f in leaf.schema for t in postings.holding(leaf, f, docs)}
+        out[seg.segment_id()] = {"docs": docs, "terms": sorted(web._term_text(t) for t in terms),
+                                 "ghosts": sorted([short, term] for (short, term), places in ghosts.items() if i in places)}
+    return out
+
+
+def _fields(reader, chain: str) -> list[str]:
+    """The whoosh fields of an entry's postings."""
+    return [f for f, _ in web._field_names(reader, chain)] + ([web.PAIR_FIELD] if web.PAIR_FIELD in reader.schema else [])
+
+
+def _last_deleted(last: Any, docs: list[int]) -> tuple[set[int], set[bytes], list[list[str]]] | None:
+    """A kept segment's record of its deleted documents at the last export (``_deleted_records``):
+    those documents, the terms they hold and their ghost terms; None where there is none, or it is
+    not one of documents all deleted now."""
+    if not isinstance(last, dict):
+        return None
+    try:
+        then = {int(d) for d in last["docs"]}
+        terms = {str(t).encode("utf-8") for t in last["terms"]}
+        ghosts = [[str(short), str(term)] for short, term in last["ghosts"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (then, terms, ghosts) if then <= set(docs) else None
 
 
 def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._Numbering) -> Reuse | None:
@@ -145,11 +192,21 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
     if found is None:
         return None
     old, dnrs = found
-    fields = [f for f, _ in web._field_names(reader, chain)] + ([web.PAIR_FIELD] if web.PAIR_FIELD in reader.schema else [])
-    held = {i: {t for f in fields if f in leaf.schema for t in postings.holding(leaf, f, kept[i])}
-            for i, leaf, _ in leaves if kept.get(i)}  # the terms of each kept segment's deleted units
+    fields = _fields(reader, chain)
     read = {t for i, leaf, _ in leaves if i not in kept for f in fields if f in leaf.schema for t, _ in postings.field_terms(leaf, f)}
-    read.update(*held.values())
+    held: dict[int, set[bytes]] = {}  # the terms of each kept segment's deleted units
+    carried: list[tuple[int, list[list[str]]]] = []
+    last_deleted = prev.get("deleted") if isinstance(prev.get("deleted"), dict) else {}
+    for i, leaf, _ in leaves:
+        if not kept.get(i):
+            continue
+        was = _last_deleted(last_deleted.get(leaf.segment().segment_id()), kept[i])
+        then, terms, ghosts = was if was is not None else (set(), set(), [])
+        since = [doc for doc in kept[i] if doc not in then]  # (the others' terms have the entries they had)
+        fresh = {t for f in fields if f in leaf.schema for t in postings.holding(leaf, f, since)}
+        read |= fresh
+        held[i] = terms | fresh
+        carried.append((i, ghosts))
     entries: dict[str, str] = {}
     files: set[str] = set()
     for term, entry in old.items():
@@ -171,7 +228,13 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
         plan.tails = _tails(out, read.difference(*held.values()), old)
     same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
     lists = _old_lists(out, root) if same_index else None
-    return Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists)
+    taken = Reuse(plan, entries, weights, files, {t for t in dnrs if t in entries}, lists,
+                  {i: kept[i] for i in held}, held)
+    for i, ghosts in carried:  # (a term read gets its ghost segments from the reading)
+        for short, term in ghosts:
+            if term.encode("utf-8") not in read:
+                taken.ghosts.setdefault((short, term), []).append(i)
+    return taken
 
 
 def _kept_segments(
@@ -237,6 +300,7 @@ def take(entries: web._Entries, found: Reuse, w: web._Writer) -> None:
     entries.weights.update(found.weights)
     for term in found.dnrs:
         entries.dnrs[search.dnr_key(term)].append(term)
+    entries.ghosts.update(found.ghosts)
     for name in found.files:
         w.keep(name)
 
