@@ -223,8 +223,8 @@ def reuse(out: Path, state: dict[str, Any], reader, chain: str, numbering: web._
     settled = _settled(leaves, num_of, kept, numbering.cut)
     if settled is not None:
         plan.settled = settled
-        # (not a term a deleted unit held: its postings below the cut changed, or may have become
-        # too few for files of their own)
+        # (not a term a deleted unit holds: a settled segment's postings count as live unread, and
+        # its postings below the cut may have changed, or become too few for files of their own)
         plan.tails = _tails(out, read.difference(*held.values()), old)
     same_index = records == prev.get("segments") and prev.get("lists") == _list_params()
     lists = _old_lists(out, root) if same_index else None
