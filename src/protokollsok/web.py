@@ -31,8 +31,8 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               and the forms of its words the page cannot compute (``_PageKeys``);
                               the tag is a hash of the numbers given out with n (see below)
     data/state.json           the exporter's own bookkeeping (unit numbers and hashes, the cut, the
-                              segments and term shards the next export can take entries from,
-                              ``webupdate``); never loaded by the page
+                              segments and term shards the next export can take entries from, the
+                              terms of deleted units, ``webupdate``); never loaded by the page
 
 Every data file is a script calling ``__protokollsok(name, data)`` (JSONP), so the bundle also
 works from ``file://`` where ``fetch`` is not allowed. In the postings, each list of whole numbers
