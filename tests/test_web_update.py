@@ -1,6 +1,7 @@
-"""An update's export takes the last export's entries of the terms that no changed segment holds
-(``webupdate.reuse``) and reads only the others: whatever changed in the index, the bundle it writes is
-byte for byte the one an export reading every term writes over the same last bundle."""
+"""An update's export takes the last export's entries of the terms that neither a changed segment
+nor a deleted unit holds (``webupdate.reuse``) and reads only the others: whatever changed in the
+index, the bundle it writes (``state.json`` included) is byte for byte the one an export reading
+every term writes over the same last bundle."""
 
 from __future__ import annotations
 
