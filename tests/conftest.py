@@ -28,6 +28,11 @@ def data_of(path: Path):
     return json.loads(text[text.index(",") + 1 : text.rindex(")")])
 
 
+def shard_files(bundle: Path) -> list[Path]:
+    """A web bundle's term shards and pair shards (``data/t/``, ``data/q/``): every entry is in one."""
+    return sorted((bundle / "data").glob("[tq]/*.js"))
+
+
 def entry_parts(bundle: Path, entry) -> tuple[list[dict], dict | None]:
     """A term's entry in a bucket as the page puts it together: its parts, each with every
     field's lists (a long one's from its units' and weights' files), and its document frequencies

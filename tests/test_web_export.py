@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from whoosh.util.numeric import length_to_byte
 
-from conftest import data_of, entry_parts
+from conftest import data_of, entry_parts, shard_files
 from protokollsok import analysis, index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
@@ -46,14 +46,33 @@ def test_bundle_holds_a_page_one_script_one_stylesheet_and_the_stemmer(bundle):
     assert '<script src="protokollsok.js"' in html and 'id="protokollsok"' in html
 
 
+def _body(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text[text.index(",") + 1 : text.rindex(")")]
+
+
 def test_data_files_are_named_by_a_hash_of_their_content(bundle):
-    files = [p for sub in ("t", "v", "f") for p in (bundle / "data" / sub).iterdir()]
+    files = [p for sub in ("v", "f") for p in (bundle / "data" / sub).iterdir()]
     assert files and any(p.parent.name == "v" for p in files)
     for p in files:
-        text = p.read_text(encoding="utf-8")
-        body = text[text.index(",") + 1 : text.rindex(")")]
         digest = p.stem.rsplit("-", 1)[-1]
-        assert hashlib.sha256(body.encode("utf-8")).hexdigest().startswith(digest), p.name
+        assert hashlib.sha256(_body(p).encode("utf-8")).hexdigest().startswith(digest), p.name
+
+
+def test_a_buckets_term_and_pair_shards_are_named_by_a_hash_of_both(bundle):
+    """A word's entry is in its bucket's term shard, a word pair's in its pair shard (the page
+    looks a term of more than one word up there); one hash of the two names both."""
+    terms = list((bundle / "data" / "t").iterdir())
+    assert terms and {p.name for p in terms} == {p.name for p in (bundle / "data" / "q").iterdir()}
+    pairs = 0
+    for p in terms:
+        q = bundle / "data" / "q" / p.name
+        digest = p.stem.rsplit("-", 1)[-1]
+        assert hashlib.sha256(f"{_body(p)}\n{_body(q)}".encode()).hexdigest().startswith(digest), p.name
+        assert not any(" " in term for term in data_of(p).get("t", {}))
+        assert set(data_of(q)) <= {"t"} and all(" " in term for term in data_of(q).get("t", {}))
+        pairs += len(data_of(q).get("t", {}))
+    assert pairs > 100
 
 
 def test_root_names_every_shard_and_the_statistics_whoosh_scores_with(bundle, seed_index):
@@ -61,7 +80,8 @@ def test_root_names_every_shard_and_the_statistics_whoosh_scores_with(bundle, se
     width = root["shardHash"]
     assert len(root["shards"]) == root["buckets"] * width
     for b in range(root["buckets"]):
-        assert (bundle / "data" / "t" / f"{b}-{root['shards'][b * width : (b + 1) * width]}.js").is_file()
+        for folder in ("t", "q"):
+            assert (bundle / "data" / folder / f"{b}-{root['shards'][b * width : (b + 1) * width]}.js").is_file()
     stats = search.stats(seed_index)
     assert root["units"] == stats["units"]
     assert root["N"] >= root["units"]  # whoosh counts the bookkeeping documents too
@@ -127,13 +147,13 @@ def test_a_packed_list_gives_back_its_numbers_and_other_values_stay_as_they_are(
 
 def test_an_entry_is_written_with_its_lists_packed(seed_index, tmp_path):
     web.export_bundle(seed_index, tmp_path)
-    entries = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, dict)]
+    entries = [e for shard in shard_files(tmp_path) for e in data_of(shard).get("t", {}).values() if isinstance(e, dict)]
     lists = [x for e in entries for f, p in e.items() if f != "*" for x in p[1:4] if x != 0]
     assert lists and all(isinstance(x, str) for x in lists)
 
 
 def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):
-    fold = [p for shard in (bundle / "data" / "t").iterdir() for posts in data_of(shard).get("t", {}).values()
+    fold = [p for shard in shard_files(bundle) for posts in data_of(shard).get("t", {}).values()
             if isinstance(posts, dict) for f, p in posts.items() if f == "fold"]
     assert fold and sum(p[1] == "stem" for p in fold) > len(fold) / 2
 
@@ -143,7 +163,7 @@ def test_a_long_list_names_its_units_positions_and_weights_files_in_the_bucket(s
     a phrase its positions' files as well, named in the bucket so all load at once."""
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     web.export_bundle(seed_index, tmp_path)
-    long = [e for shard in (tmp_path / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
+    long = [e for shard in shard_files(tmp_path) for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
     assert long
     for units_name, positions, weights_name, dfs in long:  # a first export: no recent part
         units, weights = (data_of(tmp_path / "data" / f"{name}.js") for name in (units_name, weights_name))
@@ -405,19 +425,20 @@ def test_after_an_incremental_update_only_the_changed_shards_are_new(tmp_path):
     kept_units = {p for p in old_files if p.parts[1] == "u"} & new_files
     assert len(kept_units) == first["units"]  # no unit of the first files was rewritten
     new_nums = set(range(first["units"], second["units"]))
+    union_fields = data_of(out / "data" / "root.js")["unionFields"]
     for rel in new_files - old_files:
         if rel.parts[1] != "t":
             continue
-        shard = data_of(out / rel)
-        union_fields = data_of(out / "data" / "root.js")["unionFields"]
-        posted = {n for posts in map(_unpacked, shard.get("t", {}).values()) for f, p in posts.items()
+        # (a bucket's term and pair shards are named by one hash: either may hold the new unit)
+        entries = [e for folder in ("t", "q") for e in data_of(out / "data" / folder / rel.name).get("t", {}).values()]
+        posted = {n for posts in map(_unpacked, entries) for f, p in posts.items()
                   if f != "*" and not isinstance(p[1], str) for n in _decoded(posts, f, union_fields)[0]}
         assert posted & new_nums, f"{rel} was rewritten without holding a new unit"
 
 
 def _long_entries(out: Path) -> dict[str, list]:
     """The long terms' entries in a bundle's buckets (``web._long_entry``)."""
-    return {t: e for shard in (out / "data" / "t").iterdir() for t, e in data_of(shard).get("t", {}).items() if isinstance(e, list)}
+    return {t: e for shard in shard_files(out) for t, e in data_of(shard).get("t", {}).items() if isinstance(e, list)}
 
 
 def test_an_update_leaves_the_files_of_long_postings_below_the_cut_as_they_were(tmp_path, monkeypatch):
@@ -508,7 +529,7 @@ def _exported_postings(out: Path) -> dict[tuple[str, str], list]:
     length byte), ...]]``."""
     found = {}
     union_fields = data_of(out / "data" / "root.js")["unionFields"]
-    for shard in (out / "data" / "t").iterdir():
+    for shard in shard_files(out):
         for term, entry in data_of(shard).get("t", {}).items():
             parts, dfs = entry_parts(out, entry)
             for posts in map(_unpacked, parts):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import data_of, volume_units
+from conftest import data_of, shard_files, volume_units
 from protokollsok import analysis, index, search, snippets, termtable, toplists, web
 from protokollsok.index import index_units
 
@@ -415,7 +415,7 @@ def test_searches_agree_when_most_terms_postings_and_positions_are_files_of_thei
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     bundle = tmp_path / "out"
     web.export_bundle(seed_index, bundle)
-    assert any(isinstance(e, list) for shard in (bundle / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values())
+    assert any(isinstance(e, list) for shard in shard_files(bundle) for e in data_of(shard).get("t", {}).values())
     requests = [*seed_requests(expected), {"q": "våld i nära relationer"}, {"q": "budget -skatt"}, {"q": "kommunen budget"}]
     assert_same_results(seed_index, bundle, requests, tmp_path)
 
@@ -512,7 +512,7 @@ def listed_words_and_weights_files(bundle: Path) -> tuple[dict[str, list[int]], 
     """The words whose top hits the bundle lists (toplists) with the listed scores, and the long
     terms' weights' files. Every listed word is flagged in its term shard, and only those."""
     flagged, weights = set(), set()
-    for shard in (bundle / "data" / "t").iterdir():
+    for shard in shard_files(bundle):
         data = data_of(shard)
         flagged |= set(data.get("l", []))
         weights |= {e[2] for e in data.get("t", {}).values() if isinstance(e, list)}
@@ -613,7 +613,7 @@ def test_a_bundle_updated_meeting_by_meeting_gives_the_same_answers_as_the_cli(s
     for start in range(0, 30, 10):
         index_units(ix, new_units[start : start + 10], full=False)
         web.export_bundle(ix, out)
-    long = [e for shard in (out / "data" / "t").iterdir() for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
+    long = [e for shard in shard_files(out) for e in data_of(shard).get("t", {}).values() if isinstance(e, list)]
     recent = [e[4] for e in long if len(e) > 4]
     assert len(recent) > 100 and any(isinstance(r, list) for r in recent), len(recent)
     queries = [*FIXED_QUERIES, *generated_queries(units), *generated_queries(new_units, n=6), "kommunen budget"]
@@ -625,7 +625,7 @@ def test_a_bundle_updated_meeting_by_meeting_gives_the_same_answers_as_the_cli(s
 def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:
     """The bundle's files of positions alone: name -> (term, field)."""
     out = {}
-    for shard in (bundle / "data" / "t").iterdir():
+    for shard in shard_files(bundle):
         for term, entry in data_of(shard).get("t", {}).items():
             if isinstance(entry, list):  # a first export's long entry: its units' file, its long positions' files by field, ...
                 out.update({ref: (term, field) for field, ref in entry[1].items()})
@@ -635,7 +635,9 @@ def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.slow
-def test_the_page_loads_positions_for_phrases_only_and_not_those_of_function_words(sample, tmp_path):
+def test_the_page_loads_positions_and_pairs_for_phrases_only_and_not_those_of_function_words(sample, tmp_path):
+    """A word's query loads neither positions nor word pairs (their shards, ``data/q/``); a
+    phrase loads its pairs' and never a word's positions."""
     _, bundle, _ = sample
     kept_apart = positions_files(bundle)
     assert "stem" in {field for _, field in kept_apart.values()}
@@ -643,6 +645,8 @@ def test_the_page_loads_positions_for_phrases_only_and_not_those_of_function_wor
     word, after_word, phrase, after_phrase = run_node(bundle, requests, tmp_path)
     assert word["total"] > 100 and phrase["total"] > 1  # not vacuous
     assert not kept_apart.keys() & set(after_word)
+    assert not [name for name in after_word if name.startswith("q/")]
+    assert [name for name in after_phrase if name.startswith("q/")]
     read = [kept_apart[name] for name in set(after_phrase) & kept_apart.keys()]
     assert all(field == "pair" for _, field in read), read  # never a word's, so not a function word's
 

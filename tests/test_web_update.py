@@ -63,10 +63,11 @@ def _first(tmp_path: Path, units: list) -> tuple[Path, Path]:
 
 
 def _entries_in(bundle: Path) -> int:
-    """How many terms' entries the bundle's term shards hold."""
+    """How many terms' entries the bundle's term and pair shards hold."""
     root = data_of(bundle / "data" / "root.js")
     h = root["shardHash"]
-    shards = [data_of(bundle / "data" / "t" / f"{b}-{root['shards'][b * h:(b + 1) * h]}.js") for b in range(root["buckets"])]
+    shards = [data_of(bundle / "data" / folder / f"{b}-{root['shards'][b * h:(b + 1) * h]}.js")
+              for b in range(root["buckets"]) for folder in ("t", "q")]
     return sum(len(shard.get("t", {})) for shard in shards)
 
 
@@ -198,15 +199,15 @@ def _merge_segment(ix: Path, place: int) -> None:
     whoosh_ix.writer().commit(mergetype=merge_one)
 
 
-@pytest.mark.parametrize("damage", ["gone", "garbled"])
-def test_a_bundle_whose_shards_are_not_those_of_its_state_is_read_anew(tmp_path, units, monkeypatch, damage):
+@pytest.mark.parametrize(("folder", "damage"), [("t", "gone"), ("t", "garbled"), ("q", "gone")])
+def test_a_bundle_whose_shards_are_not_those_of_its_state_is_read_anew(tmp_path, units, monkeypatch, folder, damage):
     ix, last = _first(tmp_path, units)
     index_units(ix, units[500:510], full=False)
-    shard = next((last / "data" / "t").iterdir())
+    shard = next((last / "data" / folder).iterdir())
     if damage == "gone":
         shard.unlink()
     else:
-        shard.write_text(f'{web.CALLBACK}("t/{shard.stem}",[1,2]);\n', encoding="utf-8")
+        shard.write_text(f'{web.CALLBACK}("{folder}/{shard.stem}",[1,2]);\n', encoding="utf-8")
     reused, _ = _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert reused["reused"] == 0
 

@@ -7,13 +7,16 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
     data/root.js              statistics and the names of all other files (loaded first; the term
                               shards' hashes are one string of 6 characters each)
     data/t/<bucket>-<hash>.js term shards: postings of every term whose hash falls in the bucket
-                              (the scored fields, dnr, and the word pairs phrases are found by;
+                              (the scored fields and dnr;
                               the fold field's by reference to the stem field's where alike, the
                               scored fields' units as places in their union, see ``_share_units``),
                               the term table entries (``termtable``), which words' top hits
                               are listed (``toplists``) and diarienummer spellings;
                               a term whose postings are long is only named there, by its files
-                              and its document frequencies (``_long_entry``):
+                              and its document frequencies (``_long_entry``);
+    data/q/<bucket>-<hash>.js pair shards: the same for the bucket's terms of more than one word,
+                              the word pairs phrases are found by (named by the hash of both
+                              shards, ``_write_bucket``: a word's query does not load its pairs);
     data/p/<hash>.js          such a term's units (what counting its matches needs), its weights
                               and length bytes (what scoring needs), and its positions (what a
                               phrase or a query's proximity needs), one file each; in the units
@@ -123,10 +126,12 @@ HASH_CHARS = 10
 SHARD_HASH_CHARS = 6  # term shards: the root lists every one's hash (16,384 at the whole corpus)
 UNIT_TAG_CHARS = 8  # unit files are named <number>-<tag of the export that gave the number out>
 SCORED_FIELDS = ("exact", "stem", "fold", "parts")
+TERM_SHARDS = "t"  # data/t/<bucket>-<hash>.js: a bucket's words (``_write_bucket``)
+PAIR_SHARDS = "q"  # data/q/<bucket>-<hash>.js: its terms of more than one word, the word pairs
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 7  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket
+FORMAT_VERSION = 8  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket; 8: word pairs in shards of their own (data/q/)
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
@@ -919,16 +924,34 @@ def _write_shards(
     keys = set(entries) | set(table) | set(dnrs)
     nb = _bucket_count(len(keys), state)
     buckets: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
+    pairs: list[dict[str, dict[str, Any]]] = [{} for _ in range(nb)]
     for term, entry in entries.items():
-        buckets[fnv1a(term) % nb].setdefault("t", {})[term] = entry
+        (pairs if in_pair_shard(term) else buckets)[fnv1a(term) % nb].setdefault("t", {})[term] = entry
     for word, forms in table.items():
         buckets[fnv1a(word) % nb].setdefault("w", {})[word] = termtable.encode(forms)
     for word in sorted(tops):
         buckets[fnv1a(word) % nb].setdefault("l", []).append(word)
     for key, values in dnrs.items():
         buckets[fnv1a(key) % nb].setdefault("d", {})[key] = sorted(values)
-    names = [w.jsonp_text("t", str(i), _bucket_json(b), SHARD_HASH_CHARS) for i, b in enumerate(buckets)]
+    names = [_write_bucket(w, i, _bucket_json(b), _bucket_json(p)) for i, (b, p) in enumerate(zip(buckets, pairs, strict=True))]
     return names, nb, len(keys)
+
+
+def in_pair_shard(term: str) -> bool:
+    """Whether a term's entry is in its bucket's pair shard (``data/q/``): a term of more than one
+    word, as every word pair is (``phrases``); the page looks it up there by the same test."""
+    return " " in term
+
+
+def _write_bucket(w: _Writer, i: int, words: str, pairs: str) -> str:
+    """Bucket ``i``'s term shard (``data/t/``) and pair shard (``data/q/``), both named by one hash
+    of the two, which the root lists; returns it. A word's query loads only the first: the word
+    pairs are most of a bucket's bytes (63 % gzipped at the whole corpus) and only a phrase reads
+    them."""
+    digest = hashlib.sha256(f"{words}\n{pairs}".encode()).hexdigest()[:SHARD_HASH_CHARS]
+    for folder, body in ((TERM_SHARDS, words), (PAIR_SHARDS, pairs)):
+        w.put(f"data/{folder}/{i}-{digest}.js", _wrap(f"{folder}/{i}-{digest}", body))
+    return digest
 
 
 def _top_lists(
@@ -1414,7 +1437,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},
         "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
         # phrases.plan's function-word stems, where the index has word pairs: every pair's
-        # postings are in the term shards (field "pair"), so a phrase is found and scored by its
+        # postings are in the pair shards (field "pair"), so a phrase is found and scored by its
         # pairs as on the command line, without the positions of its function words
         **({"pairs": sorted(analysis.pair_stems())} if PAIR_FIELD in reader.schema else {}),
         "units": len(docs),
@@ -1431,7 +1454,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
-    for sub in ("t", "p", "v", "f", "m", "h", "u", "r"):
+    for sub in (TERM_SHARDS, PAIR_SHARDS, "p", "v", "f", "m", "h", "u", "r"):
         folder = out / "data" / sub
         if not folder.is_dir():
             continue

@@ -15,6 +15,7 @@ writes (``tests/test_web_update.py``).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -306,7 +307,7 @@ def take(entries: web._Entries, found: Reuse, w: web._Writer) -> None:
 
 
 def _old_entries(out: Path, root: Any, shards: Any) -> tuple[dict[str, str], set[str]] | None:
-    """Every term's entry (as JSON) in the term shards that ``root`` (the bundle's ``root.js``)
+    """Every term's entry (as JSON) in the term and pair shards that ``root`` (the bundle's ``root.js``)
     names, and the terms spelling a diarienummer there, where it names those of ``shards`` (the
     last export's); None where it does not or a shard cannot be read."""
     if not isinstance(root, dict) or not isinstance(shards, str) or root.get("shards") != shards:
@@ -316,8 +317,10 @@ def _old_entries(out: Path, root: Any, shards: Any) -> tuple[dict[str, str], set
     try:
         chars = int(root.get("shardHash", web.SHARD_HASH_CHARS))
         for b in range(len(shards) // chars):
-            bucket = _read_data(out / "data" / "t" / f"{b}-{shards[b * chars : (b + 1) * chars]}.js")
-            for term, entry in bucket.get("t", {}).items():
+            name = f"{b}-{shards[b * chars : (b + 1) * chars]}.js"
+            bucket = _read_data(out / "data" / web.TERM_SHARDS / name)
+            pairs = _read_data(out / "data" / web.PAIR_SHARDS / name)
+            for term, entry in itertools.chain(bucket.get("t", {}).items(), pairs.get("t", {}).items()):
                 entries[term] = web._dumps(entry)
             for spellings in bucket.get("d", {}).values():
                 dnrs.update(spellings)

@@ -201,9 +201,11 @@
       return root;
     }
 
-    function shardOf(key) {
+    /** The shard of `key`'s bucket in `folder`: "t" (words), "q" (terms of more than one word,
+     * the word pairs: web._write_bucket names both by one hash). */
+    function shardOf(key, folder = "t") {
       const b = fnv1a(key) % root.buckets;
-      return "t/" + b + "-" + root.shards.slice(b * root.shardHash, (b + 1) * root.shardHash);
+      return folder + "/" + b + "-" + root.shards.slice(b * root.shardHash, (b + 1) * root.shardHash);
     }
     function shard(key) { return load(shardOf(key)); }
 
@@ -281,7 +283,9 @@
     /** A term's entry in its bucket: inline, or (a long one, web._long_entry) the files of its
      * units, its long positions by field and its weights, its document frequencies and its
      * recent part (inline or files again). */
-    async function bucketEntry(term) { return ((await shard(term)).t || {})[term]; }
+    async function bucketEntry(term) {
+      return ((await load(shardOf(term, term.includes(" ") ? "q" : "t"))).t || {})[term];  // web.in_pair_shard
+    }
 
     /** The parts of a bucket entry, each as [units, positions by field, weights] (the units and
      * weights inline for an inline part), and the term's document frequencies by field (null:
