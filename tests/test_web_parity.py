@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -497,6 +498,67 @@ def test_a_real_corpus_sample_gives_the_same_top_10_as_the_cli(sample, tmp_path)
     assert_same_results(index_dir, bundle, requests, tmp_path)
     totals = {q: python_top(index_dir, {"q": q})["total"] for q in PAIR_PHRASES}
     assert min(totals.values()) > 1, totals  # not vacuous
+
+
+def multi_word_queries(units: list) -> list[str]:
+    """Queries of plain words, two or more: those a proximity scores; among them the sample's
+    most frequent neighbours, whose nearness lifts units into the first hits."""
+    plain = [q for q in (*FIXED_QUERIES, *generated_queries(units)) if len(q.split()) > 1 and not re.search(r'["\-]|OR', q)]
+    pairs: Counter[str] = Counter()
+    for u in units:
+        words = [t.word for t in analysis.tokenize(u.segment.text) if t.word.isalpha() and len(t.word) > 3]
+        pairs.update({f"{a} {b}" for a, b in itertools.pairwise(words)})
+    neighbours = [p for p, _ in pairs.most_common(16)]
+    return [*plain, *neighbours, "kommunen budget", "regeringen budget", "barn skola", "regeringen anser att"]
+
+
+def assert_same_hits_and_scores(index_dir: Path, bundle: Path, requests: list[dict], tmp_path: Path) -> None:
+    got = run_node(bundle, [{"op": "search", **r} for r in requests], tmp_path)
+    differ = []
+    for req, js in zip(requests, got, strict=True):
+        py = python_top(index_dir, req)
+        if "error" in js or (js["ids"], js["scores"], js["total"]) != (py["ids"], py["scores"], py["total"]):
+            differ.append((req, py, js))
+    assert not differ, "\n".join(f"{r}: python {p['ids'][:4]} {p['scores'][:4]} ({p['total']}) js {j}" for r, p, j in differ[:4])
+
+
+@pytest.mark.slow
+def test_a_querys_proximity_reads_a_common_words_positions_in_blocks_and_ranks_as_the_cli(sample, tmp_path, monkeypatch):
+    """A multi-word query's proximity is checked only in the units whose rank it could change; where
+    those are a few of a positions file's blocks, the page reads those blocks and not the file. The
+    hits, their scores and order are the command line's: by relevance and by date, filtered, and
+    further down the list."""
+    index_dir, _, units = sample
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    monkeypatch.setattr(web, "POSITION_BLOCK", 4)
+    bundle = tmp_path / "out"
+    web.export_bundle(index_dir, bundle)
+    queries = multi_word_queries(units)
+    assert len(queries) >= 8, queries
+    variants = ({}, {"limit": 5}, {"limit": 40}, {"sort": "date", "limit": 5}, {"sort": "date", "limit": 40}, {"parti": "S"})
+    requests = [{"q": q, **more} for q in queries for more in variants]
+    assert_same_hits_and_scores(index_dir, bundle, requests, tmp_path)
+    whole = positions_files(bundle)
+    blocks_only = 0
+    for q in queries:
+        found, loaded = run_node(bundle, [{"op": "search", "q": q}, {"op": "loaded"}], tmp_path)
+        blocks = {name.rsplit("-", 2)[0] for name in loaded if re.fullmatch(r"p/[0-9a-f]+-\d+-\d+", name)}
+        assert found["total"] > 0 and not blocks & set(loaded), q  # never a file and its blocks
+        blocks_only += bool(blocks) and all(whole[ref][1] == "stem" for ref in blocks)
+    assert blocks_only >= 3, blocks_only
+
+
+@pytest.mark.slow
+def test_a_positions_block_that_cannot_be_read_is_read_in_its_whole_file(sample, tmp_path, monkeypatch):
+    index_dir, _, units = sample
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    monkeypatch.setattr(web, "POSITION_BLOCK", 4)
+    bundle = tmp_path / "out"
+    web.export_bundle(index_dir, bundle)
+    for block in (bundle / "data" / "p").glob("*-*-*.js"):
+        block.unlink()
+    requests = [{"q": q} for q in multi_word_queries(units)]
+    assert_same_hits_and_scores(index_dir, bundle, requests, tmp_path)
 
 
 @pytest.mark.slow

@@ -19,7 +19,10 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               shards, ``_write_bucket``: a word's query does not load its pairs);
     data/p/<hash>.js          such a term's units (what counting its matches needs), its weights
                               and length bytes (what scoring needs), and its positions (what a
-                              phrase or a query's proximity needs), one file each; in the units
+                              phrase or a query's proximity needs), one file each, a stem's
+                              positions also in blocks of ``POSITION_BLOCK`` units
+                              (``<hash>-<first>-<end>.js``: a query's proximity needs them in the
+                              few units whose rank it could change); in the units
                               numbered below the cut only: the recent units' postings are a part
                               of their own, inline or in files again, so that an update rewrites
                               those and not all of a common word's postings
@@ -87,6 +90,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -131,7 +135,7 @@ PAIR_SHARDS = "q"  # data/q/<bucket>-<hash>.js: its terms of more than one word,
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 8  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket; 8: word pairs in shards of their own (data/q/)
+FORMAT_VERSION = 9  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket; 8: word pairs in shards of their own (data/q/); 9: a stem's positions files also in blocks
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
@@ -141,6 +145,8 @@ PARALLEL_UNITS = 2_000  # from this many units on, the terms are read by one pro
 MAX_WORKERS = 4
 LOOKUP_TERMS = 50_000  # up to this many terms to read, each is looked up rather than every term walked
 REUSE = True  # an update's export takes the last export's entries of the terms no changed segment holds
+_BLOCK_NAME = re.compile(r"([0-9a-f]+)-\d+-\d+\.js")
+POSITION_BLOCK = 64  # a stem's positions in a file of their own are also written in blocks of this many units
 RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
@@ -1081,8 +1087,30 @@ def _packed(posts: dict[str, Any]) -> dict[str, Any]:
         if f == "*":
             out[f] = [_pack_ints(p[0]), p[1]]
         else:
-            out[f] = [p[0], *(_pack_ints(x) for x in p[1:4]), *(_pack_lists(x) for x in p[4:])]
+            positions = [_blocked_positions(x) if f == "stem" else _pack_lists(x) for x in p[4:]]
+            out[f] = [p[0], *(_pack_ints(x) for x in p[1:4]), *positions]
     return out
+
+
+class _Blocked(str):
+    """A stem's packed positions (``_pack_lists``) with the same packed in blocks of
+    ``POSITION_BLOCK`` units (``blocks``), which ``_split_positions`` writes beside its file."""
+
+    blocks: list[str]
+
+
+def _blocked_positions(xss: Any) -> Any:
+    """``_pack_lists(xss)``, as a ``_Blocked`` where it holds more than one block: the page's
+    proximity needs a common word's positions in a few of its units only (those whose rank it
+    could change), which it then reads in blocks (``protokollsok.js``: ``positionsAt``)."""
+    if not isinstance(xss, list) or len(xss) <= POSITION_BLOCK:
+        return _pack_lists(xss)
+    blocks = [_pack_lists(xss[k : k + POSITION_BLOCK]) for k in range(0, len(xss), POSITION_BLOCK)]
+    if not all(isinstance(b, str) and b[:1] == PACKED for b in blocks):  # (never: positions are not negative)
+        return _pack_lists(xss)
+    whole = _Blocked(PACKED + "".join(b[1:] for b in blocks))  # the digits of one number do not depend on the others
+    whole.blocks = blocks
+    return whole
 
 
 def _pack_ints(xs: Any) -> Any:
@@ -1290,8 +1318,28 @@ def _split_posts(posts: dict[str, Any], cut: int) -> tuple[dict[str, Any], dict[
 
 def _split_positions(w: _Writer, posts: dict[str, Any]) -> dict[str, Any]:
     """Packed postings with each field's positions (``text_stem``, ``text_pair``) in a file of
-    its own, named where they were."""
-    return {f: [*p[:4], _ref(w, _dumps(p[4]))] if f != "*" and len(p) > 4 else p for f, p in posts.items()}
+    its own, named where they were; a stem's in blocks too (``_write_blocks``)."""
+    out = {}
+    for f, p in posts.items():
+        if f == "*" or len(p) <= 4:
+            out[f] = p
+            continue
+        ref = _ref(w, _dumps(p[4]))
+        if isinstance(p[4], _Blocked):
+            _write_blocks(w, ref, p[4].blocks)
+        out[f] = [*p[:4], ref]
+    return out
+
+
+def _write_blocks(w: _Writer, ref: str, blocks: list[str]) -> None:
+    """The blocks of the positions in file ``ref``, each as ``<ref>-<first>-<end>.js``: the places
+    of its units in the file's (the name says what it holds whatever the block size)."""
+    first = 0
+    for block in blocks:
+        end = first + POSITION_BLOCK
+        name = f"{ref}-{first}-{end}"
+        w.put(f"data/{name}.js", _wrap(name, _dumps(block)))
+        first = end
 
 
 def _positions_refs(weights: dict[str, Any]) -> dict[str, str]:
@@ -1436,6 +1484,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "K1": getattr(weighting, "K1", 1.2),
         "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},
         "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
+        "positionBlock": POSITION_BLOCK,  # units per block of a stem's positions file (_write_blocks)
         # phrases.plan's function-word stems, where the index has word pairs: every pair's
         # postings are in the pair shards (field "pair"), so a phrase is found and scored by its
         # pairs as on the command line, without the positions of its function words
@@ -1451,6 +1500,13 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
     }
 
 
+def _block_of_kept(sub: str, name: str, keep: set[str]) -> bool:
+    """Whether ``data/<sub>/<name>`` is a block of a positions file that the bundle keeps
+    (``_write_blocks``): the blocks go with their file, which an update may keep unread."""
+    block = _BLOCK_NAME.fullmatch(name) if sub == "p" else None
+    return block is not None and f"data/p/{block[1]}.js" in keep
+
+
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Delete data files of earlier exports that the new root no longer names."""
     removed = 0
@@ -1459,7 +1515,7 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
         if not folder.is_dir():
             continue
         for p in folder.iterdir():
-            if f"data/{sub}/{p.name}" not in keep:
+            if f"data/{sub}/{p.name}" not in keep and not _block_of_kept(sub, p.name, keep):
                 p.unlink()
                 removed += 1
         if sub in LEGACY_FOLDERS:

@@ -141,6 +141,9 @@
   // current match (a sort by score does not; a sort by date does), scores every match 1.0.
   const WHOOSH_TOO_MANY_CLAUSES = 1024;
   const WHOOSH_SMALL_SEGMENT = 5000;
+  // A positions file is read in blocks while fewer than one in this many of its blocks are wanted,
+  // else whole: a block's request (its headers) costs about two blocks' worth of positions.
+  const BLOCKS_OF_WHOLE = 3;
 
   function treeSum(vals, lo = 0, hi = vals.length) {
     if (hi - lo <= 1) return vals[lo];
@@ -410,6 +413,43 @@
         out.push(ps);
       }
       return out;
+    }
+
+    /** The positions of `p` (a stem's postings) at `places` (in its units): Map(place ->
+     * positions). A part whose positions are a file of their own is read in the blocks holding
+     * those places (web._write_blocks: root.positionBlock units each) where they are a few of
+     * its blocks, else (or where a block cannot be read) whole. */
+    async function positionsAt(p, places) {
+      const parts = p.parts || [p], out = new Map();
+      let lo = 0;
+      const jobs = parts.map((part) => {
+        const first = lo, n = part.docs.length;
+        lo += n;
+        const mine = places.filter((i) => i >= first && i < first + n).map((i) => i - first);
+        return partPositionsAt(part, mine).then((m) => { for (const [i, ps] of m) out.set(i + first, ps); });
+      });
+      await Promise.all(jobs);
+      return out;
+    }
+
+    async function partPositionsAt(part, places) {
+      const B = root.positionBlock || 0, n = part.docs.length;
+      const whole = async () => { await withPositions(part); return new Map(places.map((i) => [i, part.pos[i]])); };
+      if (!places.length) return new Map();
+      if (part.pos || !part.posRef || !B || n <= B) return whole();
+      const blocks = [...new Set(places.map((i) => Math.floor(i / B)))];
+      if (blocks.length * BLOCKS_OF_WHOLE > Math.ceil(n / B)) return whole();
+      part.blocks = part.blocks || new Map();
+      let got;
+      try {
+        for (const b of blocks) {
+          if (!part.blocks.has(b)) part.blocks.set(b, load(`${part.posRef}-${b * B}-${(b + 1) * B}`).then(decodePositions));
+        }
+        got = new Map(await Promise.all(blocks.map(async (b) => [b, await part.blocks.get(b)])));
+      } catch (e) {
+        return whole();
+      }
+      return new Map(places.map((i) => [i, got.get(Math.floor(i / B))[i % B]]));
     }
 
     /** `p` with its positions (a phrase needs them; a word query does not load them). */
@@ -748,15 +788,55 @@
       return dnrQuery(c.words[0]);
     }
 
+    /** The query's proximity (search._Builder.proximity: a sloppy phrase of its plain words'
+     * stems, boosted) as {extra: Map(unit -> the score it adds where the words are near; every
+     * unit holding all the stems), near(units) -> the units of those where they are}; null where
+     * there is none. Only the units whose rank it could change are checked (addProximity), so a
+     * common word's positions are read in the blocks that hold them (positionsAt). */
     async function proximity(q) {
       const words = [];
       for (const slot of q.slots) if (slot.length === 1) for (const c of slot) if (c.kind === "word") words.push(c.words[0]);
       if (words.length < 2 || words.length > 8) return null;
-      return phraseQuery(words, root.proximity.slop).then((m) => {
-        if (root.proximity.boost === 1.0) return m;
-        for (const [d, s] of m) m.set(d, s * root.proximity.boost);
-        return m;
-      });
+      const stems = await Promise.all(words.map(async (w) => (await forms(w)).stem[0]));
+      const ps = await Promise.all(stems.map((t) => postings("stem", t)));
+      if (ps.some((p) => !p)) return null;
+      const scores = await Promise.all(stems.map((t) => term("stem", t, 1.0)));
+      const extra = new Map();
+      for (const d of ps[0].docs) {
+        const vals = scores.map((m) => m.get(d));
+        if (vals.some((v) => v === undefined)) continue;
+        let s = treeSum(vals);  // as phrase() scores the phrase, then its boost
+        if (root.proximity.boost !== 1.0) s = s * root.proximity.boost;
+        extra.set(d, s);
+      }
+      async function near(units) {
+        const places = ps.map((p) => units.map((d) => find(p.docs, d)));
+        const pos = await Promise.all(ps.map((p, k) => positionsAt(p, places[k])));
+        return new Set(units.filter((d, j) => spansMatch(pos.map((m, k) => m.get(places[k][j])), root.proximity.slop)));
+      }
+      return { extra, near };
+    }
+
+    /** Add the proximity's score to the units of `matched` where the words are near, as far as
+     * the first `k` by `sort` can tell: by relevance, every unit that would reach the k-th best
+     * score without it (a lower bound of the k-th with it) if its words were near; by date, every
+     * unit as new as the k-th newest (equal dates are ordered by score). The others keep a score
+     * without it, which ranks them below the first k all the same. */
+    async function addProximity(scores, prox, matched, meta, sort, k) {
+      const cands = [];
+      if (sort === "date") {
+        const newest = firstK(matched, k, (a, b) => cmpDesc(meta.datum(a), meta.datum(b)));
+        const last = newest.length < k ? null : meta.datum(newest[k - 1]) || "";
+        for (const n of matched) if (prox.extra.has(n) && (last === null || (meta.datum(n) || "") >= last)) cands.push(n);
+      } else {
+        const best = topByScore(matched, scores, k);
+        const least = best.length < k ? -Infinity : scores.get(best[k - 1]);
+        for (const n of matched) {
+          const e = prox.extra.get(n);
+          if (e !== undefined && scores.get(n) + e >= least) cands.push(n);
+        }
+      }
+      for (const n of await prox.near(cands)) scores.set(n, scores.get(n) + prox.extra.get(n));
     }
 
     const partiLists = new Map([["", []]]);  // a unit's parties as written ("3.7") -> [3, 7], shared
@@ -877,26 +957,21 @@
         if (!(q.excluded.length || hasFilters)) return empty;
         musts.push(new Map((await allNums()).map((n) => [n, 1.0])));
       }
-      let scores = and(musts);
+      const scores = and(musts);
       const prox = await proximity(q);
-      if (prox) {
-        const out = new Map();
-        for (const [d, s] of scores) out.set(d, prox.has(d) ? s + prox.get(d) : s);
-        scores = out;
-      }
       const negs = (await Promise.all(q.excluded.map(clauseOf))).filter(Boolean);
       for (const n of negs) for (const d of n.keys()) scores.delete(d);
-      if (!hasFilters && !opts.count && (opts.sort || "relevance") === "relevance") {
+      const sort = opts.sort || "relevance", k = limit + (opts.offset || 0);
+      if (!prox && !hasFilters && !opts.count && sort === "relevance") {
         // Without filters the units shown are the top by score: fetch them while the filter data loads.
-        const off = opts.offset || 0;
-        const top = topByScore(scores.keys(), scores, off + limit).slice(off);
-        top.forEach((n) => loadUnit(n).catch(() => {}));
+        topByScore(scores.keys(), scores, k).slice(opts.offset || 0).forEach((n) => loadUnit(n).catch(() => {}));
       }
       const meta = await metaTable();
       const tests = await filterSets(q, meta);
       const matched = [...scores.keys()].filter((n) => meta.has(n) && tests.every((t) => t(n)));
       if (opts.count) return { total: matched.length, query: q };
-      const ranked = rank(matched, scores, meta, opts.sort || "relevance", limit + (opts.offset || 0));
+      if (prox) await addProximity(scores, prox, matched, meta, sort, k);
+      const ranked = rank(matched, scores, meta, sort, k);
       return answer(q, matched, ranked.slice(opts.offset || 0), scores);
     }
 
