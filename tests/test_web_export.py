@@ -167,11 +167,12 @@ def _positions_refs(bundle: Path) -> dict[str, str]:
 
 
 def test_a_stems_positions_file_is_written_in_blocks_too(seed_index, tmp_path, monkeypatch):
-    """A stem's positions in a file of their own are also written in blocks of POSITION_BLOCK
-    units, ``<file>-<first>-<end>``, which hold the file's positions of its units first to
-    end - 1: the page's proximity reads the few it needs."""
+    """A stem's positions in a file of their own of POSITION_BLOCKS_FROM units or more are also
+    written in blocks of POSITION_BLOCK units, ``<file>-<first>-<end>``, which hold the file's
+    positions of its units first to end - 1: the page's proximity reads the few it needs."""
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     monkeypatch.setattr(web, "POSITION_BLOCK", 3)
+    monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 5)
     web.export_bundle(seed_index, tmp_path)
     blocks: dict[str, dict[int, tuple[int, list]]] = {}
     for p in (tmp_path / "data" / "p").glob("*-*-*.js"):
@@ -179,7 +180,8 @@ def test_a_stems_positions_file_is_written_in_blocks_too(seed_index, tmp_path, m
         blocks.setdefault(f"p/{ref}", {})[int(first)] = (int(end), web.unpack_lists(data_of(p)))
     refs = _positions_refs(tmp_path)
     whole = {ref: web.unpack_lists(data_of(tmp_path / "data" / f"{ref}.js")) for ref in refs}
-    assert blocks and set(blocks) == {ref for ref, f in refs.items() if f == "stem" and len(whole[ref]) > 3}
+    assert blocks and set(blocks) == {ref for ref, f in refs.items() if f == "stem" and len(whole[ref]) >= 5}
+    assert any(f == "stem" and 3 < len(whole[ref]) < 5 for ref, f in refs.items())  # (not vacuous)
     for ref, parts in blocks.items():
         joined: list = []
         for first in sorted(parts):

@@ -531,6 +531,7 @@ def test_a_querys_proximity_reads_a_common_words_positions_in_blocks_and_ranks_a
     index_dir, _, units = sample
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     monkeypatch.setattr(web, "POSITION_BLOCK", 4)
+    monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 40)  # a rarer word's positions have none
     bundle = tmp_path / "out"
     web.export_bundle(index_dir, bundle)
     queries = multi_word_queries(units)
@@ -553,6 +554,7 @@ def test_a_positions_block_that_cannot_be_read_is_read_in_its_whole_file(sample,
     index_dir, _, units = sample
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     monkeypatch.setattr(web, "POSITION_BLOCK", 4)
+    monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 40)  # a rarer word's positions have none
     bundle = tmp_path / "out"
     web.export_bundle(index_dir, bundle)
     for block in (bundle / "data" / "p").glob("*-*-*.js"):

@@ -147,6 +147,7 @@ LOOKUP_TERMS = 50_000  # up to this many terms to read, each is looked up rather
 REUSE = True  # an update's export takes the last export's entries of the terms no changed segment holds
 _BLOCK_NAME = re.compile(r"([0-9a-f]+)-\d+-\d+\.js")
 POSITION_BLOCK = 64  # a stem's positions in a file of their own are also written in blocks of this many units
+POSITION_BLOCKS_FROM = 4096  # where the file holds this many units or more (fewer: the page reads it whole)
 RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
@@ -1100,10 +1101,13 @@ class _Blocked(str):
 
 
 def _blocked_positions(xss: Any) -> Any:
-    """``_pack_lists(xss)``, as a ``_Blocked`` where it holds more than one block: the page's
-    proximity needs a common word's positions in a few of its units only (those whose rank it
-    could change), which it then reads in blocks (``protokollsok.js``: ``positionsAt``)."""
-    if not isinstance(xss, list) or len(xss) <= POSITION_BLOCK:
+    """``_pack_lists(xss)``, as a ``_Blocked`` where it holds ``POSITION_BLOCKS_FROM`` units or
+    more: the page's proximity needs a common word's positions in a few of its units only (those
+    whose rank it could change), which it then reads in blocks (``protokollsok.js``:
+    ``positionsAt``). A rarer word's positions are read whole, as its blocks would be most of
+    them (the blocks of every file with more than one would be 120,218 files and 32 MB gzipped
+    at the whole corpus; from 4,096 units on, about half)."""
+    if not isinstance(xss, list) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
         return _pack_lists(xss)
     blocks = [_pack_lists(xss[k : k + POSITION_BLOCK]) for k in range(0, len(xss), POSITION_BLOCK)]
     if not all(isinstance(b, str) and b[:1] == PACKED for b in blocks):  # (never: positions are not negative)
@@ -1485,6 +1489,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "boosts": {**schema.FIELD_BOOSTS, "title": schema.TITLE_BOOST},
         "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
         "positionBlock": POSITION_BLOCK,  # units per block of a stem's positions file (_write_blocks)
+        "positionBlocksFrom": POSITION_BLOCKS_FROM,  # a file of fewer units has none
         # phrases.plan's function-word stems, where the index has word pairs: every pair's
         # postings are in the pair shards (field "pair"), so a phrase is found and scored by its
         # pairs as on the command line, without the positions of its function words

@@ -432,11 +432,17 @@
       return out;
     }
 
+    /** Whether a part's positions are also in blocks (web._blocked_positions). */
+    function hasBlocks(part) {
+      const B = root.positionBlock || 0;
+      return Boolean(B && part.posRef && !part.pos && part.docs.length > B && part.docs.length >= root.positionBlocksFrom);
+    }
+
     async function partPositionsAt(part, places) {
-      const B = root.positionBlock || 0, n = part.docs.length;
+      const B = root.positionBlock, n = part.docs.length;
       const whole = async () => { await withPositions(part); return new Map(places.map((i) => [i, part.pos[i]])); };
       if (!places.length) return new Map();
-      if (part.pos || !part.posRef || !B || n <= B) return whole();
+      if (!hasBlocks(part)) return whole();
       const blocks = [...new Set(places.map((i) => Math.floor(i / B)))];
       if (blocks.length * BLOCKS_OF_WHOLE > Math.ceil(n / B)) return whole();
       part.blocks = part.blocks || new Map();
@@ -800,6 +806,8 @@
       const stems = await Promise.all(words.map(async (w) => (await forms(w)).stem[0]));
       const ps = await Promise.all(stems.map((t) => postings("stem", t)));
       if (ps.some((p) => !p)) return null;
+      // a file without blocks is read whole in any case: at once, beside the other postings
+      for (const p of ps) for (const part of p.parts || [p]) if (!hasBlocks(part)) withPositions(part).catch(() => {});
       const scores = await Promise.all(stems.map((t) => term("stem", t, 1.0)));
       const extra = new Map();
       for (const d of ps[0].docs) {
