@@ -37,10 +37,11 @@ def entry_parts(bundle: Path, entry) -> tuple[list[dict], dict | None]:
     """A term's entry in a bucket as the page puts it together: its parts, each with every
     field's lists (a long one's from its units' and weights' files), and its document frequencies
     by field (None: each list's own). A long entry (``web._long_entry``) is ``[units' file,
-    positions' files, weights' file, document frequencies, recent part]``, its recent part a small
-    entry or three files again."""
-    def files(units: str, weights: str) -> dict:
-        u, w = (data_of(bundle / "data" / f"{name}.js") for name in (units, weights))
+    positions' files, weights' file (or two, ``web._weights_refs``), document frequencies, recent
+    part]``, its recent part a small entry or three files again."""
+    def files(units: str, weights: str | list[str]) -> dict:
+        u = data_of(bundle / "data" / f"{units}.js")
+        w = {f: p for name in ([weights] if isinstance(weights, str) else weights) for f, p in data_of(bundle / "data" / f"{name}.js").items()}
         return {f: p if f == "*" else [*p, *w.get(f, [])] for f, p in u.items()}
 
     if not isinstance(entry, list):

@@ -564,6 +564,42 @@ def test_a_positions_block_that_cannot_be_read_is_read_in_its_whole_file(sample,
 
 
 @pytest.mark.slow
+def test_a_long_terms_exact_weights_apart_are_read_for_the_word_itself_only(sample, tmp_path, monkeypatch):
+    """Where a long term's exact weights are a file of their own, the page reads it for a query
+    word that is the term itself, not for one that only stems to it (``kommunen`` reads
+    ``kommun``'s stem, fold, parts and title weights); the answers are the command line's."""
+    index_dir, _, units = sample
+    monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
+    monkeypatch.setattr(web, "SURFACE_APART_CHARS", 100)
+    bundle = tmp_path / "out"
+    web.export_bundle(index_dir, bundle)
+    apart = {}  # the second weights file -> its term
+    for shard in shard_files(bundle):
+        for term, e in data_of(shard).get("t", {}).items():
+            if isinstance(e, list) and not isinstance(e[2], str):
+                assert set(data_of(bundle / "data" / f"{e[2][1]}.js")) <= set(web.SURFACE_FIELDS)
+                assert not set(data_of(bundle / "data" / f"{e[2][0]}.js")) & set(web.SURFACE_FIELDS)
+                apart[e[2][1]] = term
+    assert len(apart) > 20, len(apart)
+    queries = [*FIXED_QUERIES, *generated_queries(units), *multi_word_queries(units), "kommunen", "kommun", "kommunen budget"]
+    requests = [{"q": q} for q in queries] + [{"q": q, "parti": "S"} for q in queries[:10]]
+    assert_same_hits_and_scores(index_dir, bundle, requests, tmp_path)
+    # an inflected word of the sample whose stem is such a term (``tiden``: ``tid``)
+    terms = sorted(apart.values())
+    words = [t + end for t in terms for end in ("en", "et", "er", "na")]
+    (found,) = run_node(bundle, [{"op": "forms", "words": words}], tmp_path)
+    inflected = [(w, f["stem"][0]) for w, f in zip(words, found, strict=True) if f["stem"][:1] and f["stem"][0] in terms]
+    assert inflected
+    word, stem = inflected[0]
+    read = {}
+    for q in (word, stem):
+        result, loaded = run_node(bundle, [{"op": "search", "q": q, "parti": "S"}, {"op": "loaded"}], tmp_path)
+        assert result["total"] > 0, q
+        read[q] = {apart[name] for name in loaded if name in apart}
+    assert stem not in read[word] and stem in read[stem], (word, read)
+
+
+@pytest.mark.slow
 def test_a_real_corpus_samples_hits_show_the_clis_snippets(sample, tmp_path):
     """Long texts (scanned in windows), compounds and lemmas marked as the CLI marks them."""
     index_dir, bundle, units = sample
@@ -579,7 +615,7 @@ def listed_words_and_weights_files(bundle: Path) -> tuple[dict[str, list[int]], 
     for shard in shard_files(bundle):
         data = data_of(shard)
         flagged |= set(data.get("l", []))
-        weights |= {e[2] for e in data.get("t", {}).values() if isinstance(e, list)}
+        weights |= {ref for e in data.get("t", {}).values() if isinstance(e, list) for ref in ([e[2]] if isinstance(e[2], str) else e[2])}
     lists = data_of(bundle / "data" / "root.js")["lists"]
     listed = {}
     for i in range(lists["files"]):

@@ -135,9 +135,11 @@ PAIR_SHARDS = "q"  # data/q/<bucket>-<hash>.js: its terms of more than one word,
 STATE_FILE = "state.json"
 LEGACY_FOLDERS = ("m", "h")  # per-chunk filter files and unit hash lists of older exports
 CALLBACK = "__protokollsok"
-FORMAT_VERSION = 9  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket; 8: word pairs in shards of their own (data/q/); 9: a stem's positions files also in blocks
+FORMAT_VERSION = 10  # 2: unit files named by number and tag (1: by their own hash); 3: shared units, length bytes; 4: packed lists (postings, filter file); 5: units carry their words' forms (k); 6: a long term's units and weights in two files, common words' top hits (data/r/); 7: long postings' recent part apart, their df in the bucket; 8: word pairs in shards of their own (data/q/); 9: a stem's positions files also in blocks; 10: a long term's exact weights apart
 NUMBERED_SINCE = 2  # the unit numbers of a state from this version on are kept
 UNION_FIELDS = ("exact", "stem", "fold", "parts", "title")  # a term's lists over one set of units
+SURFACE_FIELDS = ("exact",)  # a term is searched in these only where it is a query word itself
+SURFACE_APART_CHARS = 2048  # their weights from this size on are a file of their own (``_weights_refs``)
 RELATIVE_FIELDS = ("exact", "fold")  # weights and lengths given as differences from the stem field's
 PROGRESS_EVERY = 10_000  # units or terms between two progress reports
 PROGRESS_SECONDS = 0.5  # between two progress reports while waiting for another process
@@ -146,7 +148,7 @@ MAX_WORKERS = 4
 LOOKUP_TERMS = 50_000  # up to this many terms to read, each is looked up rather than every term walked
 REUSE = True  # an update's export takes the last export's entries of the terms no changed segment holds
 _BLOCK_NAME = re.compile(r"([0-9a-f]+)-\d+-\d+\.js")
-POSITION_BLOCK = 64  # a stem's positions in a file of their own are also written in blocks of this many units
+POSITION_BLOCK = 32  # a stem's positions in a file of their own are also written in blocks of this many units
 POSITION_BLOCKS_FROM = 4096  # where the file holds this many units or more (fewer: the page reads it whole)
 RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
@@ -1105,8 +1107,8 @@ def _blocked_positions(xss: Any) -> Any:
     more: the page's proximity needs a common word's positions in a few of its units only (those
     whose rank it could change), which it then reads in blocks (``protokollsok.js``:
     ``positionsAt``). A rarer word's positions are read whole, as its blocks would be most of
-    them (the blocks of every file with more than one would be 120,218 files and 32 MB gzipped
-    at the whole corpus; from 4,096 units on, about half)."""
+    them (blocks of 64 units of every file of more than one block were 120,218 files and 32 MB
+    gzipped at the whole corpus, ``web-all-r24.md``; from 4,096 units on, half of them)."""
     if not isinstance(xss, list) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
         return _pack_lists(xss)
     blocks = [_pack_lists(xss[k : k + POSITION_BLOCK]) for k in range(0, len(xss), POSITION_BLOCK)]
@@ -1210,14 +1212,33 @@ def _small_or_ref(w: _Writer, posts: dict[str, Any]) -> tuple[dict[str, Any] | l
       a phrase (or a query's proximity) reads them; named in the bucket, so a phrase loads them
       together with the postings instead of after them;
     - the weights and length bytes (and short positions), which only scoring needs: a common
-      word's query whose top hits the bundle lists (``toplists``) does not load them.
+      word's query whose top hits the bundle lists (``toplists``) does not load them; those of
+      the exact field in a second file where they are long (``_weights_refs``).
     """
     inline = _inline(w, posts)
     if inline is not None:
         return inline, 0
     units, weights = _units_and_weights(_split_positions(w, posts))
-    weights_body = _dumps(weights)
-    return [_ref(w, _dumps(units)), _positions_refs(weights), _ref(w, weights_body)], len(weights_body)
+    refs, weight_chars = _weights_refs(w, weights)
+    return [_ref(w, _dumps(units)), _positions_refs(weights), refs], weight_chars
+
+
+def _weights_refs(w: _Writer, weights: dict[str, Any]) -> tuple[str | list[str], int]:
+    """The file of a term's weights and length bytes (``_units_and_weights``), or two where its
+    exact field's (``SURFACE_FIELDS``) weigh ``SURFACE_APART_CHARS`` or more: ``[the other
+    fields', theirs]``; and their size. A query word searches a term in the exact field only
+    where the term is the word itself: ``kommunen`` searches ``kommun`` by its stem (and folded
+    stem), compound parts and title, not as the exact word, which at the whole corpus leaves 1.8
+    kB of ``kommun``'s 28 kB (gzipped) unread. (The page reads the first file with the second:
+    the exact field's weights are differences from the stem field's.)"""
+    surface = {f: p for f, p in weights.items() if f in SURFACE_FIELDS}
+    rest = {f: p for f, p in weights.items() if f not in SURFACE_FIELDS}
+    surface_body = _dumps(surface)
+    if not rest or len(surface_body) < SURFACE_APART_CHARS:
+        body = _dumps(weights)
+        return _ref(w, body), len(body)
+    rest_body = _dumps(rest)
+    return [_ref(w, rest_body), _ref(w, surface_body)], len(rest_body) + len(surface_body)
 
 
 def _inline(w: _Writer, posts: dict[str, Any]) -> dict[str, Any] | None:
@@ -1268,9 +1289,8 @@ def _long_entry(w: _Writer, posts: dict[str, Any], packed: dict[str, Any], cut: 
     else:
         parts = [_packed(_share_units(_share_lists(part))) for part in _split_posts(posts, cut) if part]
     units, weights = _units_and_weights(_split_positions(w, parts[0]))
-    weights_body = _dumps(weights)
-    entry: list[Any] = [_ref(w, _dumps(units)), _positions_refs(weights), _ref(w, weights_body), dfs]
-    weight_chars = len(weights_body)
+    refs, weight_chars = _weights_refs(w, weights)
+    entry: list[Any] = [_ref(w, _dumps(units)), _positions_refs(weights), refs, dfs]
     if len(parts) > 1:
         recent, chars = _small_or_ref(w, parts[1])
         entry.append(recent)
@@ -1298,10 +1318,11 @@ def _keep_files(w: _Writer, refs: list[Any]) -> int:
     """Keep the files a long entry's first three items name (units, positions, weights), as
     written; returns the size of the weights' (``_long_entry``'s ``weight_chars``)."""
     units, positions, weights = refs
-    for ref in (units, *positions.values(), weights):
+    weights = [weights] if isinstance(weights, str) else weights
+    for ref in (units, *positions.values(), *weights):
         if f"data/{ref}.js" not in w.names:
             w.keep(f"data/{ref}.js")
-    return (w.out / f"data/{weights}.js").stat().st_size - len(_wrap(weights, ""))
+    return sum((w.out / f"data/{ref}.js").stat().st_size - len(_wrap(ref, "")) for ref in weights)
 
 
 def _split_posts(posts: dict[str, Any], cut: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -1483,6 +1504,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "avgfl": {short: searcher.avg_field_length(f) or 1 for f, short in fields if short != "dnr"},
         "byteLengths": [byte_to_length(b) for b in range(256)],  # whoosh's length of a length byte
         "unionFields": list(UNION_FIELDS),  # a term's fields whose units "*" lists (_share_units)
+        "surfaceFields": list(SURFACE_FIELDS),  # a long term's weights in these may be a file apart (_weights_refs)
         "pack": PACK_LAST,  # the digits that end a number in a packed list (_pack_ints)
         "B": getattr(weighting, "B", 0.75),
         "K1": getattr(weighting, "K1", 1.2),

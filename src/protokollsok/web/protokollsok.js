@@ -142,7 +142,7 @@
   const WHOOSH_TOO_MANY_CLAUSES = 1024;
   const WHOOSH_SMALL_SEGMENT = 5000;
   // A positions file is read in blocks while fewer than one in this many of its blocks are wanted,
-  // else whole: a block's request (its headers) costs about two blocks' worth of positions.
+  // else whole: a block's request costs about 200 bytes of headers, a block some 90 of positions.
   const BLOCKS_OF_WHOLE = 3;
 
   function treeSum(vals, lo = 0, hi = vals.length) {
@@ -302,24 +302,31 @@
     }
 
     /** A part's lists by field: a file's units and weights loaded side by side and put together
-     * ([...units[f], ...weights[f]], web._units_and_weights). */
-    async function fullPart([units, , weights]) {
+     * ([...units[f], ...weights[f]], web._units_and_weights). Its weights may be two files, the
+     * second those of root.surfaceFields (web._weights_refs), loaded only where `surface`. */
+    async function fullPart([units, , weights], surface) {
       if (weights === null) return units;
-      const [u, w] = await Promise.all([load(units), load(weights)]);
+      const refs = typeof weights === "string" ? [weights] : surface ? weights : weights.slice(0, 1);
+      const [u, ...ws] = await Promise.all([load(units), ...refs.map(load)]);
       const out = {};
-      for (const f of Object.keys(u)) out[f] = f === "*" ? u[f] : [...u[f], ...(w[f] || [])];
+      for (const f of Object.keys(u)) {
+        const w = ws.find((x) => x[f]);
+        out[f] = f === "*" ? u[f] : [...u[f], ...(w ? w[f] : [])];
+      }
       return out;
     }
 
-    /** A term's parts with every field's lists, and its document frequencies. */
-    function fullEntry(term) {
-      if (!fullEntries.has(term)) {
-        fullEntries.set(term, bucketEntry(term).then(async (entry) => {
+    /** A term's parts with every field's lists (the surface fields' only where `surface`), and
+     * its document frequencies. */
+    function fullEntry(term, surface) {
+      const key = surface ? term + "\u0001" : term;
+      if (!fullEntries.has(key)) {
+        fullEntries.set(key, bucketEntry(term).then(async (entry) => {
           const { parts, dfs } = partsOf(entry);
-          return { parts: await Promise.all(parts.map(fullPart)), dfs };
+          return { parts: await Promise.all(parts.map((part) => fullPart(part, surface))), dfs };
         }));
       }
-      return fullEntries.get(term);
+      return fullEntries.get(key);
     }
 
     /** The units of `term` in `field`, ascending, without its weights (a long entry's units files
@@ -347,7 +354,7 @@
     async function postings(field, term) {
       const key = field + "\u0000" + term;
       if (postingsCache.has(key)) return postingsCache.get(key);
-      const { parts, dfs } = await fullEntry(term);
+      const { parts, dfs } = await fullEntry(term, root.surfaceFields.includes(field));
       const ps = parts.map((entry) => partPostings(entry, field)).filter(Boolean);
       let p = ps.length > 1 ? joined(ps) : ps[0] || null;
       if (p && dfs) p = { ...p, df: dfs[field] };
