@@ -33,6 +33,29 @@ def shard_files(bundle: Path) -> list[Path]:
     return sorted((bundle / "data").glob("[tq]/*.js"))
 
 
+def positions_refs(bundle: Path) -> dict[str, str]:
+    """The bundle's files of positions alone, by name: the field they are of."""
+    refs = {}
+    for shard in shard_files(bundle):
+        for entry in data_of(shard).get("t", {}).values():
+            parts = [entry] if isinstance(entry, dict) else [entry[:3], *(entry[4:] or [])]
+            for part in parts:
+                if isinstance(part, dict):
+                    refs.update({p[4]: f for f, p in part.items() if f != "*" and len(p) > 4 and isinstance(p[4], str) and p[4].startswith("p/")})
+                elif isinstance(part, list):
+                    refs.update({ref: f for f, ref in part[1].items()})
+    return refs
+
+
+def blocks_by_file(bundle: Path) -> dict[str, set[tuple[int, int]]]:
+    """The blocks of positions in a bundle: their file -> (first, end) of each."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    for p in (bundle / "data" / "p").glob("*-*-*.js"):
+        ref, first, end = p.stem.rsplit("-", 2)
+        found.setdefault(f"p/{ref}", set()).add((int(first), int(end)))
+    return found
+
+
 def entry_parts(bundle: Path, entry) -> tuple[list[dict], dict | None]:
     """A term's entry in a bucket as the page puts it together: its parts, each with every
     field's lists (a long one's from its units' and weights' files), and its document frequencies

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from whoosh.util.numeric import length_to_byte
 
-from conftest import data_of, entry_parts, shard_files
+from conftest import data_of, entry_parts, positions_refs, shard_files
 from protokollsok import analysis, index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
@@ -152,43 +152,32 @@ def test_an_entry_is_written_with_its_lists_packed(seed_index, tmp_path):
     assert lists and all(isinstance(x, str) for x in lists)
 
 
-def _positions_refs(bundle: Path) -> dict[str, str]:
-    """The bundle's files of positions alone, by name: the field they are of."""
-    refs = {}
-    for shard in shard_files(bundle):
-        for entry in data_of(shard).get("t", {}).values():
-            parts = [entry] if isinstance(entry, dict) else [entry[:3], *(entry[4:] or [])]
-            for part in parts:
-                if isinstance(part, dict):
-                    refs.update({p[4]: f for f, p in part.items() if f != "*" and len(p) > 4 and isinstance(p[4], str) and p[4].startswith("p/")})
-                elif isinstance(part, list):
-                    refs.update({ref: f for f, ref in part[1].items()})
-    return refs
-
-
 def test_a_stems_positions_file_is_written_in_blocks_too(seed_index, tmp_path, monkeypatch):
     """A stem's positions in a file of their own of POSITION_BLOCKS_FROM units or more are also
-    written in blocks of POSITION_BLOCK units, ``<file>-<first>-<end>``, which hold the file's
-    positions of its units first to end - 1: the page's proximity reads the few it needs."""
+    written in blocks of POSITION_BLOCK units (more where there would be more than
+    POSITION_BLOCKS_MAX blocks), ``<file>-<first>-<end>``, which hold the file's positions of its
+    units first to end - 1: the page's proximity reads the few it needs."""
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
-    monkeypatch.setattr(web, "POSITION_BLOCK", 3)
+    monkeypatch.setattr(web, "POSITION_BLOCK", 2)
     monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 5)
+    monkeypatch.setattr(web, "POSITION_BLOCKS_MAX", 2)
     web.export_bundle(seed_index, tmp_path)
     blocks: dict[str, dict[int, tuple[int, list]]] = {}
     for p in (tmp_path / "data" / "p").glob("*-*-*.js"):
         ref, first, end = p.stem.rsplit("-", 2)
         blocks.setdefault(f"p/{ref}", {})[int(first)] = (int(end), web.unpack_lists(data_of(p)))
-    refs = _positions_refs(tmp_path)
+    refs = positions_refs(tmp_path)
     whole = {ref: web.unpack_lists(data_of(tmp_path / "data" / f"{ref}.js")) for ref in refs}
     assert blocks and set(blocks) == {ref for ref, f in refs.items() if f == "stem" and len(whole[ref]) >= 5}
-    assert any(f == "stem" and 3 < len(whole[ref]) < 5 for ref, f in refs.items())  # (not vacuous)
+    assert any(f == "stem" and 2 < len(whole[ref]) < 5 for ref, f in refs.items())  # (not vacuous)
     for ref, parts in blocks.items():
-        joined: list = []
+        size, joined = web.block_size(len(whole[ref])), []
         for first in sorted(parts):
             end, lists = parts[first]
-            assert first == len(joined) and end - first == 3 and 0 < len(lists) <= 3, ref
+            assert first == len(joined) and end - first == size and 0 < len(lists) <= size, ref
             joined += lists
         assert joined == whole[ref]
+    assert max(web.block_size(len(whole[ref])) for ref in blocks) > web.POSITION_BLOCK  # (larger blocks too)
 
 
 def test_the_bundle_refers_most_fold_postings_to_the_stem_field(bundle):

@@ -532,6 +532,7 @@ def test_a_querys_proximity_reads_a_common_words_positions_in_blocks_and_ranks_a
     monkeypatch.setattr(web, "BIG_TERM_CHARS", 120)
     monkeypatch.setattr(web, "POSITION_BLOCK", 4)
     monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 40)  # a rarer word's positions have none
+    monkeypatch.setattr(web, "POSITION_BLOCKS_MAX", 32)  # a common one's blocks larger than 4
     bundle = tmp_path / "out"
     web.export_bundle(index_dir, bundle)
     queries = multi_word_queries(units)

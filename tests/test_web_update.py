@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import data_of, volume_units
+from conftest import blocks_by_file, data_of, positions_refs, volume_units
 from protokollsok import index, toplists, web
 from protokollsok.index import index_units
 
@@ -258,3 +258,22 @@ def test_an_update_searches_the_listed_words_again(tmp_path, units, monkeypatch)
     monkeypatch.setattr(toplists, "top_hits", _recording(toplists.top_hits, searched))
     _exported_both_ways(ix, last, tmp_path, monkeypatch)
     assert searched == [True, False]
+
+
+def test_an_export_leaves_no_blocks_of_another_size_and_an_update_keeps_those_of_files_it_keeps(tmp_path, units, monkeypatch):
+    """Blocks of positions go with their file: an export that writes them anew leaves none of an
+    older export's size beside them (their file, named by its content, stays); an update that
+    keeps a file unread keeps its blocks."""
+    monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 40)
+    monkeypatch.setattr(web, "POSITION_BLOCK", 3)
+    ix, out = _first(tmp_path, units)
+    monkeypatch.setattr(web, "POSITION_BLOCK", 4)
+    web.export_bundle(ix, out)
+    blocks = blocks_by_file(out)
+    assert blocks and all(end - first == 4 for spans in blocks.values() for first, end in spans)
+    index_units(ix, units[500:510], full=False)
+    assert web.export_bundle(ix, out)["reused"] > 0
+    refs = positions_refs(out)
+    sizes = {ref: len(web.unpack_lists(data_of(out / "data" / f"{ref}.js"))) for ref, f in refs.items() if f == "stem"}
+    assert {ref: sorted(spans) for ref, spans in blocks_by_file(out).items()} == {
+        ref: [(k, k + 4) for k in range(0, n, 4)] for ref, n in sizes.items() if n >= 40}

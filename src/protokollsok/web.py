@@ -150,6 +150,7 @@ REUSE = True  # an update's export takes the last export's entries of the terms 
 _BLOCK_NAME = re.compile(r"([0-9a-f]+)-\d+-\d+\.js")
 POSITION_BLOCK = 32  # a stem's positions in a file of their own are also written in blocks of this many units
 POSITION_BLOCKS_FROM = 4096  # where the file holds this many units or more (fewer: the page reads it whole)
+POSITION_BLOCKS_MAX = 512  # and at most this many blocks a file: larger ones where it holds more units
 RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
 PACK_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if c != 0x5C)  # JSON strings need no escape for these 91
@@ -295,7 +296,7 @@ def export_bundle(
         finally:
             if freeze:
                 gc.unfreeze()
-    removed = _remove_stale(out, w.names)
+    removed = _remove_stale(out, w.names, blocks_of_kept=reused > 0)
     return {
         "written": w.written,
         "kept": w.kept,
@@ -1100,6 +1101,7 @@ class _Blocked(str):
     ``POSITION_BLOCK`` units (``blocks``), which ``_split_positions`` writes beside its file."""
 
     blocks: list[str]
+    size: int
 
 
 def _blocked_positions(xss: Any) -> Any:
@@ -1111,12 +1113,20 @@ def _blocked_positions(xss: Any) -> Any:
     gzipped at the whole corpus, ``web-all-r24.md``; from 4,096 units on, half of them)."""
     if not isinstance(xss, list) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
         return _pack_lists(xss)
-    blocks = [_pack_lists(xss[k : k + POSITION_BLOCK]) for k in range(0, len(xss), POSITION_BLOCK)]
+    size = block_size(len(xss))
+    blocks = [_pack_lists(xss[k : k + size]) for k in range(0, len(xss), size)]
     if not all(isinstance(b, str) and b[:1] == PACKED for b in blocks):  # (never: positions are not negative)
         return _pack_lists(xss)
     whole = _Blocked(PACKED + "".join(b[1:] for b in blocks))  # the digits of one number do not depend on the others
-    whole.blocks = blocks
+    whole.blocks, whole.size = blocks, size
     return whole
+
+
+def block_size(units: int) -> int:
+    """How many units each block of a positions file of ``units`` units holds (the page's
+    ``blockSize``): ``POSITION_BLOCK``, more where the file would have more than
+    ``POSITION_BLOCKS_MAX`` blocks (a function word's: 200,000 units)."""
+    return max(POSITION_BLOCK, -(-units // POSITION_BLOCKS_MAX))
 
 
 def _pack_ints(xs: Any) -> Any:
@@ -1351,17 +1361,18 @@ def _split_positions(w: _Writer, posts: dict[str, Any]) -> dict[str, Any]:
             continue
         ref = _ref(w, _dumps(p[4]))
         if isinstance(p[4], _Blocked):
-            _write_blocks(w, ref, p[4].blocks)
+            _write_blocks(w, ref, p[4].blocks, p[4].size)
         out[f] = [*p[:4], ref]
     return out
 
 
-def _write_blocks(w: _Writer, ref: str, blocks: list[str]) -> None:
-    """The blocks of the positions in file ``ref``, each as ``<ref>-<first>-<end>.js``: the places
-    of its units in the file's (the name says what it holds whatever the block size)."""
+def _write_blocks(w: _Writer, ref: str, blocks: list[str], size: int) -> None:
+    """The blocks of the positions in file ``ref``, ``size`` units each, as
+    ``<ref>-<first>-<end>.js``: the places of its units in the file's (the name says what it holds
+    whatever the block size)."""
     first = 0
     for block in blocks:
-        end = first + POSITION_BLOCK
+        end = first + size
         name = f"{ref}-{first}-{end}"
         w.put(f"data/{name}.js", _wrap(name, _dumps(block)))
         first = end
@@ -1512,6 +1523,7 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
         "proximity": {"slop": search.PROXIMITY_SLOP, "boost": search.PROXIMITY_BOOST},
         "positionBlock": POSITION_BLOCK,  # units per block of a stem's positions file (_write_blocks)
         "positionBlocksFrom": POSITION_BLOCKS_FROM,  # a file of fewer units has none
+        "positionBlocksMax": POSITION_BLOCKS_MAX,  # nor more blocks than this (block_size)
         # phrases.plan's function-word stems, where the index has word pairs: every pair's
         # postings are in the pair shards (field "pair"), so a phrase is found and scored by its
         # pairs as on the command line, without the positions of its function words
@@ -1529,20 +1541,24 @@ def _root(searcher, chain: str, docs, filters_name, shard_names, nb, facets) -> 
 
 def _block_of_kept(sub: str, name: str, keep: set[str]) -> bool:
     """Whether ``data/<sub>/<name>`` is a block of a positions file that the bundle keeps
-    (``_write_blocks``): the blocks go with their file, which an update may keep unread."""
+    (``_write_blocks``)."""
     block = _BLOCK_NAME.fullmatch(name) if sub == "p" else None
     return block is not None and f"data/p/{block[1]}.js" in keep
 
 
-def _remove_stale(out: Path, keep: set[str]) -> int:
-    """Delete data files of earlier exports that the new root no longer names."""
+def _remove_stale(out: Path, keep: set[str], blocks_of_kept: bool = False) -> int:
+    """Delete data files of earlier exports that the new root no longer names. With
+    ``blocks_of_kept`` (an update that took entries from the last export, made with the same
+    parameters), a kept positions file's blocks are kept with it: the update did not read them.
+    Else only the blocks written now are (an older export's blocks of a file written alike may
+    be of another size)."""
     removed = 0
     for sub in (TERM_SHARDS, PAIR_SHARDS, "p", "v", "f", "m", "h", "u", "r"):
         folder = out / "data" / sub
         if not folder.is_dir():
             continue
         for p in folder.iterdir():
-            if f"data/{sub}/{p.name}" not in keep and not _block_of_kept(sub, p.name, keep):
+            if f"data/{sub}/{p.name}" not in keep and not (blocks_of_kept and _block_of_kept(sub, p.name, keep)):
                 p.unlink()
                 removed += 1
         if sub in LEGACY_FOLDERS:

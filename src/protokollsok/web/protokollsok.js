@@ -445,8 +445,11 @@
       return Boolean(B && part.posRef && !part.pos && part.docs.length > B && part.docs.length >= root.positionBlocksFrom);
     }
 
+    /** Units per block of a positions file of `n` units (web.block_size). */
+    function blockSize(n) { return Math.max(root.positionBlock, Math.ceil(n / root.positionBlocksMax)); }
+
     async function partPositionsAt(part, places) {
-      const B = root.positionBlock, n = part.docs.length;
+      const n = part.docs.length, B = blockSize(n);
       const whole = async () => { await withPositions(part); return new Map(places.map((i) => [i, part.pos[i]])); };
       if (!places.length) return new Map();
       if (!hasBlocks(part)) return whole();
@@ -961,6 +964,8 @@
       // A sort by date makes whoosh keep every matcher on the current match (see prefixPart).
       const needsCurrent = (opts.sort || "relevance") === "date";
       const clauseOf = (c) => clauseQuery(c, needsCurrent);
+      const proxFound = proximity(q);  // beside the words' postings: it starts loading what it reads whole
+      proxFound.catch(() => {});
       const slots = await Promise.all(q.slots.map((slot) => Promise.all(slot.map(clauseOf))));
       for (const found of slots) {
         const alts = found.filter(Boolean);
@@ -973,7 +978,7 @@
         musts.push(new Map((await allNums()).map((n) => [n, 1.0])));
       }
       const scores = and(musts);
-      const prox = await proximity(q);
+      const prox = await proxFound;
       const negs = (await Promise.all(q.excluded.map(clauseOf))).filter(Boolean);
       for (const n of negs) for (const d of n.keys()) scores.delete(d);
       const sort = opts.sort || "relevance", k = limit + (opts.offset || 0);
