@@ -149,7 +149,7 @@ LOOKUP_TERMS = 50_000  # up to this many terms to read, each is looked up rather
 REUSE = True  # an update's export takes the last export's entries of the terms no changed segment holds
 _BLOCK_NAME = re.compile(r"([0-9a-f]+)-\d+-\d+\.js")
 POSITION_BLOCK = 32  # a stem's positions in a file of their own are also written in blocks of this many units
-POSITION_BLOCKS_FROM = 4096  # where the file holds this many units or more (fewer: the page reads it whole)
+POSITION_BLOCKS_FROM = 16384  # where the file holds this many units or more (fewer: the page reads it whole)
 POSITION_BLOCKS_MAX = 512  # and at most this many blocks a file: larger ones where it holds more units
 RECENT_SHARE = 16  # the units past the cut are kept apart in long postings until they are 1 in this many
 LIST_FILE_WORDS = 4  # words' listed top hits per file of them (data/r/): a list is about 130 bytes gzipped
@@ -1108,9 +1108,11 @@ def _blocked_positions(xss: Any) -> Any:
     """``_pack_lists(xss)``, as a ``_Blocked`` where it holds ``POSITION_BLOCKS_FROM`` units or
     more: the page's proximity needs a common word's positions in a few of its units only (those
     whose rank it could change), which it then reads in blocks (``protokollsok.js``:
-    ``positionsAt``). A rarer word's positions are read whole, as its blocks would be most of
-    them (blocks of 64 units of every file of more than one block were 120,218 files and 32 MB
-    gzipped at the whole corpus, ``web-all-r24.md``; from 4,096 units on, half of them)."""
+    ``positionsAt``). A rarer word's positions are read whole, beside its postings: its blocks
+    would be many of them, and waiting for the scores to know which, then asking for some 35 files,
+    made a query slower than reading the file (``kommunen budget``, ``kommun``'s 10,451 units:
+    ~300 ms against ~180 in the benchmark, for 11 kB fewer, ``web-all-r25.md``, ``-r26.md``); from
+    16,384 units on (a function word's 200,000) the file is large enough for the blocks to pay."""
     if not isinstance(xss, list) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
         return _pack_lists(xss)
     size = block_size(len(xss))
