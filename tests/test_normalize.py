@@ -382,6 +382,8 @@ _FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 @_FAST
 @given(_ANY_TEXT)
 @example("nämnden\xad\nnämnden__nämnden")  # a join must not leave "__" at a line start
+@example("nämnden\xad\nnämnden## ")  # nor a heading mark
+@example("nämnden\xad\nnämnden ## x")
 def test_clean_is_idempotent(text: str) -> None:
     once = normalize.clean(text)
     assert normalize.clean(once) == once

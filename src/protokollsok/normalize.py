@@ -584,8 +584,9 @@ def choose_in_context(word: str, prev: str, nxt: str) -> str:
 # --- 8: words broken over lines -------------------------------------------------------------------
 
 # The second half must end the token (``nämnden__x`` or ``ord2`` are not a word's second half:
-# moving only their letters up would leave ``__x`` at a line start, which markup repair reads anew).
-_BROKEN_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)(?!\w)[ \t]*")
+# moving only their letters up would leave ``__x`` at a line start, which markup repair reads anew),
+# and no ``#`` may follow it (``nämnden ## x`` would leave a heading mark at the line start).
+_BROKEN_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]+)(-|\u00ad)[ \t]*\n[ \t]*([^\W\d_]+)(?!\w)(?![ \t]*#)[ \t]*")
 
 
 # After a suspended hyphen (``hälso- och sjukvård``, ``för- eller nackdelar``) the hyphen stays.

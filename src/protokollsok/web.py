@@ -1097,8 +1097,8 @@ def _packed(posts: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Blocked(str):
-    """A stem's packed positions (``_pack_lists``) with the same packed in blocks of
-    ``POSITION_BLOCK`` units (``blocks``), which ``_split_positions`` writes beside its file."""
+    """A stem's packed positions (``_pack_lists``) with the same packed in blocks of ``size``
+    units (``blocks``, ``block_size``), which ``_split_positions`` writes beside its file."""
 
     blocks: list[str]
     size: int
@@ -1111,8 +1111,8 @@ def _blocked_positions(xss: Any) -> Any:
     ``positionsAt``). A rarer word's positions are read whole, beside its postings: its blocks
     would be many of them, and waiting for the scores to know which, then asking for some 35 files,
     made a query slower than reading the file (``kommunen budget``, ``kommun``'s 10,451 units:
-    ~300 ms against ~180 in the benchmark, for 11 kB fewer, ``web-all-r25.md``, ``-r26.md``); from
-    16,384 units on (a function word's 200,000) the file is large enough for the blocks to pay."""
+    ~300 ms against ~170 in the benchmark, for 11 kB fewer, ``web-all-r25.md`` … ``-r27.md``);
+    from 16,384 units on (``och``: 110,376) the file is large enough for the blocks to pay."""
     if not isinstance(xss, list) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
         return _pack_lists(xss)
     size = block_size(len(xss))
@@ -1127,7 +1127,7 @@ def _blocked_positions(xss: Any) -> Any:
 def block_size(units: int) -> int:
     """How many units each block of a positions file of ``units`` units holds (the page's
     ``blockSize``): ``POSITION_BLOCK``, more where the file would have more than
-    ``POSITION_BLOCKS_MAX`` blocks (a function word's: 200,000 units)."""
+    ``POSITION_BLOCKS_MAX`` blocks (``och``'s 110,376 units: 216 a block)."""
     return max(POSITION_BLOCK, -(-units // POSITION_BLOCKS_MAX))
 
 

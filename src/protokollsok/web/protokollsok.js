@@ -401,10 +401,12 @@
     }
 
     /** Start loading the positions of `term` in `field` where its bucket names their files beside
-     * those of its postings (web._small_or_ref): a phrase then waits for one round trip, not two. */
-    async function prefetchPositions(field, term) {
+     * those of its postings (web._small_or_ref): a phrase then waits for one round trip, not two.
+     * Not where the term is in `below` units or more (a proximity reads such a file in blocks). */
+    async function prefetchPositions(field, term, below = Infinity) {
       try {
-        const { parts } = partsOf(await bucketEntry(term));
+        const { parts, dfs } = partsOf(await bucketEntry(term));
+        if (dfs && dfs[field] >= below) return;
         for (const [, refs] of parts) if (refs[field]) load(refs[field]).catch(() => {});
       } catch (e) { /* the postings' own load reports it */ }
     }
@@ -814,6 +816,7 @@
       for (const slot of q.slots) if (slot.length === 1) for (const c of slot) if (c.kind === "word") words.push(c.words[0]);
       if (words.length < 2 || words.length > 8) return null;
       const stems = await Promise.all(words.map(async (w) => (await forms(w)).stem[0]));
+      stems.forEach((t) => prefetchPositions("stem", t, root.positionBlocksFrom));
       const ps = await Promise.all(stems.map((t) => postings("stem", t)));
       if (ps.some((p) => !p)) return null;
       // a file without blocks is read whole in any case: at once, beside the other postings
