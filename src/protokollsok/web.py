@@ -19,10 +19,12 @@ re-export of an unchanged index rewrites nothing and an update adds only the sha
                               shards, ``_write_bucket``: a word's query does not load its pairs);
     data/p/<hash>.js          such a term's units (what counting its matches needs), its weights
                               and length bytes (what scoring needs), and its positions (what a
-                              phrase or a query's proximity needs), one file each, a stem's
-                              positions also in blocks of ``POSITION_BLOCK`` units
-                              (``<hash>-<first>-<end>.js``: a query's proximity needs them in the
-                              few units whose rank it could change); in the units
+                              phrase or a query's proximity needs), one file each (the exact
+                              field's weights a file apart where long, ``_weights_refs``), the
+                              positions of the commonest stems also in blocks
+                              (``<hash>-<first>-<end>.js``, ``_blocked_positions``: a query's
+                              proximity needs them in the few units whose rank it could
+                              change); in the units
                               numbered below the cut only: the recent units' postings are a part
                               of their own, inline or in files again, so that an update rewrites
                               those and not all of a common word's postings
