@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import data_of, shard_files, volume_units
+from conftest import data_of, positions_refs, shard_files, volume_units
 from protokollsok import analysis, index, search, snippets, termtable, toplists, web
 from protokollsok.index import index_units
 
@@ -540,13 +540,13 @@ def test_a_querys_proximity_reads_a_common_words_positions_in_blocks_and_ranks_a
     variants = ({}, {"limit": 5}, {"limit": 40}, {"sort": "date", "limit": 5}, {"sort": "date", "limit": 40}, {"parti": "S"})
     requests = [{"q": q, **more} for q in queries for more in variants]
     assert_same_hits_and_scores(index_dir, bundle, requests, tmp_path)
-    whole = positions_files(bundle)
+    whole = positions_refs(bundle)
     blocks_only = 0
     for q in queries:
         found, loaded = run_node(bundle, [{"op": "search", "q": q}, {"op": "loaded"}], tmp_path)
         blocks = {name.rsplit("-", 2)[0] for name in loaded if re.fullmatch(r"p/[0-9a-f]+-\d+-\d+", name)}
         assert found["total"] > 0 and not blocks & set(loaded), q  # never a file and its blocks
-        blocks_only += bool(blocks) and all(whole[ref][1] == "stem" for ref in blocks)
+        blocks_only += bool(blocks) and all(whole[ref] == "stem" for ref in blocks)
     assert blocks_only >= 3, blocks_only
 
 
@@ -723,25 +723,13 @@ def test_a_bundle_updated_meeting_by_meeting_gives_the_same_answers_as_the_cli(s
     assert_same_results(ix, out, requests, tmp_path)
 
 
-def positions_files(bundle: Path) -> dict[str, tuple[str, str]]:
-    """The bundle's files of positions alone: name -> (term, field)."""
-    out = {}
-    for shard in shard_files(bundle):
-        for term, entry in data_of(shard).get("t", {}).items():
-            if isinstance(entry, list):  # a first export's long entry: its units' file, its long positions' files by field, ...
-                out.update({ref: (term, field) for field, ref in entry[1].items()})
-            else:
-                out.update({p[4]: (term, field) for field, p in entry.items() if len(p) > 4 and isinstance(p[4], str)})
-    return out
-
-
 @pytest.mark.slow
 def test_the_page_loads_positions_and_pairs_for_phrases_only_and_not_those_of_function_words(sample, tmp_path):
     """A word's query loads neither positions nor word pairs (their shards, ``data/q/``); a
     phrase loads its pairs' and never a word's positions."""
     _, bundle, _ = sample
-    kept_apart = positions_files(bundle)
-    assert "stem" in {field for _, field in kept_apart.values()}
+    kept_apart = positions_refs(bundle)  # positions file -> its field
+    assert "stem" in set(kept_apart.values())
     requests = [{"op": "search", "q": "regeringen"}, {"op": "loaded"}, {"op": "search", "q": '"det är viktigt att"'}, {"op": "loaded"}]
     word, after_word, phrase, after_phrase = run_node(bundle, requests, tmp_path)
     assert word["total"] > 100 and phrase["total"] > 1  # not vacuous
@@ -749,7 +737,7 @@ def test_the_page_loads_positions_and_pairs_for_phrases_only_and_not_those_of_fu
     assert not [name for name in after_word if name.startswith("q/")]
     assert [name for name in after_phrase if name.startswith("q/")]
     read = [kept_apart[name] for name in set(after_phrase) & kept_apart.keys()]
-    assert all(field == "pair" for _, field in read), read  # never a word's, so not a function word's
+    assert all(field == "pair" for field in read), read  # never a word's, so not a function word's
 
 
 @pytest.mark.slow
