@@ -47,6 +47,22 @@ def positions_refs(bundle: Path) -> dict[str, str]:
     return refs
 
 
+def positions_counts(bundle: Path) -> dict[str, list[int]]:
+    """The bundle's files of positions alone, by name: how many positions each of their units
+    holds (its tf in the field, ``web._pack_positions``)."""
+    from protokollsok import web
+
+    counts: dict[str, list[int]] = {}
+    for shard in shard_files(bundle):
+        for entry in data_of(shard).get("t", {}).values():
+            for part in entry_parts(bundle, entry)[0]:
+                for f, p in part.items():
+                    if f != "*" and len(p) > 4 and isinstance(p[4], str) and p[4].startswith("p/"):
+                        tfs, n = web.unpack_ints(p[2]), len(web.unpack_ints(p[3]))
+                        counts[p[4]] = [1] * n if tfs == 0 else [int(t) for t in tfs]
+    return counts
+
+
 def blocks_by_file(bundle: Path) -> dict[str, set[tuple[int, int]]]:
     """The blocks of positions in a bundle: their file -> (first, end) of each."""
     found: dict[str, set[tuple[int, int]]] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from whoosh.util.numeric import length_to_byte
 
-from conftest import data_of, entry_parts, positions_refs, shard_files
+from conftest import data_of, entry_parts, positions_counts, positions_refs, shard_files
 from protokollsok import analysis, index, search, web
 from protokollsok.errors import ProtokollsokError
 from protokollsok.index import build_index, index_units
@@ -117,9 +117,10 @@ def test_a_terms_scored_fields_give_their_units_as_places_in_the_union_of_them()
     posts = {"stem": stem, "exact": exact, "title": title, "dnr": dnr}
     packed = web._share_units(posts)
     assert packed["*"] == [[2, 3, 2, 3], ["exact"]]  # units 2, 5, 7, 10; exact relative to stem
-    assert packed["stem"] == [3, [0, 1, 2], 0, [10, 12, 9], [[1], [2], [3]]]
-    assert packed["exact"] == [2, [0, 3], [0, 1], [1, 0]]  # its weights and bytes less the stem field's
-    assert packed["title"] == [1, [2], 0, [4]] and packed["dnr"] == dnr
+    assert web.unpack_places(packed["stem"][1]) == [0, 1, 3] and packed["stem"][2:] == [0, [10, 12, 9], [[1], [2], [3]]]
+    assert web.unpack_places(packed["exact"][1]) == [0, 3]
+    assert packed["exact"][2:] == [[0, 1], [1, 0]]  # its weights and bytes less the stem field's
+    assert web.unpack_places(packed["title"][1]) == [2] and packed["title"][2:] == [0, [4]] and packed["dnr"] == dnr
     union_fields = list(web.UNION_FIELDS)
     for f, p in posts.items():
         assert _decoded(packed, f, union_fields) == (_nums(p[1]), p[2], p[3])
@@ -141,8 +142,31 @@ def test_a_packed_list_gives_back_its_numbers_and_other_values_stay_as_they_are(
     assert web._pack_ints([-1])[0] == web.PACKED_SIGNED and web._pack_ints([1])[0] == web.PACKED
     for kept in (0, "stem", [1, 0.5], [2.0]):
         assert web._pack_ints(kept) == kept and web.unpack_ints(kept) == kept
-    lists = [[3], [], [1, 200, 7], [10**6]]
-    assert web.unpack_lists(web._pack_lists(lists)) == lists
+
+
+def test_positions_are_packed_without_their_counts_which_are_the_units_tfs():
+    lists = [[3], [1, 200, 7], [10**6], [0, 0]]
+    packed = web._pack_positions(lists, [1, 3, 1, 2])
+    assert web.unpack_ints(packed) == [3, 1, 200, 7, 10**6, 0, 0]  # the deltas alone
+    assert web.unpack_positions(packed, [1, 3, 1, 2], 4) == lists
+    assert web.unpack_positions(web._pack_positions([[4], [9]], 0), 0, 2) == [[4], [9]]  # tfs 0: one each
+    assert web._pack_positions(lists, [1, 2, 1, 2]) == lists  # a count that is not the tf: the lists as they are
+    assert web.unpack_positions(lists, [1, 2, 1, 2], 4) == lists
+    with pytest.raises(ValueError):
+        web.unpack_positions(packed, [1, 2, 1, 2], 4)
+
+
+def test_a_fields_places_in_the_union_are_a_bitmap_where_they_are_dense():
+    n = 64
+    dense = list(range(0, n, web.BITMAP_FROM))  # one in BITMAP_FROM
+    bitmap = web._places(dense, n)
+    assert isinstance(bitmap, str) and bitmap[0] == web.BITMAP and len(bitmap) == 1 + -(-n // 6)
+    assert web.unpack_places(bitmap) == dense
+    assert json.loads(json.dumps(bitmap)) == bitmap and "\\" not in bitmap and '"' not in bitmap
+    sparse = dense[1:]
+    assert web._places(sparse, n) == web._deltas(sparse)  # deltas
+    assert web.unpack_places(web._pack_ints(web._places(sparse, n))) == sparse
+    assert web.unpack_places(web._places([n - 1], n)) == [n - 1] and web.unpack_places(0) is None
 
 
 def test_an_entry_is_written_with_its_lists_packed(seed_index, tmp_path):
@@ -162,12 +186,15 @@ def test_a_stems_positions_file_is_written_in_blocks_too(seed_index, tmp_path, m
     monkeypatch.setattr(web, "POSITION_BLOCKS_FROM", 5)
     monkeypatch.setattr(web, "POSITION_BLOCKS_MAX", 2)
     web.export_bundle(seed_index, tmp_path)
+    counts = positions_counts(tmp_path)
     blocks: dict[str, dict[int, tuple[int, list]]] = {}
     for p in (tmp_path / "data" / "p").glob("*-*-*.js"):
         ref, first, end = p.stem.rsplit("-", 2)
-        blocks.setdefault(f"p/{ref}", {})[int(first)] = (int(end), web.unpack_lists(data_of(p)))
+        tfs = counts[f"p/{ref}"][int(first) : int(end)]
+        blocks.setdefault(f"p/{ref}", {})[int(first)] = (int(end), web.unpack_positions(data_of(p), tfs, len(tfs)))
     refs = positions_refs(tmp_path)
-    whole = {ref: web.unpack_lists(data_of(tmp_path / "data" / f"{ref}.js")) for ref in refs}
+    assert set(refs) == set(counts)
+    whole = {ref: web.unpack_positions(data_of(tmp_path / "data" / f"{ref}.js"), counts[ref], len(counts[ref])) for ref in refs}
     assert blocks and set(blocks) == {ref for ref, f in refs.items() if f == "stem" and len(whole[ref]) >= 5}
     assert any(f == "stem" and 2 < len(whole[ref]) < 5 for ref, f in refs.items())  # (not vacuous)
     for ref, parts in blocks.items():
@@ -579,9 +606,19 @@ def _part_postings(posts: dict, union_fields: list[str]) -> dict[str, tuple[int,
 
 
 def _unpacked(posts: dict) -> dict:
-    """A term's entry with its packed lists (``web._pack_ints``) as lists again."""
-    return {f: [web.unpack_ints(p[0]), p[1]] if f == "*" else [p[0], *map(web.unpack_ints, p[1:4]), *map(web.unpack_lists, p[4:])]
-            for f, p in posts.items()}
+    """A term's entry with its packed lists (``web._pack_ints``) as lists again: places as their
+    deltas (also a bitmap's, ``web._places``), positions as lists per unit (``web._pack_positions``)."""
+    out = {}
+    for f, p in posts.items():
+        if f == "*":
+            out[f] = [web.unpack_ints(p[0]), p[1]]
+            continue
+        places = p[1]
+        if isinstance(places, str) and places[:1] == web.BITMAP:
+            places = web._deltas(web.unpack_places(places))
+        lists = [p[0], web.unpack_ints(places), *map(web.unpack_ints, p[2:4])]
+        out[f] = lists + [web.unpack_positions(x, lists[2], len(lists[3])) for x in p[4:]]
+    return out
 
 
 def _decoded(posts: dict, field: str, union_fields: list[str]) -> tuple[list[int], list | int, list[int]]:
@@ -590,11 +627,11 @@ def _decoded(posts: dict, field: str, union_fields: list[str]) -> tuple[list[int
     if "*" not in posts or field not in union_fields:
         return _nums(p[1]), p[2], p[3]
     union, relative = _nums(posts["*"][0]), posts["*"][1]
-    places = list(range(len(union))) if p[1] == 0 else _nums(p[1])
+    places = list(range(len(union))) if p[1] == 0 else web.unpack_places(p[1])
     tfs, lbytes = p[2], p[3]
     if field in relative:
         stem = posts["stem"]
-        stem_places = list(range(len(union))) if stem[1] == 0 else _nums(stem[1])
+        stem_places = list(range(len(union))) if stem[1] == 0 else web.unpack_places(stem[1])
         base = dict(zip(stem_places, zip(stem[2] or [1] * len(stem_places), stem[3], strict=True), strict=True))
         at = [base.get(i, (0, 0)) for i in places]
         tfs = [(t + a[0]) for t, a in zip(tfs or [0] * len(at), at, strict=True)]

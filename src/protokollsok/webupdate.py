@@ -63,7 +63,7 @@ def _entry_params() -> str:
     """What a term's entry is made with besides its postings and the cut."""
     params = [web.FORMAT_VERSION, web.BIG_TERM_CHARS, web.BIG_TERM_HASH_CHARS, web.PACK_DIGITS, web.PACK_LAST,
               web.UNION_FIELDS, web.RELATIVE_FIELDS, web.POSITION_BLOCK, web.POSITION_BLOCKS_FROM, web.POSITION_BLOCKS_MAX,
-              web.SURFACE_FIELDS, web.SURFACE_APART_CHARS]
+              web.SURFACE_FIELDS, web.SURFACE_APART_CHARS, web.BITMAP, web.BITMAP_FROM]
     return hashlib.sha256(repr(params).encode("utf-8")).hexdigest()[:web.HASH_CHARS]
 
 

@@ -248,8 +248,7 @@
       const out = [], signed = x.charCodeAt(0) === 33, last = root.pack;
       let acc = 0;
       for (let i = 1; i < x.length; i++) {
-        let d = x.charCodeAt(i) - 35;
-        if (d > 57) d--;  // the backslash is not a digit
+        const d = digit(x, i);  // (the backslash is not a digit)
         if (d >= last) acc = acc * (91 - last) + d - last;
         else {
           const v = acc * last + d;
@@ -262,6 +261,25 @@
 
     function packed(x) { return typeof x === "string" && (x[0] === " " || x[0] === "!"); }
 
+    /** The digit a character of a packed list stands for (web.PACK_DIGITS). */
+    function digit(x, i) { const d = x.charCodeAt(i) - 35; return d > 57 ? d - 1 : d; }
+
+    /** The places a list of places stands for (web._places): null for 0 (all of them), a
+     * bitmap ("~", then 6 places a digit) or packed deltas. */
+    function placesOf(x) {
+      if (x === 0) return null;
+      if (typeof x !== "string" || x[0] !== "~") return sums(x);
+      const out = [];
+      for (let k = 1; k < x.length; k++) {
+        const d = digit(x, k);
+        for (let j = 0; j < 6; j++) if (d & (1 << j)) out.push(6 * (k - 1) + j);
+      }
+      return out;
+    }
+
+    /** The field whose lists a field's are (web._share_lists), or null. */
+    function sharedWith(raw) { return typeof raw[1] === "string" && /^[a-z]/.test(raw[1]) ? raw[1] : null; }
+
     /** The union of a term's units in the scored fields, and the stem field's weight and length
      * byte at each of its places (0 where the stem field lacks the unit): web._share_units. */
     function unionOf(entry) {
@@ -270,7 +288,7 @@
         const docs = sums(entry["*"][0]), s = entry.stem;
         const stemTfs = new Float64Array(docs.length), stemBytes = new Int32Array(docs.length);
         if (s) {
-          const places = s[1] === 0 ? null : sums(s[1]), tfs = ints(s[2]);
+          const places = placesOf(s[1]), tfs = ints(s[2]);
           ints(s[3]).forEach((b, i) => {
             const at = places ? places[i] : i;
             stemTfs[at] = tfs ? tfs[i] : 1;
@@ -340,11 +358,11 @@
     function partDocs(units, field) {
       const raw = (units || {})[field];
       if (!raw) return [];
-      if (typeof raw[1] === "string" && !packed(raw[1])) return partDocs(units, raw[1]);  // web._share_lists
+      if (sharedWith(raw)) return partDocs(units, sharedWith(raw));  // web._share_lists
       if (!(units["*"] && root.unionFields.includes(field))) return sums(raw[1]);
       let all = unionDocs.get(units);
       if (!all) { all = sums(units["*"][0]); unionDocs.set(units, all); }
-      return raw[1] === 0 ? all : sums(raw[1]).map((i) => all[i]);
+      return raw[1] === 0 ? all : placesOf(raw[1]).map((i) => all[i]);
     }
 
     /** Decoded postings of `term` in `field`: {df, docs, tfs, lb, fls, pos} or null (`lb`: whoosh's
@@ -366,9 +384,9 @@
       const raw = (entry || {})[field];
       if (!raw) return null;
       const lengths = (lb) => lb.map((b) => root.byteLengths[b]);
-      if (typeof raw[1] === "string" && !packed(raw[1])) {
+      if (sharedWith(raw)) {
         // the units and weights of another field of the term, its own length bytes as differences (web._share_lists)
-        const base = partPostings(entry, raw[1]), diffs = ints(raw[2]);
+        const base = partPostings(entry, sharedWith(raw)), diffs = ints(raw[2]);
         const lb = base.lb.map((b, i) => b + diffs[i]);
         return { df: raw[0], docs: base.docs, tfs: base.tfs, lb, fls: lengths(lb), pos: null, posRef: null, posLoaded: null };
       }
@@ -376,7 +394,7 @@
       const star = entry["*"];
       if (star && root.unionFields.includes(field)) {
         // the units as places in the union of the term's fields (0: all of it), web._share_units
-        const u = unionOf(entry), places = raw[1] === 0 ? null : sums(raw[1]);
+        const u = unionOf(entry), places = placesOf(raw[1]);
         const at = (i) => (places ? places[i] : i);
         docs = places ? places.map((i) => u.docs[i]) : u.docs;
         if (star[1].includes(field)) {  // weights and length bytes as differences from the stem field's
@@ -388,7 +406,7 @@
         docs = sums(raw[1]);
       }
       const inline = packed(raw[4]) || Array.isArray(raw[4]);
-      return { df: raw[0], docs, tfs, lb, fls: lengths(lb), pos: inline ? decodePositions(raw[4]) : null,
+      return { df: raw[0], docs, tfs, lb, fls: lengths(lb), pos: inline ? decodePositions(raw[4], tfs, docs.length) : null,
                posRef: !inline && typeof raw[4] === "string" ? raw[4] : null, posLoaded: null };
     }
 
@@ -411,16 +429,18 @@
       } catch (e) { /* the postings' own load reports it */ }
     }
 
-    /** Position deltas per unit (web._pack_lists: each unit's count, then its deltas) as positions. */
-    function decodePositions(deltas) {
-      const flat = ints(deltas);
-      if (!packed(deltas)) return flat.map(sums);
-      const out = [];
-      for (let i = 0; i < flat.length; i += 1 + flat[i]) {
-        const ps = []; let n = 0;
-        for (let k = i + 1; k <= i + flat[i]; k++) { n += flat[k]; ps.push(n); }
+    /** The positions of `n` units from their deltas (web._pack_positions: one unit's after
+     * another's, as many as its tf, `tfs`; null: each 1), or from lists of deltas per unit. */
+    function decodePositions(deltas, tfs, n) {
+      if (!packed(deltas)) return deltas.map(sums);
+      const flat = ints(deltas), out = [];
+      let i = 0;
+      for (let u = 0; u < n; u++) {
+        const ps = [], end = i + (tfs ? tfs[u] : 1);
+        for (let pos = 0; i < end; i++) { pos += flat[i]; ps.push(pos); }
         out.push(ps);
       }
+      if (i !== flat.length) throw new Error(`positions: ${flat.length} deltas for ${i}`);
       return out;
     }
 
@@ -461,7 +481,8 @@
       let got;
       try {
         for (const b of blocks) {
-          if (!part.blocks.has(b)) part.blocks.set(b, load(`${part.posRef}-${b * B}-${(b + 1) * B}`).then(decodePositions));
+          const tfs = part.tfs && part.tfs.slice(b * B, (b + 1) * B), units = Math.min(B, n - b * B);
+          if (!part.blocks.has(b)) part.blocks.set(b, load(`${part.posRef}-${b * B}-${(b + 1) * B}`).then((ds) => decodePositions(ds, tfs, units)));
         }
         got = new Map(await Promise.all(blocks.map(async (b) => [b, await part.blocks.get(b)])));
       } catch (e) {
@@ -476,7 +497,7 @@
         p.posLoaded = p.posLoaded || Promise.all(p.parts.map(withPositions)).then(() => { p.pos = [].concat(...p.parts.map((q) => q.pos)); });
         await p.posLoaded;
       } else if (p && !p.pos && p.posRef) {
-        p.posLoaded = p.posLoaded || load(p.posRef).then((ds) => { p.pos = decodePositions(ds); });
+        p.posLoaded = p.posLoaded || load(p.posRef).then((ds) => { p.pos = decodePositions(ds, p.tfs, p.docs.length); });
         await p.posLoaded;
       }
       return p;
