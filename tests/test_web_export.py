@@ -170,10 +170,15 @@ def test_a_fields_places_in_the_union_are_a_bitmap_where_they_are_dense():
 
 
 def test_an_entry_is_written_with_its_lists_packed(seed_index, tmp_path):
+    """Every list of an entry is a packed string: dense places a bitmap, positions their deltas
+    without the counts (so are positions files: ``test_a_stems_positions_file_is_written_in_blocks_too``)."""
     web.export_bundle(seed_index, tmp_path)
     entries = [e for shard in shard_files(tmp_path) for e in data_of(shard).get("t", {}).values() if isinstance(e, dict)]
     lists = [x for e in entries for f, p in e.items() if f != "*" for x in p[1:4] if x != 0]
     assert lists and all(isinstance(x, str) for x in lists)
+    assert any(x[0] == web.BITMAP for x in lists) and any(x[0] == web.PACKED for x in lists)
+    inline = [p[4] for e in entries for f, p in e.items() if f != "*" and len(p) > 4 and not str(p[4]).startswith("p/")]
+    assert inline and all(isinstance(x, str) and x[0] == web.PACKED for x in inline)
 
 
 def test_a_stems_positions_file_is_written_in_blocks_too(seed_index, tmp_path, monkeypatch):
@@ -194,6 +199,7 @@ def test_a_stems_positions_file_is_written_in_blocks_too(seed_index, tmp_path, m
         blocks.setdefault(f"p/{ref}", {})[int(first)] = (int(end), web.unpack_positions(data_of(p), tfs, len(tfs)))
     refs = positions_refs(tmp_path)
     assert set(refs) == set(counts)
+    assert all(data_of(tmp_path / "data" / f"{ref}.js")[0] == web.PACKED for ref in refs)  # deltas without counts
     whole = {ref: web.unpack_positions(data_of(tmp_path / "data" / f"{ref}.js"), counts[ref], len(counts[ref])) for ref in refs}
     assert blocks and set(blocks) == {ref for ref, f in refs.items() if f == "stem" and len(whole[ref]) >= 5}
     assert any(f == "stem" and 2 < len(whole[ref]) < 5 for ref, f in refs.items())  # (not vacuous)
