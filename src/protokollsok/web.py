@@ -1142,13 +1142,12 @@ def _blocked_positions(xss: Any, tfs: list[Any] | int) -> Any:
     made a query slower than reading the file (``kommunen budget``, ``kommun``'s 10,451 units:
     ~300 ms against ~170 in the benchmark, for 11 kB fewer, ``web-all-r25.md`` … ``-r27.md``);
     from 16,384 units on (``och``: 110,376) the file is large enough for the blocks to pay."""
-    whole = _pack_positions(xss, tfs)
-    if not isinstance(whole, str) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
-        return whole
+    if not isinstance(xss, list) or len(xss) < max(POSITION_BLOCKS_FROM, POSITION_BLOCK + 1):
+        return _pack_positions(xss, tfs)
     size = block_size(len(xss))
     blocks = [_pack_positions(xss[k : k + size], tfs if tfs == 0 else tfs[k : k + size]) for k in range(0, len(xss), size)]
-    if not all(isinstance(b, str) and b[:1] == PACKED for b in blocks):  # (never: positions are not negative)
-        return whole
+    if not all(isinstance(b, str) and b[:1] == PACKED for b in blocks):  # (never: a count is the tf, no delta is negative)
+        return _pack_positions(xss, tfs)
     whole = _Blocked(PACKED + "".join(b[1:] for b in blocks))  # the digits of one number do not depend on the others
     whole.blocks, whole.size = blocks, size
     return whole
